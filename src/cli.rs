@@ -1,0 +1,105 @@
+//! The command-line interface. `main.rs` only calls [`main`].
+//!
+//! Exit codes: 0 success, 1 the document has errors, 2 usage or I/O error.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::Analysis;
+use crate::diagnostics::DiagnosticJson;
+
+/// AsyncAPI-first code generator for typed WebSocket APIs in Rust, speaking Chanx's conventions.
+#[derive(Debug, Parser)]
+#[command(name = "chanx-gen", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read a spec and print its API as a person reads it (or its model as JSON).
+    Inspect {
+        /// The AsyncAPI 3.0 document (YAML or JSON).
+        spec: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: text, diagnostics with source snippets.
+    Human,
+    /// For tools: one JSON object on stdout.
+    Json,
+}
+
+/// Exit code: the run succeeded.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the document has errors (or `check` found drift).
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: bad usage or an I/O error.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Parses the process arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    ExitCode::from(run(cli))
+}
+
+/// Runs a parsed command and returns its exit code.
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Inspect { spec, format } => inspect(&spec, format),
+    }
+}
+
+fn inspect(spec: &std::path::Path, format: Format) -> u8 {
+    let analysis = match crate::analyze(spec) {
+        Ok(analysis) => analysis,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    let code = if analysis.has_errors() { EXIT_FINDINGS } else { EXIT_OK };
+    match format {
+        Format::Human => {
+            print_diagnostics(&analysis);
+        }
+        Format::Json => {
+            let diagnostics: Vec<DiagnosticJson<'_>> = analysis
+                .diagnostics
+                .iter()
+                .map(|d| d.to_json(&analysis.sources))
+                .collect();
+            let out = serde_json::json!({ "diagnostics": diagnostics });
+            let mut stdout = std::io::stdout().lock();
+            let _ = serde_json::to_writer_pretty(&mut stdout, &out);
+            let _ = writeln!(stdout);
+        }
+    }
+    code
+}
+
+/// Prints every diagnostic to stderr, then a summary line.
+fn print_diagnostics(analysis: &Analysis) {
+    let mut stderr = std::io::stderr().lock();
+    for diagnostic in analysis.diagnostics.iter() {
+        let _ = writeln!(stderr, "{}", diagnostic.render(&analysis.sources));
+    }
+}

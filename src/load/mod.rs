@@ -1,0 +1,342 @@
+//! Stage 1: read a document and every file its `$ref`s name, keeping the source span of each node.
+//!
+//! The result is a [`Sources`]: the files, each with its [`Value`] tree and a table from JSON pointer to
+//! span. Later stages address nodes by [`Loc`] (file + pointer) and never see text positions; the
+//! diagnostics renderer asks [`Sources::locate`] for them.
+
+mod refs;
+mod yaml;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, Loc};
+
+pub use refs::{RefTarget, Resolved, parse_pointer};
+pub use yaml::{MAX_ALIAS_NODES, MAX_DEPTH, MAX_NODES};
+
+/// The largest file chanx-gen reads (64 MiB).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The most files one document may pull in through `$ref`s.
+pub const MAX_FILES: usize = 512;
+
+/// Identifies a loaded file within its [`Sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct FileId(pub u32);
+
+/// A 1-based line and column (columns count characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct TextPos {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+/// A range of text, end exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TextSpan {
+    /// First character.
+    pub start: TextPos,
+    /// One past the last character.
+    pub end: TextPos,
+}
+
+/// The spans of one node: its key in the parent mapping (if any) and its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeSpan {
+    /// The key, when the node is a mapping value.
+    pub key: Option<TextSpan>,
+    /// The value.
+    pub value: TextSpan,
+}
+
+/// One loaded file.
+#[derive(Debug)]
+pub struct SourceFile {
+    path: PathBuf,
+    display_name: String,
+    text: String,
+    line_starts: Vec<usize>,
+    root: Value,
+    spans: HashMap<String, NodeSpan>,
+}
+
+impl SourceFile {
+    /// The path it was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The name diagnostics show.
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+
+    /// The parsed document.
+    pub fn root(&self) -> &Value {
+        &self.root
+    }
+
+    /// The text of 1-based line `line`, without its line break.
+    pub fn line_text(&self, line: usize) -> Option<&str> {
+        let start = *self.line_starts.get(line.checked_sub(1)?)?;
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        Some(self.text[start..end].trim_end_matches(['\n', '\r']))
+    }
+}
+
+/// Every file of one document, the entry file first.
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+    by_path: HashMap<PathBuf, FileId>,
+}
+
+impl Sources {
+    /// The entry file.
+    pub const ENTRY: FileId = FileId(0);
+
+    /// A loaded file.
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// Every loaded file.
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+
+    /// The node at `loc`, if the pointer names one (no `$ref` is followed).
+    pub fn get(&self, loc: &Loc) -> Option<&Value> {
+        refs::lookup(self.file(loc.file).root(), &loc.pointer)
+    }
+
+    /// The text span of `loc`; when the pointer names no node (say, a missing field), the span of its
+    /// nearest existing ancestor.
+    pub fn locate(&self, loc: &Loc) -> Option<TextSpan> {
+        let file = self.files.get(loc.file.0 as usize)?;
+        let mut pointer = loc.pointer.as_str();
+        let mut exact = true;
+        loop {
+            if let Some(span) = file.spans.get(pointer) {
+                return Some(if loc.on_key && exact {
+                    span.key.unwrap_or(span.value)
+                } else if exact {
+                    span.value
+                } else {
+                    span.key.unwrap_or(span.value)
+                });
+            }
+            exact = false;
+            match pointer.rfind('/') {
+                Some(i) => pointer = &pointer[..i],
+                None if pointer.is_empty() => return None,
+                None => pointer = "",
+            }
+        }
+    }
+
+    /// Reads the file at `path` (relative to the working directory) and every file reachable from it
+    /// through relative `$ref`s.
+    ///
+    /// An unreadable entry file is an [`Err`] (a usage error); every problem inside the document,
+    /// including unreadable referenced files, goes to the returned diagnostics.
+    pub fn load(path: &Path) -> Result<(Sources, Diagnostics), LoadError> {
+        let text = read_text(path).map_err(|source| LoadError {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Self::load_text(path, text))
+    }
+
+    /// Like [`Sources::load`], with the entry file's text given; `path` names it and is the base of
+    /// its relative `$ref`s.
+    pub fn load_text(path: &Path, text: String) -> (Sources, Diagnostics) {
+        let mut sources = Sources::default();
+        let mut diagnostics = Diagnostics::new();
+        let entry = sources.add_file(path, path.display().to_string(), text, &mut diagnostics);
+        let mut queue = vec![entry];
+        while let Some(file) = queue.pop() {
+            for (ref_loc, target) in refs::external_refs(&sources, file, &mut diagnostics) {
+                if sources.by_path.contains_key(&normalize(&target)) {
+                    continue;
+                }
+                if sources.files.len() >= MAX_FILES {
+                    diagnostics.report(
+                        Code::TooLarge,
+                        ref_loc,
+                        format!("the document pulls in more than {MAX_FILES} files"),
+                    );
+                    return (sources, diagnostics);
+                }
+                match read_text(&target) {
+                    Ok(text) => {
+                        let display = display_path(&target);
+                        let id = sources.add_file(&target, display, text, &mut diagnostics);
+                        queue.push(id);
+                    }
+                    Err(error) => diagnostics.push(
+                        Diagnostic::new(
+                            Code::RefFileUnreadable,
+                            Some(ref_loc),
+                            format!("cannot read `{}`: {error}", target.display()),
+                        )
+                        .with_help(
+                            "relative `$ref`s are resolved against the file that contains them",
+                        ),
+                    ),
+                }
+            }
+        }
+        (sources, diagnostics)
+    }
+
+    fn add_file(
+        &mut self,
+        path: &Path,
+        display_name: String,
+        text: String,
+        diagnostics: &mut Diagnostics,
+    ) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let (root, spans) = match yaml::parse(&text) {
+            Ok(parsed) => (parsed.value, parsed.spans),
+            Err(problem) => {
+                let mut spans = HashMap::new();
+                let diagnostic = problem_diagnostic(id, problem, &mut spans);
+                diagnostics.push(diagnostic);
+                (Value::Null, spans)
+            }
+        };
+        self.by_path.insert(normalize(path), id);
+        self.files.push(SourceFile {
+            path: path.to_owned(),
+            display_name,
+            text,
+            line_starts,
+            root,
+            spans,
+        });
+        id
+    }
+
+    /// The file already loaded from `path`, if any.
+    pub fn file_id(&self, path: &Path) -> Option<FileId> {
+        self.by_path.get(&normalize(path)).copied()
+    }
+}
+
+/// Turns a parse problem into a diagnostic. Since the file has no tree, synthetic pointers
+/// (`#syntax`, `#first`) carry the positions.
+fn problem_diagnostic(
+    file: FileId,
+    problem: yaml::ParseProblem,
+    spans: &mut HashMap<String, NodeSpan>,
+) -> Diagnostic {
+    let mut at_span = |name: &str, span: TextSpan| {
+        spans.insert(
+            name.to_owned(),
+            NodeSpan {
+                key: None,
+                value: span,
+            },
+        );
+        Loc {
+            file,
+            pointer: name.to_owned(),
+            on_key: false,
+        }
+    };
+    match problem {
+        yaml::ParseProblem::Syntax { at, message } => Diagnostic::new(
+            Code::Syntax,
+            Some(at_span("#syntax", at)),
+            format!("invalid YAML or JSON: {message}"),
+        ),
+        yaml::ParseProblem::DuplicateKey { at, first, key } => {
+            let first = at_span("#first", first);
+            Diagnostic::new(
+                Code::DuplicateKey,
+                Some(at_span("#syntax", at)),
+                format!("the key `{key}` appears twice in one mapping"),
+            )
+            .with_related(first, "first defined here")
+            .with_help("keys of a mapping must be unique; remove or rename one of them")
+        }
+        yaml::ParseProblem::ComplexKey { at } => Diagnostic::new(
+            Code::UnsupportedYaml,
+            Some(at_span("#syntax", at)),
+            "a mapping or sequence used as a key cannot be represented in JSON",
+        ),
+        yaml::ParseProblem::TooLarge { at, message } => {
+            Diagnostic::new(Code::TooLarge, Some(at_span("#syntax", at)), message)
+        }
+        yaml::ParseProblem::UnknownAnchor { at } => Diagnostic::new(
+            Code::UnsupportedYaml,
+            Some(at_span("#syntax", at)),
+            "an alias names an anchor that is not defined before it",
+        ),
+    }
+}
+
+fn read_text(path: &Path) -> std::io::Result<String> {
+    let metadata = std::fs::metadata(path)?;
+    if metadata.is_dir() {
+        return Err(std::io::Error::other("it is a directory"));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "the file is larger than {} MiB",
+            MAX_FILE_BYTES / (1024 * 1024)
+        )));
+    }
+    let bytes = std::fs::read(path)?;
+    String::from_utf8(bytes).map_err(|_| std::io::Error::other("the file is not valid UTF-8"))
+}
+
+/// A path with `.` and `..` folded, used to recognise a file already loaded.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn display_path(path: &Path) -> String {
+    normalize(path).display().to_string()
+}
+
+/// The entry file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read `{}`: {source}", path.display())]
+pub struct LoadError {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    #[source]
+    pub source: std::io::Error,
+}

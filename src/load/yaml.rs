@@ -1,0 +1,564 @@
+//! YAML and JSON text to a [`serde_json::Value`] plus the source span of every node.
+//!
+//! Both formats go through one parser (saphyr's, YAML 1.2; JSON is YAML 1.2's flow subset), so JSON and
+//! YAML documents get the same spans and the same errors. Plain scalars are typed with the YAML 1.2 core
+//! schema (`yes`/`no` stay strings). The tree is built with an explicit stack: depth is bounded, and no
+//! input can overflow the call stack.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+use serde_json::{Map, Number, Value};
+
+use super::{NodeSpan, TextPos, TextSpan};
+
+/// How deeply mappings and sequences may nest.
+pub const MAX_DEPTH: usize = 256;
+
+/// How many nodes a document may hold once aliases are expanded (guards against alias bombs).
+pub const MAX_NODES: usize = 4_000_000;
+
+/// How many nodes aliases may add in all, counted as if every alias were written out.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
+/// A problem that stops a file from being read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ParseProblem {
+    /// Not valid YAML or JSON.
+    Syntax { at: TextSpan, message: String },
+    /// The same key twice in one mapping.
+    DuplicateKey {
+        at: TextSpan,
+        first: TextSpan,
+        key: String,
+    },
+    /// A key that is a mapping or sequence.
+    ComplexKey { at: TextSpan },
+    /// Nesting or size past the limits.
+    TooLarge { at: TextSpan, message: String },
+    /// An alias that names an unknown anchor.
+    UnknownAnchor { at: TextSpan },
+}
+
+/// A parsed file: its value and the span of each node, keyed by JSON pointer.
+pub(crate) struct Parsed {
+    pub(crate) value: Value,
+    pub(crate) spans: HashMap<String, NodeSpan>,
+}
+
+enum Frame {
+    Mapping {
+        map: Map<String, Value>,
+        key_spans: HashMap<String, TextSpan>,
+        pending_key: Option<(String, TextSpan)>,
+        start: TextPos,
+        pointer_len: usize,
+        anchor: usize,
+    },
+    Sequence {
+        items: Vec<Value>,
+        start: TextPos,
+        pointer_len: usize,
+        anchor: usize,
+    },
+}
+
+fn pos(marker: saphyr_parser::Marker) -> TextPos {
+    TextPos {
+        line: marker.line(),
+        column: marker.col() + 1,
+    }
+}
+
+fn span(s: saphyr_parser::Span) -> TextSpan {
+    TextSpan {
+        start: pos(s.start),
+        end: pos(s.end),
+    }
+}
+
+fn push_pointer_segment(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    for c in key.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+/// Parses `text` (YAML or JSON) into a value with spans, or the first problem that stops it.
+pub(crate) fn parse(text: &str) -> Result<Parsed, ParseProblem> {
+    let mut builder = Builder {
+        stack: Vec::new(),
+        pointer: String::new(),
+        spans: HashMap::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        alias_nodes: 0,
+        root: None,
+    };
+    let mut parser = Parser::new_from_str(text);
+    let mut documents = 0usize;
+    while let Some(event) = parser.next_event() {
+        let (event, event_span) = event.map_err(syntax)?;
+        let at = span(event_span);
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => {}
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(ParseProblem::Syntax {
+                        at,
+                        message: "the file holds more than one YAML document".into(),
+                    });
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let value = scalar_value(&value, style, tag.as_deref());
+                builder.value(value, at, anchor)?;
+            }
+            Event::Alias(anchor) => {
+                let Some(value) = builder.anchors.get(&anchor) else {
+                    return Err(ParseProblem::UnknownAnchor { at });
+                };
+                builder.alias_nodes += count_nodes(value);
+                if builder.alias_nodes > MAX_ALIAS_NODES {
+                    return Err(ParseProblem::TooLarge {
+                        at,
+                        message: format!(
+                            "aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?)"
+                        ),
+                    });
+                }
+                let value = value.clone();
+                builder.value(value, at, 0)?;
+            }
+            Event::SequenceStart(anchor, _) => builder.open(
+                Frame::Sequence {
+                    items: Vec::new(),
+                    start: at.start,
+                    pointer_len: 0,
+                    anchor,
+                },
+                at,
+            )?,
+            Event::MappingStart(anchor, _) => builder.open(
+                Frame::Mapping {
+                    map: Map::new(),
+                    key_spans: HashMap::new(),
+                    pending_key: None,
+                    start: at.start,
+                    pointer_len: 0,
+                    anchor,
+                },
+                at,
+            )?,
+            Event::SequenceEnd | Event::MappingEnd => builder.close(at)?,
+        }
+    }
+    let value = builder.root.unwrap_or(Value::Null);
+    let mut spans = builder.spans;
+    spans.entry(String::new()).or_insert(NodeSpan {
+        key: None,
+        value: TextSpan::default(),
+    });
+    Ok(Parsed { value, spans })
+}
+
+fn syntax(error: ScanError) -> ParseProblem {
+    let at = pos(*error.marker());
+    let at = TextSpan { start: at, end: at };
+    if error.info().contains("recursion limit") {
+        return ParseProblem::TooLarge {
+            at,
+            message: "the document nests too deeply".to_owned(),
+        };
+    }
+    ParseProblem::Syntax {
+        at,
+        message: error.info().to_owned(),
+    }
+}
+
+fn count_nodes(value: &Value) -> usize {
+    let mut count = 0;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        count += 1;
+        match v {
+            Value::Array(items) => stack.extend(items.iter()),
+            Value::Object(map) => stack.extend(map.values()),
+            _ => {}
+        }
+    }
+    count
+}
+
+struct Builder {
+    stack: Vec<Frame>,
+    pointer: String,
+    spans: HashMap<String, NodeSpan>,
+    anchors: HashMap<usize, Value>,
+    nodes: usize,
+    alias_nodes: usize,
+    root: Option<Value>,
+}
+
+impl Builder {
+    /// Where the next value goes: the pointer segment it will get, and the span of its key if any.
+    /// Returns `None` when the next scalar is a mapping key.
+    fn slot(&self) -> Option<(String, Option<TextSpan>)> {
+        match self.stack.last() {
+            None => Some((String::new(), None)),
+            Some(Frame::Sequence { items, .. }) => Some((items.len().to_string(), None)),
+            Some(Frame::Mapping { pending_key, .. }) => pending_key
+                .as_ref()
+                .map(|(key, key_span)| (key.clone(), Some(*key_span))),
+        }
+    }
+
+    fn open(&mut self, mut frame: Frame, at: TextSpan) -> Result<(), ParseProblem> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(ParseProblem::TooLarge {
+                at,
+                message: format!("the document nests deeper than {MAX_DEPTH} levels"),
+            });
+        }
+        let Some((segment, _)) = self.slot() else {
+            return Err(ParseProblem::ComplexKey { at });
+        };
+        let pointer_len = self.pointer.len();
+        if !self.stack.is_empty() {
+            push_pointer_segment(&mut self.pointer, &segment);
+        }
+        match &mut frame {
+            Frame::Mapping { pointer_len: p, .. } | Frame::Sequence { pointer_len: p, .. } => {
+                *p = pointer_len
+            }
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn close(&mut self, at: TextSpan) -> Result<(), ParseProblem> {
+        let Some(frame) = self.stack.pop() else {
+            return Ok(());
+        };
+        let (value, start, pointer_len, anchor) = match frame {
+            Frame::Mapping {
+                map,
+                start,
+                pointer_len,
+                anchor,
+                key_spans,
+                ..
+            } => {
+                drop(key_spans);
+                (Value::Object(map), start, pointer_len, anchor)
+            }
+            Frame::Sequence {
+                items,
+                start,
+                pointer_len,
+                anchor,
+            } => (Value::Array(items), start, pointer_len, anchor),
+        };
+        let whole = TextSpan {
+            start,
+            end: at.end,
+        };
+        self.pointer.truncate(pointer_len);
+        self.attach(value, whole, anchor)
+    }
+
+    fn value(&mut self, value: Value, at: TextSpan, anchor: usize) -> Result<(), ParseProblem> {
+        // A scalar in key position becomes the pending key of its mapping.
+        if let Some(Frame::Mapping {
+            pending_key: pending_key @ None,
+            key_spans,
+            map,
+            ..
+        }) = self.stack.last_mut()
+        {
+            let key = match value {
+                Value::String(s) => s,
+                Value::Null => "null".to_owned(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                Value::Array(_) | Value::Object(_) => return Err(ParseProblem::ComplexKey { at }),
+            };
+            if let Some(first) = key_spans.get(&key) {
+                return Err(ParseProblem::DuplicateKey {
+                    at,
+                    first: *first,
+                    key,
+                });
+            }
+            debug_assert!(!map.contains_key(&key));
+            key_spans.insert(key.clone(), at);
+            *pending_key = Some((key, at));
+            return Ok(());
+        }
+        let Some((segment, _)) = self.slot() else {
+            return Err(ParseProblem::ComplexKey { at });
+        };
+        let pointer_len = self.pointer.len();
+        if !self.stack.is_empty() {
+            push_pointer_segment(&mut self.pointer, &segment);
+        }
+        if let Value::Array(_) | Value::Object(_) = &value {
+            // An alias to a collection: give every node inside it the alias's span.
+            record_alias_spans(&mut self.spans, &self.pointer, &value, at);
+        }
+        self.pointer.truncate(pointer_len);
+        self.attach(value, at, anchor)
+    }
+
+    /// Puts a finished value into its parent (or makes it the root) and records its span.
+    fn attach(&mut self, value: Value, at: TextSpan, anchor: usize) -> Result<(), ParseProblem> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(ParseProblem::TooLarge {
+                at,
+                message: format!("the document holds more than {MAX_NODES} nodes"),
+            });
+        }
+        if anchor != 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        let (segment, key_span) = self.slot().unwrap_or_default();
+        let mut pointer = self.pointer.clone();
+        if !self.stack.is_empty() {
+            push_pointer_segment(&mut pointer, &segment);
+        }
+        self.spans.entry(pointer).or_insert(NodeSpan {
+            key: key_span,
+            value: at,
+        });
+        match self.stack.last_mut() {
+            None => self.root = Some(value),
+            Some(Frame::Sequence { items, .. }) => items.push(value),
+            Some(Frame::Mapping {
+                map, pending_key, ..
+            }) => {
+                if let Some((key, _)) = pending_key.take() {
+                    map.insert(key, value);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn record_alias_spans(
+    spans: &mut HashMap<String, NodeSpan>,
+    pointer: &str,
+    value: &Value,
+    at: TextSpan,
+) {
+    let mut stack = vec![(pointer.to_owned(), value)];
+    while let Some((pointer, value)) = stack.pop() {
+        match value {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let mut child = pointer.clone();
+                    push_pointer_segment(&mut child, &i.to_string());
+                    stack.push((child, item));
+                }
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    let mut child = pointer.clone();
+                    push_pointer_segment(&mut child, key);
+                    stack.push((child, item));
+                }
+            }
+            _ => {}
+        }
+        spans.entry(pointer).or_insert(NodeSpan {
+            key: None,
+            value: at,
+        });
+    }
+}
+
+/// Types a scalar with the YAML 1.2 core schema (plain scalars only; quoted ones are strings).
+fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>) -> Value {
+    if let Some(tag) = tag {
+        if tag.is_yaml_core_schema() {
+            return match tag.suffix.as_str() {
+                "str" => Value::String(text.to_owned()),
+                "null" => Value::Null,
+                "bool" => text
+                    .parse::<bool>()
+                    .map(Value::Bool)
+                    .unwrap_or_else(|_| Value::String(text.to_owned())),
+                "int" | "float" => {
+                    number(text).unwrap_or_else(|| Value::String(text.to_owned()))
+                }
+                _ => Value::String(text.to_owned()),
+            };
+        }
+    }
+    if style != ScalarStyle::Plain {
+        return Value::String(text.to_owned());
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+        "true" | "True" | "TRUE" => Value::Bool(true),
+        "false" | "False" | "FALSE" => Value::Bool(false),
+        _ => number(text).unwrap_or_else(|| Value::String(text.to_owned())),
+    }
+}
+
+fn number(text: &str) -> Option<Value> {
+    let bytes = text.as_bytes();
+    let first = *bytes.first()?;
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return None;
+    }
+    if let Some(hex) = text.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16).ok().map(Value::from);
+    }
+    if let Some(oct) = text.strip_prefix("0o") {
+        return i64::from_str_radix(oct, 8).ok().map(Value::from);
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(i) = text.parse::<i64>() {
+            return Some(Value::from(i));
+        }
+        if let Ok(u) = text.trim_start_matches('+').parse::<u64>() {
+            return Some(Value::from(u));
+        }
+    }
+    if is_core_float(digits) {
+        let f: f64 = text.parse().ok()?;
+        return Number::from_f64(f).map(Value::Number);
+    }
+    None
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` (the sign already stripped).
+fn is_core_float(s: &str) -> bool {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => {
+            (!int.is_empty() || !frac.is_empty())
+                && int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit())
+                && !(int.is_empty() && frac.is_empty())
+        }
+        None => !mantissa.is_empty() && mantissa.bytes().all(|b| b.is_ascii_digit()),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span_of(parsed: &Parsed, pointer: &str) -> (usize, usize) {
+        let s = parsed.spans[pointer].value.start;
+        (s.line, s.column)
+    }
+
+    #[test]
+    fn yaml_values_and_spans() {
+        let text = "a: 1\nb:\n  - x\n  - 'yes'\n  - yes\nc: {d: 2.5, e: null}\n";
+        let parsed = parse(text).unwrap();
+        assert_eq!(
+            parsed.value,
+            serde_json::json!({"a": 1, "b": ["x", "yes", "yes"], "c": {"d": 2.5, "e": null}})
+        );
+        assert_eq!(span_of(&parsed, "/a"), (1, 4));
+        assert_eq!(span_of(&parsed, "/b/1"), (4, 5));
+        assert_eq!(span_of(&parsed, "/c/e"), (6, 16));
+        assert_eq!(parsed.spans["/c"].key.unwrap().start, TextPos { line: 6, column: 1 });
+    }
+
+    #[test]
+    fn json_is_read_with_spans() {
+        let text = "{\n  \"x\": [1, {\"a/b\": true}]\n}";
+        let parsed = parse(text).unwrap();
+        assert_eq!(parsed.value, serde_json::json!({"x": [1, {"a/b": true}]}));
+        assert_eq!(span_of(&parsed, "/x/1/a~1b"), (2, 20));
+    }
+
+    #[test]
+    fn core_schema_numbers() {
+        for (text, expected) in [
+            ("1", serde_json::json!(1)),
+            ("-7", serde_json::json!(-7)),
+            ("0x1F", serde_json::json!(31)),
+            ("1e3", serde_json::json!(1000.0)),
+            (".5", serde_json::json!(0.5)),
+            ("1.2.3", serde_json::json!("1.2.3")),
+            ("'8000'", serde_json::json!("8000")),
+            ("3.0.0", serde_json::json!("3.0.0")),
+            ("18446744073709551615", serde_json::json!(18446744073709551615u64)),
+        ] {
+            let parsed = parse(&format!("v: {text}")).unwrap();
+            assert_eq!(parsed.value["v"], expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported() {
+        let err = parse("a: 1\nb: 2\na: 3\n").err().unwrap();
+        match err {
+            ParseProblem::DuplicateKey { at, first, key } => {
+                assert_eq!(key, "a");
+                assert_eq!(at.start.line, 3);
+                assert_eq!(first.start.line, 1);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn anchors_and_aliases_expand() {
+        let parsed = parse("a: &x {k: 1}\nb: *x\n").unwrap();
+        assert_eq!(parsed.value["b"], serde_json::json!({"k": 1}));
+        assert_eq!(span_of(&parsed, "/b/k"), (2, 4));
+    }
+
+    #[test]
+    fn alias_bombs_are_bounded() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let prev = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        assert!(matches!(parse(&text), Err(ParseProblem::TooLarge { .. })));
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let text = "[".repeat(100_000);
+        let problem = parse(&text).err().unwrap();
+        assert!(matches!(problem, ParseProblem::TooLarge { .. }), "{problem:?}");
+        let block: String = (0..400).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        let problem = parse(&block).err().unwrap();
+        assert!(matches!(problem, ParseProblem::TooLarge { .. }), "{problem:?}");
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        match parse("a: [1, 2\nb: 3\n").err().unwrap() {
+            ParseProblem::Syntax { at, .. } => assert!(at.start.line >= 1),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
