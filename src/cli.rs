@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::Analysis;
-use crate::diagnostics::DiagnosticJson;
+use crate::diagnostics::{DiagnosticJson, Severity};
 
 /// AsyncAPI-first code generator for typed WebSocket APIs in Rust, speaking Chanx's conventions.
 #[derive(Debug, Parser)]
@@ -76,10 +76,18 @@ fn inspect(spec: &std::path::Path, format: Format) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let code = if analysis.has_errors() { EXIT_FINDINGS } else { EXIT_OK };
+    let code = if analysis.has_errors() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    };
+    let mut stdout = std::io::stdout().lock();
     match format {
         Format::Human => {
             print_diagnostics(&analysis);
+            if let Some(api) = analysis.api.as_ref().filter(|_| code == EXIT_OK) {
+                let _ = write!(stdout, "{}", crate::inspect::render(api));
+            }
         }
         Format::Json => {
             let diagnostics: Vec<DiagnosticJson<'_>> = analysis
@@ -87,8 +95,8 @@ fn inspect(spec: &std::path::Path, format: Format) -> u8 {
                 .iter()
                 .map(|d| d.to_json(&analysis.sources))
                 .collect();
-            let out = serde_json::json!({ "diagnostics": diagnostics });
-            let mut stdout = std::io::stdout().lock();
+            let api = analysis.api.as_ref().filter(|_| code == EXIT_OK);
+            let out = serde_json::json!({ "diagnostics": diagnostics, "api": api });
             let _ = serde_json::to_writer_pretty(&mut stdout, &out);
             let _ = writeln!(stdout);
         }
@@ -96,10 +104,25 @@ fn inspect(spec: &std::path::Path, format: Format) -> u8 {
     code
 }
 
-/// Prints every diagnostic to stderr, then a summary line.
+/// Prints every diagnostic to stderr, then a one-line summary when there were any.
 fn print_diagnostics(analysis: &Analysis) {
     let mut stderr = std::io::stderr().lock();
     for diagnostic in analysis.diagnostics.iter() {
         let _ = writeln!(stderr, "{}", diagnostic.render(&analysis.sources));
+    }
+    let count = |severity| {
+        analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    };
+    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+    if errors + warnings > 0 {
+        let _ = writeln!(
+            stderr,
+            "{}: {errors} error(s), {warnings} warning(s)",
+            analysis.sources.file(crate::load::Sources::ENTRY).display_name()
+        );
     }
 }

@@ -11,6 +11,8 @@
 
 pub mod cli;
 pub mod diagnostics;
+pub mod inspect;
+pub mod ir;
 pub mod load;
 pub mod spec;
 pub mod validate;
@@ -27,6 +29,8 @@ pub struct Analysis {
     pub sources: Sources,
     /// The AsyncAPI model (what could be read of it).
     pub document: spec::Document,
+    /// The API model, when the document had no errors before lowering.
+    pub api: Option<ir::Api>,
     /// Every problem found, sorted by place.
     pub diagnostics: Diagnostics,
 }
@@ -38,7 +42,7 @@ impl Analysis {
     }
 }
 
-/// Loads, resolves, reads and validates the document at `path`.
+/// Loads, resolves, reads, validates and lowers the document at `path`.
 pub fn analyze(path: &Path) -> Result<Analysis, LoadError> {
     let (sources, diagnostics) = Sources::load(path)?;
     Ok(analyze_sources(sources, diagnostics))
@@ -54,10 +58,12 @@ pub fn analyze_text(path: &Path, text: String) -> Analysis {
 fn analyze_sources(sources: Sources, mut diagnostics: Diagnostics) -> Analysis {
     let document = spec::read_document(&sources, &mut diagnostics);
     validate::validate(&sources, &document, &mut diagnostics);
+    let api = (!diagnostics.has_errors()).then(|| ir::lower(&sources, &document, &mut diagnostics));
     diagnostics.sort(&sources);
     Analysis {
         sources,
         document,
+        api,
         diagnostics,
     }
 }

@@ -117,22 +117,32 @@ impl Sources {
             .map(|(i, f)| (FileId(i as u32), f))
     }
 
-    /// The node at `loc`, if the pointer names one (no `$ref` is followed).
+    /// The node at `loc`, if the pointer names one; `$ref`s on the way are followed, the node itself is
+    /// returned as is (it may be a reference).
     pub fn get(&self, loc: &Loc) -> Option<&Value> {
-        refs::lookup(self.file(loc.file).root(), &loc.pointer)
+        let file = self.files.get(loc.file.0 as usize)?;
+        refs::lookup(file.root(), &loc.pointer).or_else(|| {
+            let real = self.canonical(loc, 0)?;
+            refs::lookup(self.file(real.file).root(), &real.pointer)
+        })
     }
 
-    /// The text span of `loc`; when the pointer names no node (say, a missing field), the span of its
-    /// nearest existing ancestor.
+    /// The text span of `loc`: of its key when `loc.on_key` or when the node is a mapping or sequence,
+    /// else of its value; when the pointer names no node (say, a missing field), the key of its nearest
+    /// existing ancestor.
     pub fn locate(&self, loc: &Loc) -> Option<TextSpan> {
         let file = self.files.get(loc.file.0 as usize)?;
         let mut pointer = loc.pointer.as_str();
         let mut exact = true;
         loop {
             if let Some(span) = file.spans.get(pointer) {
-                return Some(if loc.on_key && exact {
-                    span.key.unwrap_or(span.value)
-                } else if exact {
+                // A mapping or sequence is shown by its key: its own span starts at its first
+                // entry, which would point at the wrong line.
+                let container = matches!(
+                    refs::lookup(file.root(), pointer),
+                    Some(Value::Object(_) | Value::Array(_))
+                );
+                return Some(if exact && !loc.on_key && !container {
                     span.value
                 } else {
                     span.key.unwrap_or(span.value)

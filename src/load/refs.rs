@@ -63,6 +63,14 @@ pub(crate) fn lookup<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
     Some(node)
 }
 
+fn has_child(node: &Value, segment: &str) -> bool {
+    match node {
+        Value::Object(map) => map.contains_key(segment),
+        Value::Array(items) => segment.parse::<usize>().is_ok_and(|i| i < items.len()),
+        _ => false,
+    }
+}
+
 /// Decodes `%XX` escapes; `None` if an escape is malformed or the result is not UTF-8.
 fn percent_decode(text: &str) -> Option<String> {
     if !text.contains('%') {
@@ -200,8 +208,19 @@ fn remote_diagnostic(loc: Loc, reference: &str) -> Diagnostic {
 
 impl Sources {
     /// Where the reference string `reference`, written in `from`, points. One hop; the target may
-    /// itself be a reference.
+    /// itself be a reference. A pointer that passes through a `$ref` on its way (`#/channels/x/messages/y`
+    /// where channel `x` is a reference) is followed through it, so the result is always the place
+    /// where the node really is.
     pub fn ref_target(&self, from: &Loc, reference: &str) -> Result<RefTarget, Diagnostic> {
+        self.ref_target_at(from, reference, 0)
+    }
+
+    fn ref_target_at(
+        &self,
+        from: &Loc,
+        reference: &str,
+        depth: usize,
+    ) -> Result<RefTarget, Diagnostic> {
         let ref_loc = from.child("$ref");
         let kind = classify(reference).map_err(|why| {
             Diagnostic::new(
@@ -230,15 +249,43 @@ impl Sources {
             pointer,
             on_key: false,
         };
-        if self.get(&target).is_none() {
-            return Err(Diagnostic::new(
+        if lookup(self.file(file).root(), &target.pointer).is_some() {
+            return Ok(target);
+        }
+        match self.canonical(&target, depth + 1) {
+            Some(found) => Ok(found),
+            None => Err(Diagnostic::new(
                 Code::RefUnresolved,
                 Some(ref_loc),
                 format!("`{reference}` points at nothing"),
             )
-            .with_help(unresolved_help(self, &target)));
+            .with_help(unresolved_help(self, &target))),
         }
-        Ok(target)
+    }
+
+    /// The real place of `loc` when its pointer passes through `$ref`s: each intermediate reference
+    /// object that lacks the next key is replaced by its target.
+    pub(crate) fn canonical(&self, loc: &Loc, depth: usize) -> Option<Loc> {
+        if depth > MAX_HOPS || !loc.pointer.starts_with('/') {
+            return None;
+        }
+        let mut current = Loc::root(loc.file);
+        let mut node = self.file(loc.file).root();
+        for segment in parse_pointer(&loc.pointer) {
+            let mut hops = 0;
+            while !has_child(node, &segment) {
+                let reference = ref_string(node)?.as_str()?;
+                current = self.ref_target_at(&current, reference, depth).ok()?;
+                node = lookup(self.file(current.file).root(), &current.pointer)?;
+                hops += 1;
+                if hops > MAX_HOPS {
+                    return None;
+                }
+            }
+            current = current.child(&segment);
+            node = lookup(self.file(current.file).root(), &current.pointer)?;
+        }
+        Some(current)
     }
 
     /// Follows `$ref`s from the node at `loc` until a value that is not a reference.
@@ -345,6 +392,19 @@ mod tests {
             .resolve(&Loc::root(Sources::ENTRY).child("x"))
             .unwrap_err();
         assert_eq!(err.code, Code::RefCycle);
+    }
+
+    #[test]
+    fn pointers_pass_through_refs() {
+        let sources = load(
+            "channels:\n  c: {$ref: '#/components/channels/c'}\ncomponents:\n  channels:\n    c:\n      messages:\n        m: {v: 1}\nloop: {$ref: '#/loop/x'}\n",
+        );
+        let root = Loc::root(Sources::ENTRY);
+        let target = sources.ref_target(&root, "#/channels/c/messages/m").unwrap();
+        assert_eq!(target.pointer, "/components/channels/c/messages/m");
+        assert_eq!(sources.get(&target).unwrap()["v"], 1);
+        let err = sources.ref_target(&root, "#/loop/x/y").unwrap_err();
+        assert_eq!(err.code, Code::RefUnresolved);
     }
 
     #[test]

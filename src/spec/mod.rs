@@ -31,7 +31,8 @@ pub struct Document {
     pub channels: Vec<Channel>,
     /// Root `operations`, in document order.
     pub operations: Vec<Operation>,
-    /// `components.securitySchemes`, in document order.
+    /// `components.securitySchemes` in document order, then the schemes written inline in `security`
+    /// lists.
     pub security_schemes: Vec<SecurityScheme>,
 }
 
@@ -264,10 +265,10 @@ pub struct Reply {
     pub address_location: Option<String>,
 }
 
-/// A reference to a security scheme (by its key in `components.securitySchemes`).
+/// A use of a security scheme, by its key in [`Document::security_schemes`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecurityRef {
-    /// The scheme's key.
+    /// The scheme's key: its key in `components.securitySchemes`, or for an inline scheme its pointer.
     pub scheme: String,
     /// Where the reference is.
     pub loc: Loc,

@@ -14,6 +14,7 @@ pub fn read_document(sources: &Sources, diagnostics: &mut Diagnostics) -> Docume
     let mut reader = Reader {
         sources,
         diagnostics,
+        inline_schemes: Vec::new(),
     };
     reader.document()
 }
@@ -46,6 +47,8 @@ impl Object<'_> {
 struct Reader<'s, 'd> {
     sources: &'s Sources,
     diagnostics: &'d mut Diagnostics,
+    /// Security schemes written inline in a `security` list.
+    inline_schemes: Vec<SecurityScheme>,
 }
 
 impl<'s> Reader<'s, '_> {
@@ -219,7 +222,7 @@ impl<'s> Reader<'s, '_> {
             .into_iter()
             .filter_map(|(key, loc)| self.server(key, &loc))
             .collect();
-        let security_schemes = match root.get("components") {
+        let mut security_schemes = match root.get("components") {
             Some(_) => self.security_schemes(&root.at("components")),
             None => Vec::new(),
         };
@@ -233,6 +236,7 @@ impl<'s> Reader<'s, '_> {
             .into_iter()
             .filter_map(|(key, loc)| self.operation(key, &loc, &channels))
             .collect();
+        security_schemes.append(&mut self.inline_schemes);
         Document {
             asyncapi,
             info,
@@ -272,26 +276,28 @@ impl<'s> Reader<'s, '_> {
         let Some(components) = self.object(components_loc, "`components`") else {
             return Vec::new();
         };
-        let mut schemes = Vec::new();
-        for (key, loc) in self.entries(&components, "securitySchemes") {
-            let Some(scheme) = self.object(&loc, "a security scheme") else {
-                continue;
-            };
-            schemes.push(SecurityScheme {
-                key,
-                kind: self.string(&scheme, "type", true).unwrap_or_default(),
-                name: self.string(&scheme, "name", false),
-                location: self.string(&scheme, "in", false),
-                scheme: self.string(&scheme, "scheme", false),
-                bearer_format: self.string(&scheme, "bearerFormat", false),
-                description: self.string(&scheme, "description", false),
-                loc: scheme.loc,
-            });
-        }
-        schemes
+        self.entries(&components, "securitySchemes")
+            .into_iter()
+            .filter_map(|(key, loc)| self.security_scheme(key, &loc))
+            .collect()
     }
 
-    /// `security`: a list of references to security schemes (3.0 form).
+    fn security_scheme(&mut self, key: String, loc: &Loc) -> Option<SecurityScheme> {
+        let scheme = self.object(loc, "a security scheme")?;
+        Some(SecurityScheme {
+            key,
+            kind: self.string(&scheme, "type", true).unwrap_or_default(),
+            name: self.string(&scheme, "name", false),
+            location: self.string(&scheme, "in", false),
+            scheme: self.string(&scheme, "scheme", false),
+            bearer_format: self.string(&scheme, "bearerFormat", false),
+            description: self.string(&scheme, "description", false),
+            loc: scheme.loc,
+        })
+    }
+
+    /// `security`: security schemes, each a `$ref` to `components.securitySchemes` or written inline
+    /// (an inline scheme is keyed by its place, e.g. `servers/production/security/1`).
     fn security_refs(&mut self, object: &Object<'_>) -> Vec<SecurityRef> {
         let Some(list) = object.get("security") else {
             return Vec::new();
@@ -302,33 +308,47 @@ impl<'s> Reader<'s, '_> {
             return Vec::new();
         };
         let mut refs = Vec::new();
-        for (i, item) in items.iter().enumerate() {
+        for i in 0..items.len() {
             let item_loc = at.index(i);
-            match self.sources.resolve(&item_loc) {
-                Ok(resolved) => match component_key(&resolved.loc, "securitySchemes") {
-                    Some(scheme) => refs.push(SecurityRef {
-                        scheme,
-                        loc: item_loc,
-                    }),
-                    None if resolved.via.is_empty() && item.is_object() => self.error(
-                        Diagnostic::new(
-                            Code::InvalidSecurity,
-                            Some(item_loc),
-                            "a security requirement must be a `$ref` to a security scheme",
-                        )
-                        .with_help(
-                            "AsyncAPI 3 writes `security: [$ref: '#/components/securitySchemes/x']`; \
-                             the 2.x `{name: [scopes]}` form is not valid",
-                        ),
-                    ),
-                    None => self.error(Diagnostic::new(
-                        Code::WrongRefTarget,
-                        Some(item_loc.child("$ref")),
-                        "this must reference a security scheme in `components.securitySchemes`",
-                    )),
-                },
-                Err(diagnostic) => self.error(diagnostic),
+            let resolved = match self.sources.resolve(&item_loc) {
+                Ok(resolved) => resolved,
+                Err(diagnostic) => {
+                    self.error(diagnostic);
+                    continue;
+                }
+            };
+            if let Some(scheme) = component_key(&resolved.loc, "securitySchemes") {
+                refs.push(SecurityRef {
+                    scheme,
+                    loc: item_loc,
+                });
+                continue;
             }
+            let is_scheme = resolved.value.get("type").is_some_and(Value::is_string);
+            if !is_scheme {
+                self.error(
+                    Diagnostic::new(
+                        Code::InvalidSecurity,
+                        Some(item_loc),
+                        "a security requirement must be a security scheme or a `$ref` to one",
+                    )
+                    .with_help(
+                        "AsyncAPI 3 writes `security: [$ref: '#/components/securitySchemes/x']`; \
+                         the 2.x `{name: [scopes]}` form is not valid",
+                    ),
+                );
+                continue;
+            }
+            let key = resolved.loc.pointer.trim_start_matches('/').to_owned();
+            if !self.inline_schemes.iter().any(|s| s.key == key) {
+                if let Some(scheme) = self.security_scheme(key.clone(), &resolved.loc) {
+                    self.inline_schemes.push(scheme);
+                }
+            }
+            refs.push(SecurityRef {
+                scheme: key,
+                loc: item_loc,
+            });
         }
         refs
     }
