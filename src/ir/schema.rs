@@ -87,9 +87,15 @@ impl<'s> TypeBuilder<'s> {
     /// Lowers the schema at `loc` (which may be a `$ref`); `hint` names it if it needs a name and has
     /// none of its own.
     pub(super) fn lower(&mut self, loc: &Loc, hint: &str) -> Ty {
-        if let Some(id) = self.named.get(loc) {
-            return Ty::plain(TyKind::Named(*id));
+        match self.named.get(loc) {
+            Some(id) => Ty::plain(TyKind::Named(*id)),
+            None => self.lower_uncached(loc, hint),
         }
+    }
+
+    /// [`TypeBuilder::lower`] without looking up a type already named for `loc` (for the body of
+    /// that very type).
+    fn lower_uncached(&mut self, loc: &Loc, hint: &str) -> Ty {
         let Some(value) = self.sources.get(loc) else {
             return Ty::plain(TyKind::Any);
         };
@@ -192,7 +198,7 @@ impl<'s> TypeBuilder<'s> {
             return self.lower(loc, &hint);
         }
         let id = self.reserve(loc, &hint, schema);
-        let target = self.lower(loc, &format!("{hint}Value"));
+        let target = self.lower_uncached(loc, &format!("{hint}Value"));
         self.types[id.0].kind = TypeKind::Alias { target };
         Ty::plain(TyKind::Named(id))
     }
@@ -1031,6 +1037,18 @@ s:
             .map(|f| (f.wire_name.as_str(), f.required))
             .collect();
         assert_eq!(names, [("a", true), ("b", false)]);
+    }
+
+    #[test]
+    fn primitive_components_become_aliases() {
+        let (builder, tys) = lower_all(
+            "s: [{$ref: '#/components/schemas/Id'}]\ncomponents:\n  schemas:\n    Id: {type: string, maxLength: 8}\n",
+        );
+        let TypeKind::Alias { target } = &named(&builder, &tys[0]).kind else {
+            panic!()
+        };
+        assert_eq!(target.kind, TyKind::String(StringFormat::Plain));
+        assert_eq!(target.constraints.max_length, Some(8));
     }
 
     #[test]

@@ -54,6 +54,44 @@ pub struct NodeSpan {
     pub value: TextSpan,
 }
 
+/// The spans of a file's nodes, by JSON pointer.
+pub(crate) type SpanTable = HashMap<String, NodeSpan, BuildFastHasher>;
+
+/// A fast non-cryptographic hash for the span table (FxHash's multiply-rotate). Spec files are local
+/// input to a command-line tool, so resistance to crafted collisions is not needed; speed is.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct BuildFastHasher;
+
+impl std::hash::BuildHasher for BuildFastHasher {
+    type Hasher = FastHasher;
+
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0)
+    }
+}
+
+/// The hasher of [`BuildFastHasher`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+        }
+        for &byte in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(SEED);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// One loaded file.
 #[derive(Debug)]
 pub struct SourceFile {
@@ -62,7 +100,7 @@ pub struct SourceFile {
     text: String,
     line_starts: Vec<usize>,
     root: Value,
-    spans: HashMap<String, NodeSpan>,
+    spans: SpanTable,
 }
 
 impl SourceFile {
@@ -227,7 +265,7 @@ impl Sources {
         let (root, spans) = match yaml::parse(&text) {
             Ok(parsed) => (parsed.value, parsed.spans),
             Err(problem) => {
-                let mut spans = HashMap::new();
+                let mut spans = SpanTable::default();
                 let diagnostic = problem_diagnostic(id, problem, &mut spans);
                 diagnostics.push(diagnostic);
                 (Value::Null, spans)
@@ -256,7 +294,7 @@ impl Sources {
 fn problem_diagnostic(
     file: FileId,
     problem: yaml::ParseProblem,
-    spans: &mut HashMap<String, NodeSpan>,
+    spans: &mut SpanTable,
 ) -> Diagnostic {
     let mut at_span = |name: &str, span: TextSpan| {
         spans.insert(

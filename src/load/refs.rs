@@ -1,6 +1,7 @@
 //! `$ref` resolution: local JSON pointers (with `~0`, `~1` and percent escapes), relative files
 //! (resolved against the file that holds the `$ref`), and a clear error for remote URLs.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -33,10 +34,18 @@ pub(crate) fn ref_string(value: &Value) -> Option<&Value> {
 
 /// Splits a pointer (`/a/b~1c`) into its unescaped segments.
 pub fn parse_pointer(pointer: &str) -> impl Iterator<Item = String> + '_ {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
+    segments(pointer).map(Cow::into_owned)
+}
+
+/// Like [`parse_pointer`], without allocating for segments that have no escape.
+fn segments(pointer: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
+    pointer.split('/').skip(1).map(|segment| {
+        if segment.contains('~') {
+            Cow::Owned(segment.replace("~1", "/").replace("~0", "~"))
+        } else {
+            Cow::Borrowed(segment)
+        }
+    })
 }
 
 /// The node that `pointer` names in `root`, following no `$ref`.
@@ -48,9 +57,9 @@ pub(crate) fn lookup<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
         return None;
     }
     let mut node = root;
-    for segment in parse_pointer(pointer) {
+    for segment in segments(pointer) {
         node = match node {
-            Value::Object(map) => map.get(&segment)?,
+            Value::Object(map) => map.get(segment.as_ref())?,
             Value::Array(items) => {
                 if segment.len() > 1 && segment.starts_with('0') {
                     return None;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 use serde_json::{Map, Number, Value};
 
-use super::{NodeSpan, TextPos, TextSpan};
+use super::{NodeSpan, SpanTable, TextPos, TextSpan};
 
 /// How deeply mappings and sequences may nest.
 pub const MAX_DEPTH: usize = 256;
@@ -43,22 +43,24 @@ pub(crate) enum ParseProblem {
 /// A parsed file: its value and the span of each node, keyed by JSON pointer.
 pub(crate) struct Parsed {
     pub(crate) value: Value,
-    pub(crate) spans: HashMap<String, NodeSpan>,
+    pub(crate) spans: SpanTable,
 }
 
 enum Frame {
     Mapping {
         map: Map<String, Value>,
-        key_spans: HashMap<String, TextSpan>,
         pending_key: Option<(String, TextSpan)>,
         start: TextPos,
-        pointer_len: usize,
+        /// The length of the parent's pointer, to restore on close.
+        parent_len: usize,
+        key_span: Option<TextSpan>,
         anchor: usize,
     },
     Sequence {
         items: Vec<Value>,
         start: TextPos,
-        pointer_len: usize,
+        parent_len: usize,
+        key_span: Option<TextSpan>,
         anchor: usize,
     },
 }
@@ -93,7 +95,7 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, ParseProblem> {
     let mut builder = Builder {
         stack: Vec::new(),
         pointer: String::new(),
-        spans: HashMap::new(),
+        spans: SpanTable::default(),
         anchors: HashMap::new(),
         nodes: 0,
         alias_nodes: 0,
@@ -135,26 +137,8 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, ParseProblem> {
                 let value = value.clone();
                 builder.value(value, at, 0)?;
             }
-            Event::SequenceStart(anchor, _) => builder.open(
-                Frame::Sequence {
-                    items: Vec::new(),
-                    start: at.start,
-                    pointer_len: 0,
-                    anchor,
-                },
-                at,
-            )?,
-            Event::MappingStart(anchor, _) => builder.open(
-                Frame::Mapping {
-                    map: Map::new(),
-                    key_spans: HashMap::new(),
-                    pending_key: None,
-                    start: at.start,
-                    pointer_len: 0,
-                    anchor,
-                },
-                at,
-            )?,
+            Event::SequenceStart(anchor, _) => builder.open(at, anchor, false)?,
+            Event::MappingStart(anchor, _) => builder.open(at, anchor, true)?,
             Event::SequenceEnd | Event::MappingEnd => builder.close(at)?,
         }
     }
@@ -196,10 +180,12 @@ fn count_nodes(value: &Value) -> usize {
     count
 }
 
+/// Builds the tree from parser events. `pointer` is always the pointer of the innermost open
+/// collection.
 struct Builder {
     stack: Vec<Frame>,
     pointer: String,
-    spans: HashMap<String, NodeSpan>,
+    spans: SpanTable,
     anchors: HashMap<usize, Value>,
     nodes: usize,
     alias_nodes: usize,
@@ -207,38 +193,57 @@ struct Builder {
 }
 
 impl Builder {
-    /// Where the next value goes: the pointer segment it will get, and the span of its key if any.
-    /// Returns `None` when the next scalar is a mapping key.
-    fn slot(&self) -> Option<(String, Option<TextSpan>)> {
-        match self.stack.last() {
-            None => Some((String::new(), None)),
-            Some(Frame::Sequence { items, .. }) => Some((items.len().to_string(), None)),
-            Some(Frame::Mapping { pending_key, .. }) => pending_key
-                .as_ref()
-                .map(|(key, key_span)| (key.clone(), Some(*key_span))),
+    /// Appends to `pointer` the segment of the next value of the innermost collection and returns
+    /// the span of its key. A collection in key position is an error.
+    fn enter_slot(&mut self, at: TextSpan) -> Result<Option<TextSpan>, ParseProblem> {
+        let Builder { stack, pointer, .. } = self;
+        match stack.last() {
+            None => Ok(None),
+            Some(Frame::Sequence { items, .. }) => {
+                pointer.push('/');
+                pointer.push_str(&items.len().to_string());
+                Ok(None)
+            }
+            Some(Frame::Mapping {
+                pending_key: Some((key, key_span)),
+                ..
+            }) => {
+                push_pointer_segment(pointer, key);
+                Ok(Some(*key_span))
+            }
+            Some(Frame::Mapping {
+                pending_key: None, ..
+            }) => Err(ParseProblem::ComplexKey { at }),
         }
     }
 
-    fn open(&mut self, mut frame: Frame, at: TextSpan) -> Result<(), ParseProblem> {
+    fn open(&mut self, at: TextSpan, anchor: usize, mapping: bool) -> Result<(), ParseProblem> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(ParseProblem::TooLarge {
                 at,
                 message: format!("the document nests deeper than {MAX_DEPTH} levels"),
             });
         }
-        let Some((segment, _)) = self.slot() else {
-            return Err(ParseProblem::ComplexKey { at });
-        };
-        let pointer_len = self.pointer.len();
-        if !self.stack.is_empty() {
-            push_pointer_segment(&mut self.pointer, &segment);
-        }
-        match &mut frame {
-            Frame::Mapping { pointer_len: p, .. } | Frame::Sequence { pointer_len: p, .. } => {
-                *p = pointer_len
+        let parent_len = self.pointer.len();
+        let key_span = self.enter_slot(at)?;
+        self.stack.push(if mapping {
+            Frame::Mapping {
+                map: Map::new(),
+                pending_key: None,
+                start: at.start,
+                parent_len,
+                key_span,
+                anchor,
             }
-        }
-        self.stack.push(frame);
+        } else {
+            Frame::Sequence {
+                items: Vec::new(),
+                start: at.start,
+                parent_len,
+                key_span,
+                anchor,
+            }
+        });
         Ok(())
     }
 
@@ -246,38 +251,36 @@ impl Builder {
         let Some(frame) = self.stack.pop() else {
             return Ok(());
         };
-        let (value, start, pointer_len, anchor) = match frame {
+        let (value, start, parent_len, key_span, anchor) = match frame {
             Frame::Mapping {
                 map,
                 start,
-                pointer_len,
+                parent_len,
+                key_span,
                 anchor,
-                key_spans,
                 ..
-            } => {
-                drop(key_spans);
-                (Value::Object(map), start, pointer_len, anchor)
-            }
+            } => (Value::Object(map), start, parent_len, key_span, anchor),
             Frame::Sequence {
                 items,
                 start,
-                pointer_len,
+                parent_len,
+                key_span,
                 anchor,
-            } => (Value::Array(items), start, pointer_len, anchor),
+            } => (Value::Array(items), start, parent_len, key_span, anchor),
         };
         let whole = TextSpan {
             start,
             end: at.end,
         };
-        self.pointer.truncate(pointer_len);
-        self.attach(value, whole, anchor)
+        self.record(key_span, whole);
+        self.pointer.truncate(parent_len);
+        self.attach(value, at, anchor)
     }
 
     fn value(&mut self, value: Value, at: TextSpan, anchor: usize) -> Result<(), ParseProblem> {
         // A scalar in key position becomes the pending key of its mapping.
         if let Some(Frame::Mapping {
             pending_key: pending_key @ None,
-            key_spans,
             map,
             ..
         }) = self.stack.last_mut()
@@ -289,34 +292,34 @@ impl Builder {
                 Value::Number(n) => n.to_string(),
                 Value::Array(_) | Value::Object(_) => return Err(ParseProblem::ComplexKey { at }),
             };
-            if let Some(first) = key_spans.get(&key) {
-                return Err(ParseProblem::DuplicateKey {
-                    at,
-                    first: *first,
-                    key,
-                });
+            if map.contains_key(&key) {
+                let mut first = self.pointer.clone();
+                push_pointer_segment(&mut first, &key);
+                let first = self.spans.get(&first).and_then(|s| s.key).unwrap_or(at);
+                return Err(ParseProblem::DuplicateKey { at, first, key });
             }
-            debug_assert!(!map.contains_key(&key));
-            key_spans.insert(key.clone(), at);
             *pending_key = Some((key, at));
             return Ok(());
         }
-        let Some((segment, _)) = self.slot() else {
-            return Err(ParseProblem::ComplexKey { at });
-        };
-        let pointer_len = self.pointer.len();
-        if !self.stack.is_empty() {
-            push_pointer_segment(&mut self.pointer, &segment);
-        }
+        let parent_len = self.pointer.len();
+        let key_span = self.enter_slot(at)?;
         if let Value::Array(_) | Value::Object(_) = &value {
             // An alias to a collection: give every node inside it the alias's span.
             record_alias_spans(&mut self.spans, &self.pointer, &value, at);
         }
-        self.pointer.truncate(pointer_len);
+        self.record(key_span, at);
+        self.pointer.truncate(parent_len);
         self.attach(value, at, anchor)
     }
 
-    /// Puts a finished value into its parent (or makes it the root) and records its span.
+    /// Records the span of the node at `pointer`.
+    fn record(&mut self, key: Option<TextSpan>, value: TextSpan) {
+        self.spans
+            .entry(self.pointer.clone())
+            .or_insert(NodeSpan { key, value });
+    }
+
+    /// Puts a finished value into its parent (or makes it the root).
     fn attach(&mut self, value: Value, at: TextSpan, anchor: usize) -> Result<(), ParseProblem> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
@@ -328,15 +331,6 @@ impl Builder {
         if anchor != 0 {
             self.anchors.insert(anchor, value.clone());
         }
-        let (segment, key_span) = self.slot().unwrap_or_default();
-        let mut pointer = self.pointer.clone();
-        if !self.stack.is_empty() {
-            push_pointer_segment(&mut pointer, &segment);
-        }
-        self.spans.entry(pointer).or_insert(NodeSpan {
-            key: key_span,
-            value: at,
-        });
         match self.stack.last_mut() {
             None => self.root = Some(value),
             Some(Frame::Sequence { items, .. }) => items.push(value),
@@ -353,7 +347,7 @@ impl Builder {
 }
 
 fn record_alias_spans(
-    spans: &mut HashMap<String, NodeSpan>,
+    spans: &mut SpanTable,
     pointer: &str,
     value: &Value,
     at: TextSpan,
