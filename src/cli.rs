@@ -31,6 +31,24 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Generate the Rust module for a spec: types, per-channel message enums, consumer traits,
+    /// dispatchers, layer clients and contract tests.
+    Generate {
+        /// The AsyncAPI 3.0 document (YAML or JSON).
+        spec: PathBuf,
+        /// The folder to write the module into (created if missing).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The path generated code uses to reach the runtime crate.
+        #[arg(long, default_value = "::chanx_runtime")]
+        runtime_path: String,
+        /// A folder of `*.rs.j2` templates that replace the embedded ones.
+        #[arg(long)]
+        templates: Option<PathBuf>,
+        /// Write nothing; exit 1 if any file would change (for CI).
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 /// How results are printed.
@@ -55,7 +73,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+            return ExitCode::from(if error.use_stderr() {
+                EXIT_USAGE
+            } else {
+                EXIT_OK
+            });
         }
     };
     ExitCode::from(run(cli))
@@ -65,6 +87,77 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Inspect { spec, format } => inspect(&spec, format),
+        Command::Generate {
+            spec,
+            output,
+            runtime_path,
+            templates,
+            check,
+        } => {
+            let mut settings = crate::render::Settings::new().runtime_path(runtime_path);
+            if let Some(dir) = templates {
+                settings = settings.templates_dir(dir);
+            }
+            generate(&spec, &output, &settings, check)
+        }
+    }
+}
+
+fn generate(
+    spec: &std::path::Path,
+    output: &std::path::Path,
+    settings: &crate::render::Settings,
+    check: bool,
+) -> u8 {
+    let generated = match crate::generate(spec, settings) {
+        Ok(generated) => generated,
+        Err(crate::GenerateError::Document(analysis)) => {
+            print_diagnostics(&analysis);
+            return EXIT_FINDINGS;
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    print_diagnostics(&generated.analysis);
+    if check {
+        let stale: Vec<String> = generated
+            .files
+            .iter()
+            .filter(|f| {
+                std::fs::read_to_string(output.join(&f.path)).map_or(true, |old| old != f.contents)
+            })
+            .map(|f| output.join(&f.path).display().to_string())
+            .collect();
+        if stale.is_empty() {
+            return EXIT_OK;
+        }
+        for path in &stale {
+            eprintln!("stale: {path}");
+        }
+        eprintln!(
+            "run `chanx-gen generate {} -o {}` to update",
+            spec.display(),
+            output.display()
+        );
+        return EXIT_FINDINGS;
+    }
+    match crate::render::write_files(output, &generated.files) {
+        Ok(report) => {
+            eprintln!(
+                "{}: {} file(s) written, {} unchanged, in {}",
+                spec.display(),
+                report.written.len(),
+                report.unchanged.len(),
+                output.display()
+            );
+            EXIT_OK
+        }
+        Err(error) => {
+            eprintln!("error: cannot write to {}: {error}", output.display());
+            EXIT_USAGE
+        }
     }
 }
 
@@ -122,7 +215,10 @@ fn print_diagnostics(analysis: &Analysis) {
         let _ = writeln!(
             stderr,
             "{}: {errors} error(s), {warnings} warning(s)",
-            analysis.sources.file(crate::load::Sources::ENTRY).display_name()
+            analysis
+                .sources
+                .file(crate::load::Sources::ENTRY)
+                .display_name()
         );
     }
 }

@@ -217,24 +217,26 @@ codes! {
     OperationMessageNotInChannel = "operation-message-not-in-channel", Error;
     /// A reply lists a message that is not one of its reply channel's messages.
     ReplyMessageNotInChannel = "reply-message-not-in-channel", Error;
-    /// A reply sets both `address` and a channel whose address is not null.
-    ReplyAddressConflict = "reply-address-conflict", Error;
+    /// A reply sets both `address` and a channel whose address is not null (a MUST of the spec, but
+    /// harmless for a WebSocket reply, which goes back on the same socket).
+    ReplyAddressConflict = "reply-address-conflict", Warning;
     /// A runtime expression (`$message.payload#/...`) is malformed.
     InvalidRuntimeExpression = "invalid-runtime-expression", Error;
     /// A server has no host, or a malformed host or pathname.
     InvalidServer = "invalid-server", Error;
     /// A default value is not among the allowed `enum` values.
     DefaultNotInEnum = "default-not-in-enum", Error;
-    /// A payload or header schema in a format chanx-gen cannot generate from.
-    UnsupportedSchemaFormat = "unsupported-schema-format", Error;
+    /// A payload or header schema in a format chanx-gen cannot generate from (Avro, ...); the message
+    /// is carried as untyped JSON.
+    UnsupportedSchemaFormat = "unsupported-schema-format", Warning;
     /// A channel references a server that does not exist or is not a root server.
     UnknownServer = "unknown-server", Error;
     /// A security requirement does not reference a security scheme.
     InvalidSecurity = "invalid-security", Error;
     /// Two things get the same Rust name after case conversion.
     NameCollision = "name-collision", Error;
-    /// Two messages on one channel carry the same wire action.
-    DuplicateAction = "duplicate-action", Error;
+    /// Two messages sent the same way on one channel carry the same tag value; the first wins.
+    DuplicateAction = "duplicate-action", Warning;
     /// A schema construct that the type lowering does not support.
     UnsupportedSchema = "unsupported-schema", Error;
     /// A channel address uses a Starlette converter (`{id:int}`), as Chanx emits; accepted.
@@ -243,6 +245,10 @@ codes! {
     WeakDispatch = "weak-dispatch", Warning;
     /// An AsyncAPI minor version newer than this tool knows; read as 3.0.
     NewerVersion = "newer-version", Warning;
+    /// A channel address whose `{placeholder}` braces do not parse (unbalanced, empty, no name).
+    InvalidAddress = "invalid-address", Error;
+    /// A security scheme of an unknown type, or without the fields its type needs.
+    InvalidSecurityScheme = "invalid-security-scheme", Error;
 }
 
 impl std::fmt::Display for Code {

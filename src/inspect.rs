@@ -11,7 +11,11 @@ use crate::ir::{
 /// with its payload type and reply set, each server message, the dispatch strategies, then the types.
 pub fn render(api: &Api) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} {} (AsyncAPI {})", api.title, api.version, api.asyncapi);
+    let _ = writeln!(
+        out,
+        "{} {} (AsyncAPI {})",
+        api.title, api.version, api.asyncapi
+    );
     for server in &api.servers {
         let _ = writeln!(
             out,
@@ -93,7 +97,10 @@ fn render_channel(out: &mut String, api: &Api, channel: &Channel) {
             message.rust_name,
             tag_suffix(message.tag.as_deref()),
             action.method,
-            message.payload.as_ref().map_or("any".to_owned(), |t| ty_name(api, t)),
+            message
+                .payload
+                .as_ref()
+                .map_or("any".to_owned(), |t| ty_name(api, t)),
             if replies.is_empty() {
                 String::new()
             } else {
@@ -126,7 +133,10 @@ fn render_channel(out: &mut String, api: &Api, channel: &Channel) {
             "    {}{}: {} ({})",
             message.rust_name,
             tag_suffix(message.tag.as_deref()),
-            message.payload.as_ref().map_or("any".to_owned(), |t| ty_name(api, t)),
+            message
+                .payload
+                .as_ref()
+                .map_or("any".to_owned(), |t| ty_name(api, t)),
             senders.join(", ")
         );
     }

@@ -12,6 +12,9 @@ use crate::diagnostics::{Code, Diagnostic, Diagnostics, Loc};
 use crate::load::Sources;
 use crate::spec::{self, Document, OperationAction, SchemaFormat};
 
+/// Module names the generated code uses beside the channel modules.
+const MODULE_ITEMS: &[&str] = &["types", "contract_tests", "behaviour_tests"];
+
 /// Names the generated code puts into every channel module; spec names must not take them.
 const CHANNEL_ITEMS: &[&str] = &["ClientMessage", "ServerMessage"];
 
@@ -44,7 +47,7 @@ impl<'s> Lowering<'s> {
         for (_, loc) in &components {
             self.types.lower_component(loc);
         }
-        let mut channel_names = Namespace::new();
+        let mut channel_names = Namespace::with_reserved(MODULE_ITEMS);
         let channels = self
             .document
             .channels
@@ -65,7 +68,9 @@ impl<'s> Lowering<'s> {
 
     /// `components.schemas` of the entry file, in document order.
     fn component_schemas(&self) -> Vec<(String, Loc)> {
-        let at = Loc::root(Sources::ENTRY).child("components").child("schemas");
+        let at = Loc::root(Sources::ENTRY)
+            .child("components")
+            .child("schemas");
         match self.sources.get(&at) {
             Some(Value::Object(schemas)) => schemas
                 .keys()
@@ -113,17 +118,25 @@ impl<'s> Lowering<'s> {
         )
         .with_help("rename one of them so their names differ by more than case or punctuation");
         if let Some(first_loc) = first_loc {
-            diagnostic = diagnostic.with_related(first_loc.key(), format!("`{first_wire}` is here"));
+            diagnostic =
+                diagnostic.with_related(first_loc.key(), format!("`{first_wire}` is here"));
         }
         self.diagnostics.push(diagnostic);
     }
 
     fn channel(&mut self, channel: &'s spec::Channel, names: &mut Namespace) -> Option<Channel> {
         let rust_name = naming::type_name(&channel.key, "Channel");
-        let module_name = naming::snake_name(&channel.key, "channel");
-        if let Err(clash) = names.claim(&module_name, &channel.key, Some(&channel.loc)) {
-            self.collision(&channel.loc, "channels", &channel.key, clash);
-            return None;
+        let mut module_name = naming::snake_name(&channel.key, "channel");
+        match names.claim(&module_name, &channel.key, Some(&channel.loc)) {
+            Ok(()) => {}
+            // A name the generated code uses itself: the channel's module gets a suffix.
+            Err(clash) if clash.first.1.is_none() => {
+                module_name = names.suggest(&module_name, &channel.key);
+            }
+            Err(clash) => {
+                self.collision(&channel.loc, "channels", &channel.key, clash);
+                return None;
+            }
         }
         let operations: Vec<&spec::Operation> = self
             .document
@@ -141,7 +154,10 @@ impl<'s> Lowering<'s> {
             .collect();
         for operation in &operations {
             for (owner, message) in self.reply_messages(operation) {
-                if !sources.iter().any(|(o, m)| *o == owner && m.key == message.key) {
+                if !sources
+                    .iter()
+                    .any(|(o, m)| *o == owner && m.key == message.key)
+                {
                     sources.push((owner, message));
                 }
             }
@@ -219,7 +235,11 @@ impl<'s> Lowering<'s> {
         }
         let mut server_messages: Vec<usize> = Vec::new();
         let pushed = server_events.iter().flat_map(|e| e.messages.iter());
-        for index in client_actions.iter().flat_map(|a| a.replies.iter()).chain(pushed) {
+        for index in client_actions
+            .iter()
+            .flat_map(|a| a.replies.iter())
+            .chain(pushed)
+        {
             if !server_messages.contains(index) {
                 server_messages.push(*index);
             }
@@ -391,8 +411,10 @@ impl<'s> Lowering<'s> {
         }
         // Binary frames are told apart from text frames by the frame itself: with at most one binary
         // message, only the text ones need a tag.
-        let (binary, text): (Vec<&spec::Message>, Vec<&spec::Message>) =
-            indexes.iter().map(|&i| sources[i].1).partition(|m| is_binary(m));
+        let (binary, text): (Vec<&spec::Message>, Vec<&spec::Message>) = indexes
+            .iter()
+            .map(|&i| sources[i].1)
+            .partition(|m| is_binary(m));
         let messages = match (binary.len(), text.len()) {
             (0 | 1, 0 | 1) if !binary.is_empty() => return Dispatch::Single,
             (0 | 1, _) => text,
@@ -403,10 +425,8 @@ impl<'s> Lowering<'s> {
             candidates.extend(self.types.const_properties(&payload.loc));
         }
         for property in candidates {
-            let tags: Vec<Option<String>> = messages
-                .iter()
-                .map(|m| self.tag_of(m, &property))
-                .collect();
+            let tags: Vec<Option<String>> =
+                messages.iter().map(|m| self.tag_of(m, &property)).collect();
             if tags.iter().all(Option::is_some) {
                 if let Some((a, b)) = first_duplicate(&tags) {
                     self.diagnostics.push(
@@ -476,10 +496,12 @@ impl<'s> Lowering<'s> {
 
 /// Whether a message travels as binary frames (a non-JSON content type).
 fn is_binary(message: &spec::Message) -> bool {
-    message
-        .content_type
-        .as_deref()
-        .is_some_and(|t| t.starts_with("application/octet-stream") || t.starts_with("audio/") || t.starts_with("image/") || t.starts_with("video/"))
+    message.content_type.as_deref().is_some_and(|t| {
+        t.starts_with("application/octet-stream")
+            || t.starts_with("audio/")
+            || t.starts_with("image/")
+            || t.starts_with("video/")
+    })
 }
 
 fn first_duplicate(tags: &[Option<String>]) -> Option<(usize, usize)> {
@@ -505,7 +527,12 @@ fn credential(scheme: &spec::SecurityScheme) -> Credential {
         ("httpApiKey", Some("query")) => Credential::Query { name: name() },
         ("httpApiKey", Some("header")) => Credential::Header { name: name() },
         ("httpApiKey", Some("cookie")) => Credential::Cookie { name: name() },
-        ("http", _) if scheme.scheme.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("basic")) => {
+        ("http", _)
+            if scheme
+                .scheme
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("basic")) =>
+        {
             Credential::Basic
         }
         ("http", _) => Credential::Bearer,

@@ -340,7 +340,7 @@ pub enum TypeKind {
     /// A named non-object schema (a constrained string, an array...).
     Alias {
         /// The type it stands for.
-        target: Ty,
+        target: Box<Ty>,
     },
 }
 

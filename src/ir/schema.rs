@@ -19,8 +19,8 @@ use serde_json::{Map, Value};
 
 use super::naming::{self, Namespace};
 use super::{
-    Additional, Constraints, Docs, EnumVariant, Field, IntegerFormat, IntegerVariant,
-    StringFormat, Tagging, Ty, TyKind, TypeDef, TypeId, TypeKind, UnionVariant,
+    Additional, Constraints, Docs, EnumVariant, Field, IntegerFormat, IntegerVariant, StringFormat,
+    Tagging, Ty, TyKind, TypeDef, TypeId, TypeKind, UnionVariant,
 };
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, Loc};
 use crate::load::{Sources, parse_pointer};
@@ -79,7 +79,8 @@ impl<'s> TypeBuilder<'s> {
         )
         .with_help("rename one of them so their names differ by more than case or punctuation");
         if let Some(first_loc) = first_loc {
-            diagnostic = diagnostic.with_related(first_loc.key(), format!("`{first_wire}` is here"));
+            diagnostic =
+                diagnostic.with_related(first_loc.key(), format!("`{first_wire}` is here"));
         }
         self.diagnostics.push(diagnostic);
     }
@@ -102,7 +103,10 @@ impl<'s> TypeBuilder<'s> {
         match value {
             Value::Bool(true) => Ty::plain(TyKind::Any),
             Value::Bool(false) => {
-                self.unsupported(loc, "the schema `false` accepts no value; it is read as any value");
+                self.unsupported(
+                    loc,
+                    "the schema `false` accepts no value; it is read as any value",
+                );
                 Ty::plain(TyKind::Any)
             }
             Value::Object(schema) => self.lower_object(loc, schema, hint),
@@ -199,7 +203,9 @@ impl<'s> TypeBuilder<'s> {
         }
         let id = self.reserve(loc, &hint, schema);
         let target = self.lower_uncached(loc, &format!("{hint}Value"));
-        self.types[id.0].kind = TypeKind::Alias { target };
+        self.types[id.0].kind = TypeKind::Alias {
+            target: Box::new(target),
+        };
         Ty::plain(TyKind::Named(id))
     }
 
@@ -229,7 +235,7 @@ impl<'s> TypeBuilder<'s> {
             rust_name: name,
             origin: self.origin(loc),
             kind: TypeKind::Alias {
-                target: Ty::plain(TyKind::Any),
+                target: Box::new(Ty::plain(TyKind::Any)),
             },
             docs: schema.map(docs).unwrap_or_default(),
         });
@@ -574,14 +580,24 @@ impl<'s> TypeBuilder<'s> {
 
     fn lower_inferred(&mut self, loc: &Loc, schema: &'s Map<String, Value>, hint: &str) -> Ty {
         let has = |keys: &[&str]| keys.iter().any(|k| schema.contains_key(*k));
-        let inferred = if has(&["properties", "additionalProperties", "required", "patternProperties"])
-        {
+        let inferred = if has(&[
+            "properties",
+            "additionalProperties",
+            "required",
+            "patternProperties",
+        ]) {
             "object"
         } else if has(&["items", "prefixItems", "minItems", "maxItems"]) {
             "array"
         } else if has(&["minLength", "maxLength", "pattern", "format"]) {
             "string"
-        } else if has(&["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]) {
+        } else if has(&[
+            "minimum",
+            "maximum",
+            "exclusiveMinimum",
+            "exclusiveMaximum",
+            "multipleOf",
+        ]) {
             "number"
         } else {
             return Ty::plain(TyKind::Any);
@@ -643,7 +659,10 @@ impl<'s> TypeBuilder<'s> {
             _ => None,
         };
         if let Some(key) = tuple_key {
-            let count = schema.get(key).and_then(Value::as_array).map_or(0, Vec::len);
+            let count = schema
+                .get(key)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
             let at = loc.child(key);
             let items = (0..count)
                 .map(|i| self.lower(&at.index(i), &format!("{hint}Item{i}")))
@@ -727,7 +746,11 @@ fn needs_name(schema: &Map<String, Value>) -> bool {
             && (non_null.iter().all(|v| v.is_string()) || non_null.iter().all(|v| v.is_i64()));
     }
     if let Some((_, arms)) = union_arms(schema) {
-        return arms.iter().filter(|a| a.get("type") != Some(&"null".into())).count() > 1;
+        return arms
+            .iter()
+            .filter(|a| a.get("type") != Some(&"null".into()))
+            .count()
+            > 1;
     }
     if schema.contains_key("allOf") {
         return true;
@@ -736,7 +759,8 @@ fn needs_name(schema: &Map<String, Value>) -> bool {
     if types.len() > 1 {
         return true;
     }
-    let is_object = types.first().is_some_and(|t| t == "object") || (types.is_empty() && is_object_like(schema));
+    let is_object = types.first().is_some_and(|t| t == "object")
+        || (types.is_empty() && is_object_like(schema));
     is_object
         && (schema
             .get("properties")
@@ -750,8 +774,15 @@ fn is_annotation_only(schema: &Map<String, Value>) -> bool {
     schema.keys().all(|k| {
         matches!(
             k.as_str(),
-            "description" | "title" | "examples" | "example" | "default" | "deprecated" | "$comment"
-                | "readOnly" | "writeOnly"
+            "description"
+                | "title"
+                | "examples"
+                | "example"
+                | "default"
+                | "deprecated"
+                | "$comment"
+                | "readOnly"
+                | "writeOnly"
         ) || k.starts_with("x-")
     })
 }
@@ -838,8 +869,14 @@ fn constraints(schema: &Map<String, Value>) -> Constraints {
     Constraints {
         min_length: count(schema, "minLength"),
         max_length: count(schema, "maxLength"),
-        pattern: schema.get("pattern").and_then(Value::as_str).map(str::to_owned),
-        format: schema.get("format").and_then(Value::as_str).map(str::to_owned),
+        pattern: schema
+            .get("pattern")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        format: schema
+            .get("format")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         minimum: number(schema, "minimum").filter(|_| !draft4_min),
         maximum: number(schema, "maximum").filter(|_| !draft4_max),
         exclusive_minimum: exclusive("exclusiveMinimum", "minimum"),
@@ -891,8 +928,19 @@ pub(super) fn component_schema_key(loc: &Loc) -> Option<String> {
 /// segment that is not a schema keyword (`/channels/chat/messages/ping/payload` gives `PingPayload`).
 fn pointer_name(loc: &Loc) -> String {
     const KEYWORDS: &[&str] = &[
-        "properties", "items", "allOf", "anyOf", "oneOf", "components", "schemas", "channels",
-        "messages", "definitions", "$defs", "additionalProperties", "prefixItems",
+        "properties",
+        "items",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "components",
+        "schemas",
+        "channels",
+        "messages",
+        "definitions",
+        "$defs",
+        "additionalProperties",
+        "prefixItems",
     ];
     let segments: Vec<String> = parse_pointer(&loc.pointer)
         .filter(|s| !KEYWORDS.contains(&s.as_str()) && s.parse::<usize>().is_err())
@@ -918,7 +966,10 @@ mod tests {
         let sources: &'static Sources = Box::leak(Box::new(sources));
         let mut builder = TypeBuilder::new(sources);
         let root = Loc::root(Sources::ENTRY).child("s");
-        let count = sources.get(&root).and_then(Value::as_array).map_or(0, Vec::len);
+        let count = sources
+            .get(&root)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         let tys = (0..count)
             .map(|i| builder.lower(&root.index(i), &format!("T{i}")))
             .collect();
@@ -1020,8 +1071,14 @@ s:
         assert!(matches!(tys[2].kind, TyKind::Map(_)));
         assert!(matches!(&tys[3].kind, TyKind::Tuple(items) if items.len() == 2));
         assert!(tys[4].nullable);
-        assert!(matches!(named(&builder, &tys[4]).kind, TypeKind::StringEnum { .. }));
-        assert!(matches!(named(&builder, &tys[5]).kind, TypeKind::IntegerEnum { .. }));
+        assert!(matches!(
+            named(&builder, &tys[4]).kind,
+            TypeKind::StringEnum { .. }
+        ));
+        assert!(matches!(
+            named(&builder, &tys[5]).kind,
+            TypeKind::IntegerEnum { .. }
+        ));
         assert!(matches!(
             named(&builder, &tys[6]).kind,
             TypeKind::Struct {

@@ -114,6 +114,11 @@ impl SourceFile {
         &self.display_name
     }
 
+    /// The text as read.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The parsed document.
     pub fn root(&self) -> &Value {
         &self.root
@@ -258,7 +263,10 @@ impl Sources {
         diagnostics: &mut Diagnostics,
     ) -> FileId {
         let id = FileId(self.files.len() as u32);
-        let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
+        let text = text
+            .strip_prefix('\u{feff}')
+            .map(str::to_owned)
+            .unwrap_or(text);
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();

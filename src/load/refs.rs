@@ -394,7 +394,9 @@ mod tests {
         let sources = load(
             "a: {$ref: '#/b'}\nb: {$ref: '#/c'}\nc: {v: 1}\nx: {$ref: '#/y'}\ny: {$ref: '#/x'}\n",
         );
-        let resolved = sources.resolve(&Loc::root(Sources::ENTRY).child("a")).unwrap();
+        let resolved = sources
+            .resolve(&Loc::root(Sources::ENTRY).child("a"))
+            .unwrap();
         assert_eq!(resolved.loc.pointer, "/c");
         assert_eq!(resolved.via.len(), 2);
         let err = sources
@@ -409,7 +411,9 @@ mod tests {
             "channels:\n  c: {$ref: '#/components/channels/c'}\ncomponents:\n  channels:\n    c:\n      messages:\n        m: {v: 1}\nloop: {$ref: '#/loop/x'}\n",
         );
         let root = Loc::root(Sources::ENTRY);
-        let target = sources.ref_target(&root, "#/channels/c/messages/m").unwrap();
+        let target = sources
+            .ref_target(&root, "#/channels/c/messages/m")
+            .unwrap();
         assert_eq!(target.pointer, "/components/channels/c/messages/m");
         assert_eq!(sources.get(&target).unwrap()["v"], 1);
         let err = sources.ref_target(&root, "#/loop/x/y").unwrap_err();

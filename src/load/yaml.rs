@@ -144,9 +144,11 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, ParseProblem> {
     }
     let value = builder.root.unwrap_or(Value::Null);
     let mut spans = builder.spans;
+    // An empty (or comment-only) file has no root event: place it at the start.
+    let start = TextPos { line: 1, column: 1 };
     spans.entry(String::new()).or_insert(NodeSpan {
         key: None,
-        value: TextSpan::default(),
+        value: TextSpan { start, end: start },
     });
     Ok(Parsed { value, spans })
 }
@@ -268,10 +270,7 @@ impl Builder {
                 anchor,
             } => (Value::Array(items), start, parent_len, key_span, anchor),
         };
-        let whole = TextSpan {
-            start,
-            end: at.end,
-        };
+        let whole = TextSpan { start, end: at.end };
         self.record(key_span, whole);
         self.pointer.truncate(parent_len);
         self.attach(value, at, anchor)
@@ -346,12 +345,7 @@ impl Builder {
     }
 }
 
-fn record_alias_spans(
-    spans: &mut SpanTable,
-    pointer: &str,
-    value: &Value,
-    at: TextSpan,
-) {
+fn record_alias_spans(spans: &mut SpanTable, pointer: &str, value: &Value, at: TextSpan) {
     let mut stack = vec![(pointer.to_owned(), value)];
     while let Some((pointer, value)) = stack.pop() {
         match value {
@@ -389,9 +383,7 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>
                     .parse::<bool>()
                     .map(Value::Bool)
                     .unwrap_or_else(|_| Value::String(text.to_owned())),
-                "int" | "float" => {
-                    number(text).unwrap_or_else(|| Value::String(text.to_owned()))
-                }
+                "int" | "float" => number(text).unwrap_or_else(|| Value::String(text.to_owned())),
                 _ => Value::String(text.to_owned()),
             };
         }
@@ -477,7 +469,10 @@ mod tests {
         assert_eq!(span_of(&parsed, "/a"), (1, 4));
         assert_eq!(span_of(&parsed, "/b/1"), (4, 5));
         assert_eq!(span_of(&parsed, "/c/e"), (6, 16));
-        assert_eq!(parsed.spans["/c"].key.unwrap().start, TextPos { line: 6, column: 1 });
+        assert_eq!(
+            parsed.spans["/c"].key.unwrap().start,
+            TextPos { line: 6, column: 1 }
+        );
     }
 
     #[test]
@@ -499,7 +494,10 @@ mod tests {
             ("1.2.3", serde_json::json!("1.2.3")),
             ("'8000'", serde_json::json!("8000")),
             ("3.0.0", serde_json::json!("3.0.0")),
-            ("18446744073709551615", serde_json::json!(18446744073709551615u64)),
+            (
+                "18446744073709551615",
+                serde_json::json!(18446744073709551615u64),
+            ),
         ] {
             let parsed = parse(&format!("v: {text}")).unwrap();
             assert_eq!(parsed.value["v"], expected, "{text}");
@@ -542,10 +540,16 @@ mod tests {
     fn deep_nesting_is_bounded() {
         let text = "[".repeat(100_000);
         let problem = parse(&text).err().unwrap();
-        assert!(matches!(problem, ParseProblem::TooLarge { .. }), "{problem:?}");
+        assert!(
+            matches!(problem, ParseProblem::TooLarge { .. }),
+            "{problem:?}"
+        );
         let block: String = (0..400).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
         let problem = parse(&block).err().unwrap();
-        assert!(matches!(problem, ParseProblem::TooLarge { .. }), "{problem:?}");
+        assert!(
+            matches!(problem, ParseProblem::TooLarge { .. }),
+            "{problem:?}"
+        );
     }
 
     #[test]

@@ -98,7 +98,10 @@ impl<'s> Reader<'s, '_> {
             for key in trait_object.fields.keys() {
                 origins.push((key.clone(), trait_object.loc.clone()));
             }
-            merge_patch(&mut merged, &Value::Object(trait_object.fields.into_owned()));
+            merge_patch(
+                &mut merged,
+                &Value::Object(trait_object.fields.into_owned()),
+            );
         }
         let mut own = object.fields.into_owned();
         own.remove("traits");
@@ -164,13 +167,22 @@ impl<'s> Reader<'s, '_> {
 
     fn document(&mut self) -> Document {
         let root_loc = Loc::root(Sources::ENTRY);
+        if self.sources.locate(&root_loc).is_none() && self.diagnostics.has_errors() {
+            // The entry file did not parse, so it has no tree; the loader has said why.
+            return Document::default();
+        }
         let Some(root) = self.object(&root_loc, "the document") else {
             return Document::default();
         };
         let asyncapi = match root.get("asyncapi") {
             Some(Value::String(version)) => version.clone(),
             Some(other) => {
-                self.wrong_type(&root.at("asyncapi"), "`asyncapi`", "a version string", other);
+                self.wrong_type(
+                    &root.at("asyncapi"),
+                    "`asyncapi`",
+                    "a version string",
+                    other,
+                );
                 String::new()
             }
             None => {
@@ -359,7 +371,12 @@ impl<'s> Reader<'s, '_> {
             Some(Value::String(address)) => Some(address.clone()),
             None | Some(Value::Null) => None,
             Some(other) => {
-                self.wrong_type(&channel.at("address"), "`address`", "a string or null", other);
+                self.wrong_type(
+                    &channel.at("address"),
+                    "`address`",
+                    "a string or null",
+                    other,
+                );
                 None
             }
         };
@@ -399,9 +416,9 @@ impl<'s> Reader<'s, '_> {
             return Vec::new();
         };
         let mut keys = Vec::new();
-        for i in 0..items.len() {
+        for (i, item) in items.iter().enumerate() {
             let item_loc = at.index(i);
-            let reference = items[i].as_object().and_then(|m| m.get("$ref"));
+            let reference = item.as_object().and_then(|m| m.get("$ref"));
             let Some(reference) = reference.and_then(Value::as_str) else {
                 self.error(Diagnostic::new(
                     Code::WrongType,
@@ -681,7 +698,9 @@ impl<'s> Reader<'s, '_> {
                     Some(loc.clone()),
                     "`channel` must be a `$ref` to a channel",
                 )
-                .with_help("write `channel: {$ref: '#/channels/<id>'}`; inline channels are not allowed"),
+                .with_help(
+                    "write `channel: {$ref: '#/channels/<id>'}`; inline channels are not allowed",
+                ),
             );
             return None;
         };
@@ -733,13 +752,21 @@ impl<'s> Reader<'s, '_> {
         let list = object.get(key)?;
         let at = object.at(key);
         let Value::Array(items) = list else {
-            self.wrong_type(&at, &format!("`{key}`"), "an array of message references", list);
+            self.wrong_type(
+                &at,
+                &format!("`{key}`"),
+                "an array of message references",
+                list,
+            );
             return None;
         };
         let mut keys = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let item_loc = at.index(i);
-            let Some(reference) = item.as_object().and_then(|m| m.get("$ref")).and_then(Value::as_str)
+            let Some(reference) = item
+                .as_object()
+                .and_then(|m| m.get("$ref"))
+                .and_then(Value::as_str)
             else {
                 self.error(
                     Diagnostic::new(
@@ -755,8 +782,9 @@ impl<'s> Reader<'s, '_> {
                 Ok(target) => target,
                 Err(mut diagnostic) => {
                     if diagnostic.code == Code::RefUnresolved {
-                        diagnostic.message =
-                            format!("message reference `{reference}` must point to a valid message");
+                        diagnostic.message = format!(
+                            "message reference `{reference}` must point to a valid message"
+                        );
                     }
                     self.error(diagnostic);
                     continue;
@@ -898,7 +926,10 @@ mod tests {
     #[test]
     fn merge_patch_follows_rfc_7386() {
         let mut target = json!({"a": {"b": 1, "c": 2}, "d": [1, 2], "e": 1});
-        merge_patch(&mut target, &json!({"a": {"b": 9, "c": null}, "d": [3], "f": 4}));
+        merge_patch(
+            &mut target,
+            &json!({"a": {"b": 9, "c": null}, "d": [3], "f": 4}),
+        );
         assert_eq!(target, json!({"a": {"b": 9}, "d": [3], "e": 1, "f": 4}));
     }
 

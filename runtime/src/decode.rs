@@ -1,0 +1,701 @@
+//! Reading a client frame the way Chanx does.
+//!
+//! Chanx runs `json.loads` on the text, validates the envelope keys with pydantic
+//! (`Envelope(version: int = 1, topic: str | None, ref: str | None, seq: int | None)`), strips them, and
+//! validates the rest with a discriminated union on `action`. [`read_frame`] does the first two steps in
+//! one pass over the text: a scanner that accepts exactly what CPython's `json` module accepts (and
+//! words its errors the same way, positions in characters), and that keeps the raw text of the top-level
+//! values it needs (the envelope keys and the tag), so nothing is decoded twice. [`decode_message`] then
+//! decodes the chosen message type with serde, falling back to [`check_value`] for pydantic-style
+//! errors when serde refuses the frame.
+//!
+//! Known differences from Chanx, all on inputs no real client sends: a frame whose decoded value
+//! `json.loads` accepts but `serde_json` does not (`NaN`, `Infinity`, lone surrogate escapes, numbers
+//! beyond `f64`, nesting deeper than 128, duplicate keys that serde refuses) is rejected with one
+//! `value_error` instead of being accepted.
+
+use std::borrow::Cow;
+
+use serde::de::DeserializeOwned;
+
+use crate::protocol::{ErrorItem, ErrorPayload, error_frame};
+use crate::pyfmt;
+use crate::validate::{Errors, Schema, Validate, check_value, lax_int_from_str};
+
+/// The envelope keys of a client frame, after pydantic-compatible validation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Envelope {
+    /// `version`: `None` when absent (Chanx defaults it to `1`) or when it does not fit an `i64`.
+    pub version: Option<i64>,
+    /// `topic`: `None` when absent or `null`.
+    pub topic: Option<String>,
+    /// `ref`: `None` when absent or `null`.
+    pub reference: Option<String>,
+    /// `seq`: `None` when absent, `null`, or when it does not fit an `i64`.
+    pub seq: Option<i64>,
+}
+
+/// Keys that Chanx treats as envelope, not message.
+pub const ENVELOPE_KEYS: [&str; 4] = ["version", "topic", "ref", "seq"];
+
+/// A frame that is valid JSON, a JSON object, and carries a valid envelope.
+#[derive(Debug, Clone)]
+pub struct Incoming<'a> {
+    /// The whole frame.
+    pub text: &'a str,
+    /// Its envelope.
+    pub envelope: Envelope,
+    tag: Option<&'a str>,
+}
+
+/// The tag (discriminator) value found in a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagLookup<'a> {
+    /// The frame has no such key.
+    Missing,
+    /// A JSON string (escapes decoded).
+    Str(Cow<'a, str>),
+    /// Any other JSON value, as its raw text.
+    Other(&'a str),
+}
+
+impl TagLookup<'_> {
+    /// The tag when it is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            TagLookup::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// A frame rejected before any message was decoded, or a message that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The errors, in pydantic's order.
+    pub errors: Vec<ErrorItem>,
+    /// The `ref` to echo in the error frame: set only when the envelope itself was valid and carried a
+    /// string `ref` (so never for the errors [`read_frame`] reports; see [`Incoming::reject`]).
+    pub reply_ref: Option<String>,
+}
+
+impl Rejected {
+    /// The error frame Chanx sends for this rejection.
+    pub fn frame(&self) -> String {
+        error_frame(
+            &ErrorPayload::Items(self.errors.clone()),
+            self.reply_ref.as_deref(),
+        )
+    }
+
+    /// What Chanx answers to a binary WebSocket frame.
+    pub fn binary_frame() -> Self {
+        Rejected {
+            errors: vec![ErrorItem::new(
+                "json_invalid",
+                Vec::new(),
+                "Invalid JSON: binary frames are not supported",
+            )],
+            reply_ref: None,
+        }
+    }
+}
+
+impl<'a> Incoming<'a> {
+    /// The tag value (`action` in Chanx) of the frame.
+    pub fn tag(&self) -> TagLookup<'a> {
+        match self.tag {
+            None => TagLookup::Missing,
+            Some(raw) if raw.starts_with('"') => TagLookup::Str(unescape(&raw[1..raw.len() - 1])),
+            Some(raw) => TagLookup::Other(raw),
+        }
+    }
+
+    /// The raw JSON text of the tag value, if present.
+    pub fn tag_raw(&self) -> Option<&'a str> {
+        self.tag
+    }
+
+    /// A rejection of this frame with `errors`, echoing its `ref` as Chanx does.
+    pub fn reject(&self, errors: Vec<ErrorItem>) -> Rejected {
+        Rejected {
+            errors,
+            reply_ref: self.envelope.reference.clone(),
+        }
+    }
+}
+
+/// Scans a text frame, validates its envelope and finds the value of `tag_property`.
+///
+/// # Errors
+/// Invalid JSON (`json_invalid`, with CPython's message), JSON that is not an object (`model_type`), and
+/// envelope errors (`int_parsing`, `string_type`, ... at `["version"]`, `["ref"]`, ...).
+pub fn read_frame<'a>(text: &'a str, tag_property: &str) -> Result<Incoming<'a>, Rejected> {
+    let mut raw = RawEnvelope::default();
+    let mut tag = None;
+    let top_is_object = scan(text, |key, value| {
+        let key = if key.contains('\\') {
+            unescape(key)
+        } else {
+            Cow::Borrowed(key)
+        };
+        if key == tag_property {
+            tag = Some(value);
+        }
+        match &*key {
+            "version" => raw.version = Some(value),
+            "topic" => raw.topic = Some(value),
+            "ref" => raw.reference = Some(value),
+            "seq" => raw.seq = Some(value),
+            _ => {}
+        }
+    })
+    .map_err(|error| Rejected {
+        errors: vec![ErrorItem::new(
+            "json_invalid",
+            Vec::new(),
+            format!("Invalid JSON: {}", error.message(text)),
+        )],
+        reply_ref: None,
+    })?;
+    if !top_is_object {
+        return Err(Rejected {
+            errors: vec![ErrorItem::new(
+                "model_type",
+                Vec::new(),
+                "Input should be a valid dictionary or instance of Envelope",
+            )],
+            reply_ref: None,
+        });
+    }
+    let mut errors = Errors::new();
+    let envelope = Envelope {
+        version: raw
+            .version
+            .and_then(|v| envelope_int(&mut errors, "version", v, false)),
+        topic: raw
+            .topic
+            .and_then(|v| envelope_str(&mut errors, "topic", v)),
+        reference: raw
+            .reference
+            .and_then(|v| envelope_str(&mut errors, "ref", v)),
+        seq: raw
+            .seq
+            .and_then(|v| envelope_int(&mut errors, "seq", v, true)),
+    };
+    if !errors.is_empty() {
+        return Err(Rejected {
+            errors: errors.into_items(),
+            reply_ref: None,
+        });
+    }
+    Ok(Incoming {
+        text,
+        envelope,
+        tag,
+    })
+}
+
+#[derive(Default)]
+struct RawEnvelope<'a> {
+    version: Option<&'a str>,
+    topic: Option<&'a str>,
+    reference: Option<&'a str>,
+    seq: Option<&'a str>,
+}
+
+fn envelope_str(errors: &mut Errors, key: &str, raw: &str) -> Option<String> {
+    if raw == "null" {
+        return None;
+    }
+    if raw.starts_with('"') {
+        return Some(unescape(&raw[1..raw.len() - 1]).into_owned());
+    }
+    errors.at_key(key, |e| {
+        e.report("string_type", "Input should be a valid string".to_owned())
+    });
+    None
+}
+
+/// pydantic's lax `int` (with `None` allowed for `Optional[int]` fields).
+fn envelope_int(errors: &mut Errors, key: &str, raw: &str, nullable: bool) -> Option<i64> {
+    let result: Result<Option<i64>, (&str, &str)> = match raw.as_bytes()[0] {
+        b'n' if nullable => Ok(None),
+        b't' => Ok(Some(1)),
+        b'f' => Ok(Some(0)),
+        b'"' => {
+            let s = unescape(&raw[1..raw.len() - 1]);
+            lax_int_from_str(&s).map(|i| i64::try_from(i).ok())
+        }
+        b'-' | b'0'..=b'9' | b'N' | b'I'
+            if !raw.contains(['.', 'e', 'E']) && raw != "NaN" && !raw.ends_with("Infinity") =>
+        {
+            Ok(raw.parse::<i64>().ok())
+        }
+        b'-' | b'0'..=b'9' | b'N' | b'I' => {
+            let value = match raw {
+                "NaN" => f64::NAN,
+                "Infinity" => f64::INFINITY,
+                "-Infinity" => f64::NEG_INFINITY,
+                _ => raw.parse::<f64>().unwrap_or(f64::NAN),
+            };
+            crate::validate::lax_int_from_f64(value).map(Some)
+        }
+        _ => Err(("int_type", "Input should be a valid integer")),
+    };
+    match result {
+        Ok(value) => value,
+        Err((kind, msg)) => {
+            errors.at_key(key, |e| e.report(kind, msg.to_owned()));
+            None
+        }
+    }
+}
+
+/// The `union_tag_not_found` / `union_tag_invalid` error for a frame whose tag selects no message.
+///
+/// `expected` is sorted (Chanx builds its union sorted by action) and printed quoted, joined by `", "`;
+/// the found value is printed as Python's `str()` would (`None`, `True`, `1.0`, `{'a': 1}`).
+pub fn tag_error(found: &TagLookup<'_>, property: &str, expected: &[&str]) -> ErrorItem {
+    let mut sorted: Vec<&str> = expected.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let found = match found {
+        TagLookup::Missing => None,
+        TagLookup::Str(s) => Some(s.clone().into_owned()),
+        TagLookup::Other(raw) => Some(pyfmt::python_str_of_json(raw)),
+    };
+    tag_error_item(found.as_deref(), property, &sorted)
+}
+
+/// The tag error for a found value already printed as Python's `str()` (or `None` when missing), with
+/// `expected` in the order given.
+pub(crate) fn tag_error_item(found: Option<&str>, property: &str, expected: &[&str]) -> ErrorItem {
+    match found {
+        None => ErrorItem::new(
+            "union_tag_not_found",
+            Vec::new(),
+            format!(
+                "Unable to extract tag using discriminator {}",
+                pyfmt::str_repr(property)
+            ),
+        ),
+        Some(found) => {
+            let tags: Vec<String> = expected.iter().map(|t| format!("'{t}'")).collect();
+            ErrorItem::new(
+                "union_tag_invalid",
+                Vec::new(),
+                format!(
+                    "Input tag '{found}' found using {} does not match any of the expected tags: {}",
+                    pyfmt::str_repr(property),
+                    tags.join(", ")
+                ),
+            )
+        }
+    }
+}
+
+/// Decodes the message selected by `tag` from a frame.
+///
+/// Fast path: `serde_json` decodes `T` from the whole frame (its struct ignores the envelope keys), then
+/// [`Validate`] checks the constraints serde does not, errors rooted at `[tag]`. When serde refuses the
+/// frame, the slow path checks the frame (envelope keys removed) against `schema` to produce pydantic's
+/// errors; if that finds nothing (pydantic would accept the input in lax mode, but `T` is stricter), one
+/// `value_error` carrying serde's message is returned.
+///
+/// # Errors
+/// The validation errors, in pydantic's order, with `loc` starting with `tag`.
+pub fn decode_message<T: DeserializeOwned + Validate>(
+    incoming: &Incoming<'_>,
+    tag: &str,
+    schema: &Schema,
+) -> Result<T, Vec<ErrorItem>> {
+    match serde_json::from_str::<T>(incoming.text) {
+        Ok(value) => {
+            let mut errors = Errors::rooted(tag);
+            value.validate(&mut errors);
+            if errors.is_empty() {
+                Ok(value)
+            } else {
+                Err(errors.into_items())
+            }
+        }
+        Err(serde_error) => {
+            let mut errors = Errors::rooted(tag);
+            if let Ok(mut value) = serde_json::from_str::<serde_json::Value>(incoming.text) {
+                if let Some(map) = value.as_object_mut() {
+                    for key in ENVELOPE_KEYS {
+                        map.shift_remove(key);
+                    }
+                }
+                check_value(schema, &value, &mut errors);
+            }
+            if errors.is_empty() {
+                errors.report("value_error", format!("Value error, {serde_error}"));
+            }
+            Err(errors.into_items())
+        }
+    }
+}
+
+/// Decodes the body of a JSON string (between the quotes): escapes resolved, surrogate pairs joined,
+/// lone surrogates replaced by U+FFFD. Borrows when there is no escape.
+pub(crate) fn unescape(inner: &str) -> Cow<'_, str> {
+    if !inner.contains('\\') {
+        return Cow::Borrowed(inner);
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
+    let hex4 = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| -> Option<u32> {
+        let mut value = 0;
+        for _ in 0..4 {
+            value = value * 16 + chars.next()?.to_digit(16)?;
+        }
+        Some(value)
+    };
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let Some(high) = hex4(&mut chars) else {
+                    out.push('\u{fffd}');
+                    continue;
+                };
+                if (0xd800..0xdc00).contains(&high) {
+                    let mut lookahead = chars.clone();
+                    if lookahead.next() == Some('\\') && lookahead.next() == Some('u') {
+                        if let Some(low) = hex4(&mut lookahead) {
+                            if (0xdc00..0xe000).contains(&low) {
+                                chars = lookahead;
+                                let code = 0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00);
+                                out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+                                continue;
+                            }
+                        }
+                    }
+                }
+                out.push(char::from_u32(high).unwrap_or('\u{fffd}'));
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    Cow::Owned(out)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The CPython-compatible scanner.
+
+/// A `json.JSONDecodeError`: the message and the position (a byte offset into the text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ScanError {
+    msg: &'static str,
+    pos: usize,
+}
+
+impl ScanError {
+    /// `str(JSONDecodeError)`: `"<msg>: line L column C (char P)"`, counted in characters.
+    pub(crate) fn message(&self, text: &str) -> String {
+        let before = &text[..self.pos.min(text.len())];
+        let pos = before.chars().count();
+        let line = before.matches('\n').count() + 1;
+        let column = match before.rfind('\n') {
+            Some(newline) => before[newline + 1..].chars().count() + 1,
+            None => pos + 1,
+        };
+        format!("{}: line {line} column {column} (char {pos})", self.msg)
+    }
+}
+
+const EXPECTING_VALUE: &str = "Expecting value";
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Validates `text` as `json.loads` would. Calls `member(raw_key, raw_value)` for every member of the
+/// top-level object (the key without its quotes, escapes not decoded; the value's exact text), in
+/// order. Returns whether the top-level value is an object.
+pub(crate) fn scan<'a>(
+    text: &'a str,
+    mut member: impl FnMut(&'a str, &'a str),
+) -> Result<bool, ScanError> {
+    let b = text.as_bytes();
+    if text.starts_with('\u{feff}') {
+        return Err(ScanError {
+            msg: "Unexpected UTF-8 BOM (decode using utf-8-sig)",
+            pos: 0,
+        });
+    }
+    let skip = |mut i: usize| {
+        while i < b.len() && is_ws(b[i]) {
+            i += 1;
+        }
+        i
+    };
+    let start = skip(0);
+    let top_is_object = b.get(start) == Some(&b'{');
+    // The open containers (`[` or `{`); depth 1 with `{` is the top-level object.
+    let mut stack: Vec<u8> = Vec::new();
+    // The current top-level member: (key, value start).
+    let mut pending: Option<(&'a str, usize)> = None;
+    let mut idx = start;
+
+    // Reads `"key" ws : ws` at `idx` inside an object, returning the position of the value.
+    let key_colon = |idx: usize,
+                     stack_len: usize,
+                     pending: &mut Option<(&'a str, usize)>|
+     -> Result<usize, ScanError> {
+        if b.get(idx) != Some(&b'"') {
+            return Err(ScanError {
+                msg: "Expecting property name enclosed in double quotes",
+                pos: idx,
+            });
+        }
+        let after = scan_string(b, idx + 1)?;
+        let mut i = skip(after);
+        if b.get(i) != Some(&b':') {
+            return Err(ScanError {
+                msg: "Expecting ':' delimiter",
+                pos: i,
+            });
+        }
+        i = skip(i + 1);
+        if stack_len == 1 {
+            *pending = Some((&text[idx + 1..after - 1], i));
+        }
+        Ok(i)
+    };
+
+    'value: loop {
+        // Parse one value at `idx`.
+        let Some(&c) = b.get(idx) else {
+            return Err(ScanError {
+                msg: EXPECTING_VALUE,
+                pos: idx,
+            });
+        };
+        match c {
+            b'"' => idx = scan_string(b, idx + 1)?,
+            b'{' => {
+                let i = skip(idx + 1);
+                if b.get(i) == Some(&b'}') {
+                    idx = i + 1;
+                } else {
+                    stack.push(b'{');
+                    idx = key_colon(i, stack.len(), &mut pending)?;
+                    continue 'value;
+                }
+            }
+            b'[' => {
+                let i = skip(idx + 1);
+                if b.get(i) == Some(&b']') {
+                    idx = i + 1;
+                } else {
+                    stack.push(b'[');
+                    idx = i;
+                    continue 'value;
+                }
+            }
+            _ => {
+                let rest = &b[idx..];
+                let constant = [
+                    &b"null"[..],
+                    b"true",
+                    b"false",
+                    b"NaN",
+                    b"Infinity",
+                    b"-Infinity",
+                ]
+                .into_iter()
+                .find(|token| token[0] == c && rest.starts_with(token));
+                idx = match constant {
+                    Some(token) => idx + token.len(),
+                    None => scan_number(b, idx).ok_or(ScanError {
+                        msg: EXPECTING_VALUE,
+                        pos: idx,
+                    })?,
+                };
+            }
+        }
+        // A value ended at `idx`: close containers until one wants another value.
+        loop {
+            let Some(&open) = stack.last() else {
+                let end = skip(idx);
+                if end != b.len() {
+                    return Err(ScanError {
+                        msg: "Extra data",
+                        pos: end,
+                    });
+                }
+                return Ok(top_is_object);
+            };
+            if stack.len() == 1 {
+                if let Some((key, value_start)) = pending.take() {
+                    member(key, &text[value_start..idx]);
+                }
+            }
+            idx = skip(idx);
+            let close = if open == b'{' { b'}' } else { b']' };
+            if b.get(idx) == Some(&close) {
+                stack.pop();
+                idx += 1;
+                continue;
+            }
+            if b.get(idx) != Some(&b',') {
+                return Err(ScanError {
+                    msg: "Expecting ',' delimiter",
+                    pos: idx,
+                });
+            }
+            idx = skip(idx + 1);
+            if open == b'{' {
+                idx = key_colon(idx, stack.len(), &mut pending)?;
+            }
+            continue 'value;
+        }
+    }
+}
+
+/// Scans a string whose opening quote is at `start - 1`; returns the position after the closing quote.
+/// Mirrors CPython's `scanstring` (strict mode), including where it reports each error.
+fn scan_string(b: &[u8], start: usize) -> Result<usize, ScanError> {
+    let begin = start - 1;
+    let unterminated = ScanError {
+        msg: "Unterminated string starting at",
+        pos: begin,
+    };
+    let bad_u = |pos| ScanError {
+        msg: "Invalid \\uXXXX escape",
+        pos,
+    };
+    let hex = |i: usize| -> u32 {
+        match b.get(i) {
+            Some(c @ b'0'..=b'9') => u32::from(c - b'0'),
+            Some(c @ b'a'..=b'f') => u32::from(c - b'a' + 10),
+            Some(c @ b'A'..=b'F') => u32::from(c - b'A' + 10),
+            _ => u32::MAX,
+        }
+    };
+    let hex4 = |first: usize| -> Option<u32> {
+        let mut value = 0;
+        for i in first..first + 4 {
+            let digit = hex(i);
+            if digit == u32::MAX {
+                return None;
+            }
+            value = value * 16 + digit;
+        }
+        Some(value)
+    };
+    let mut end = start;
+    loop {
+        let mut next = end;
+        while next < b.len() {
+            let d = b[next];
+            if d == b'"' || d == b'\\' {
+                break;
+            }
+            if d <= 0x1f {
+                return Err(ScanError {
+                    msg: "Invalid control character at",
+                    pos: next,
+                });
+            }
+            next += 1;
+        }
+        if next == b.len() {
+            return Err(unterminated);
+        }
+        let c = b[next];
+        next += 1;
+        if c == b'"' {
+            return Ok(next);
+        }
+        if next == b.len() {
+            return Err(unterminated);
+        }
+        let escape = b[next];
+        if escape != b'u' {
+            end = next + 1;
+            if !matches!(
+                escape,
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't'
+            ) {
+                return Err(ScanError {
+                    msg: "Invalid \\escape",
+                    pos: end - 2,
+                });
+            }
+            continue;
+        }
+        // `\uXXXX`: `next` is at the `u`.
+        let u_pos = next;
+        let first = next + 1;
+        end = first + 4;
+        if end >= b.len() {
+            return Err(bad_u(u_pos));
+        }
+        let unit = hex4(first).ok_or(bad_u(u_pos))?;
+        if (0xd800..0xdc00).contains(&unit)
+            && end + 6 < b.len()
+            && b[end] == b'\\'
+            && b[end + 1] == b'u'
+        {
+            let low = hex4(end + 2).ok_or(bad_u(end + 1))?;
+            if (0xdc00..0xe000).contains(&low) {
+                end += 6;
+            }
+        }
+    }
+}
+
+/// Matches CPython's number pattern at `start`; returns the end, or `None` when no number starts there.
+fn scan_number(b: &[u8], start: usize) -> Option<usize> {
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let mut idx = start;
+    if b.get(idx) == Some(&b'-') {
+        idx += 1;
+    }
+    match b.get(idx) {
+        Some(b'1'..=b'9') => {
+            idx += 1;
+            while digit(idx) {
+                idx += 1;
+            }
+        }
+        Some(b'0') => idx += 1,
+        _ => return None,
+    }
+    if b.get(idx) == Some(&b'.') && digit(idx + 1) {
+        idx += 2;
+        while digit(idx) {
+            idx += 1;
+        }
+    }
+    if matches!(b.get(idx), Some(b'e' | b'E')) && idx + 1 < b.len() {
+        let e_start = idx;
+        idx += 1;
+        if matches!(b.get(idx), Some(b'-' | b'+')) && idx + 1 < b.len() {
+            idx += 1;
+        }
+        while digit(idx) {
+            idx += 1;
+        }
+        if !digit(idx - 1) {
+            idx = e_start;
+        }
+    }
+    Some(idx)
+}
+
+#[cfg(test)]
+mod tests {}

@@ -1,0 +1,264 @@
+//! Stage 5: the IR rendered into Rust files.
+//!
+//! [`view`] decides every name, type and attribute; the minijinja templates in `templates/` (embedded
+//! in the binary, overridable with [`Settings::templates_dir`]) only print the view; each file is then
+//! parsed with syn and printed with prettyplease, so output is well-formed and formatted the same way
+//! on every machine; [`write_files`] adds the `@generated` header and writes only what changed.
+
+mod rust;
+mod view;
+
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, UndefinedBehavior};
+
+use crate::ir::Api;
+
+/// The templates, embedded at build time.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("mod.rs.j2", include_str!("../../templates/mod.rs.j2")),
+    ("types.rs.j2", include_str!("../../templates/types.rs.j2")),
+    (
+        "channel.rs.j2",
+        include_str!("../../templates/channel.rs.j2"),
+    ),
+    (
+        "contract_tests.rs.j2",
+        include_str!("../../templates/contract_tests.rs.j2"),
+    ),
+];
+
+/// How code is generated. Shared by the CLI and by `build.rs` users.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    runtime_path: String,
+    templates_dir: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            runtime_path: "::chanx_runtime".to_owned(),
+            templates_dir: None,
+        }
+    }
+}
+
+impl Settings {
+    /// The defaults: runtime at `::chanx_runtime`, embedded templates.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The path under which generated code finds the runtime (for crates that re-export it), e.g.
+    /// `::my_crate::chanx_runtime`.
+    pub fn runtime_path(mut self, path: impl Into<String>) -> Self {
+        self.runtime_path = path.into();
+        self
+    }
+
+    /// A folder whose `*.rs.j2` files replace the embedded templates of the same name.
+    pub fn templates_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.templates_dir = Some(dir.into());
+        self
+    }
+}
+
+/// One file of the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Its path relative to the output folder.
+    pub path: PathBuf,
+    /// Its formatted text, header included.
+    pub contents: String,
+}
+
+/// Rendering failed: a bug in a (possibly user-supplied) template, not in the spec.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A template could not be read or rendered.
+    #[error("template `{name}`: {message}")]
+    Template {
+        /// The template.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A template produced text that is not valid Rust.
+    #[error(
+        "template output `{file}` is not valid Rust at {line}:{column}: {message} (the unformatted text was written to {dump})"
+    )]
+    InvalidRust {
+        /// The output file.
+        file: String,
+        /// 1-based line in the unformatted text.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// syn's message.
+        message: String,
+        /// Where the unformatted text was written for inspection.
+        dump: String,
+    },
+}
+
+/// Renders `api` into files: `mod.rs`, `types.rs`, one file per channel and `contract_tests.rs`.
+/// `header` is the text of the `@generated` comment line (without `//`).
+pub fn render(
+    api: &Api,
+    header: &str,
+    settings: &Settings,
+) -> Result<Vec<GeneratedFile>, RenderError> {
+    let env = environment(settings)?;
+    let module = view::build(
+        api,
+        &view::ViewOptions {
+            runtime: &settings.runtime_path,
+        },
+    );
+    let mut files = Vec::new();
+    let mut emit = |path: String, template: &str, context: minijinja::Value| {
+        let text = env
+            .get_template(template)
+            .and_then(|t| t.render(context))
+            .map_err(|e| RenderError::Template {
+                name: template.to_owned(),
+                message: format!("{e:#}"),
+            })?;
+        files.push(GeneratedFile {
+            contents: format_rust(&path, &text, header)?,
+            path: PathBuf::from(path),
+        });
+        Ok::<(), RenderError>(())
+    };
+    let root = minijinja::Value::from(minijinja::value::Serde(&module));
+    emit("mod.rs".to_owned(), "mod.rs.j2", root.clone())?;
+    emit("types.rs".to_owned(), "types.rs.j2", root.clone())?;
+    for channel in &module.channels {
+        let context = minijinja::context! {
+            channel => minijinja::Value::from(minijinja::value::Serde(channel)),
+            cg => &module.cg,
+            serde_crate => &module.serde_crate,
+        };
+        emit(
+            format!("{}.rs", channel.module.trim_start_matches("r#")),
+            "channel.rs.j2",
+            context,
+        )?;
+    }
+    emit("contract_tests.rs".to_owned(), "contract_tests.rs.j2", root)?;
+    Ok(files)
+}
+
+fn environment(settings: &Settings) -> Result<Environment<'static>, RenderError> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    for (name, source) in TEMPLATES {
+        let source = match &settings.templates_dir {
+            Some(dir) if dir.join(name).is_file() => std::fs::read_to_string(dir.join(name))
+                .map_err(|e| RenderError::Template {
+                    name: dir.join(name).display().to_string(),
+                    message: e.to_string(),
+                })?,
+            _ => (*source).to_owned(),
+        };
+        env.add_template_owned(*name, source)
+            .map_err(|e| RenderError::Template {
+                name: (*name).to_owned(),
+                message: format!("{e:#}"),
+            })?;
+    }
+    Ok(env)
+}
+
+/// Parses the rendered text with syn and prints it with prettyplease, under the header.
+fn format_rust(file: &str, text: &str, header: &str) -> Result<String, RenderError> {
+    match syn::parse_file(text) {
+        Ok(parsed) => Ok(format!(
+            "// {header}\n\n{}",
+            space_out_items(&prettyplease::unparse(&parsed))
+        )),
+        Err(error) => {
+            let start = error.span().start();
+            let dump = std::env::temp_dir().join(format!("chanx-gen-unformatted-{file}"));
+            let _ = std::fs::write(&dump, text);
+            Err(RenderError::InvalidRust {
+                file: file.to_owned(),
+                line: start.line,
+                column: start.column + 1,
+                message: error.to_string(),
+                dump: dump.display().to_string(),
+            })
+        }
+    }
+}
+
+/// Puts a blank line between items, which prettyplease leaves out: before a line that starts an
+/// item (or its docs and attributes) at the indentation where the previous item ended.
+fn space_out_items(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut previous: Option<&str> = None;
+    for line in text.lines() {
+        if let Some(prev) = previous {
+            let indent = line.len() - line.trim_start().len();
+            let prev_indent = prev.len() - prev.trim_start().len();
+            let prev_trimmed = prev.trim();
+            let ends_item = prev_trimmed == "}"
+                || prev_trimmed == "};"
+                || (prev_trimmed.ends_with(';') && !prev_trimmed.starts_with("//"));
+            let after_inner_docs =
+                prev_trimmed.starts_with("//!") && !line.trim().starts_with("//!");
+            let starts_item = !line.trim().is_empty()
+                && !line
+                    .trim_start()
+                    .starts_with(['}', ')', ']', '.', '=', '+', '-', '&', '|'])
+                && !line.trim_start().starts_with("else");
+            if (after_inner_docs || (ends_item && indent == prev_indent)) && starts_item {
+                out.push('\n');
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+        previous = Some(line);
+    }
+    out
+}
+
+/// What [`write_files`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WriteReport {
+    /// Files written (new or changed).
+    pub written: Vec<PathBuf>,
+    /// Files already up to date.
+    pub unchanged: Vec<PathBuf>,
+}
+
+/// Writes `files` under `dir`, creating it; a file whose contents are already equal is not touched
+/// (so its modification time, and the builds that depend on it, stay as they are).
+pub fn write_files(dir: &Path, files: &[GeneratedFile]) -> std::io::Result<WriteReport> {
+    std::fs::create_dir_all(dir)?;
+    let mut report = WriteReport::default();
+    for file in files {
+        let path = dir.join(&file.path);
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == file.contents) {
+            report.unchanged.push(path);
+            continue;
+        }
+        std::fs::write(&path, &file.contents)?;
+        report.written.push(path);
+    }
+    Ok(report)
+}
+
+/// A stable 64-bit FNV-1a hash, for the header's spec hash.
+pub fn fnv1a(parts: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}

@@ -1,0 +1,131 @@
+//! Small helpers that turn spec text into safe Rust tokens: string literals and doc attributes.
+//!
+//! Nothing from the spec reaches the output except through these: prose becomes `#[doc = "..."]`
+//! string literals (so `*/`, `"`, `#[` and control characters cannot end a comment or start an item),
+//! code fences become `text` blocks (so spec prose never becomes a doctest), and every other piece of
+//! spec text is a Rust string literal.
+
+/// A Rust string literal for `text` (quotes included), escaping everything that is not printable
+/// ASCII.
+pub(crate) fn str_lit(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            ' '..='~' => out.push(c),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The doc attributes' string literals for a block of Markdown prose: one per line, each starting
+/// with a space (as `///` would), with code fences turned into `text` fences, indented code blocks
+/// un-indented, bare URLs wrapped in `<>` and brackets escaped, so rustdoc neither runs nor links
+/// anything the spec wrote.
+pub(crate) fn doc_lines(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut in_fence = false;
+    for raw in text.trim().lines() {
+        let trimmed = raw.trim_start();
+        let line = if let Some(rest) = trimmed.strip_prefix("```").or(trimmed.strip_prefix("~~~")) {
+            in_fence = !in_fence;
+            if in_fence {
+                let _ = rest;
+                "```text".to_owned()
+            } else {
+                "```".to_owned()
+            }
+        } else if in_fence {
+            raw.to_owned()
+        } else {
+            // Four spaces of indent would make an indented code block, which rustdoc compiles.
+            let indent = (raw.len() - trimmed.len()).min(3);
+            let mut line = " ".repeat(indent);
+            line.push_str(&escape_markdown(trimmed));
+            line
+        };
+        lines.push(str_lit(&format!(" {line}")));
+    }
+    if in_fence {
+        lines.push(str_lit(" ```"));
+    }
+    lines
+}
+
+/// Escapes brackets (intra-doc links) and wraps bare URLs.
+fn escape_markdown(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for (i, word) in line.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let is_url = (word.starts_with("http://") || word.starts_with("https://"))
+            && !word.contains(['<', '>', '(', ')', '[', ']']);
+        if is_url {
+            out.push('<');
+            out.push_str(word);
+            out.push('>');
+        } else {
+            for c in word.chars() {
+                match c {
+                    '[' => out.push_str("\\["),
+                    ']' => out.push_str("\\]"),
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A Rust literal for a JSON number: integers as written, floats with a decimal point.
+pub(crate) fn f64_lit(value: f64) -> String {
+    if value.is_finite() && value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.1}")
+    } else if value.is_finite() {
+        format!("{value:?}")
+    } else {
+        "0.0".to_owned()
+    }
+}
+
+/// `SCREAMING_SNAKE_CASE` for a static derived from a type name.
+pub(crate) fn screaming(name: &str) -> String {
+    use heck::ToShoutySnakeCase;
+    let name = name.trim_start_matches("r#").to_shouty_snake_case();
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{name}")
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_everything_unsafe() {
+        assert_eq!(str_lit("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(str_lit("bell\u{7}"), r#""bell\u{7}""#);
+        assert_eq!(str_lit("é"), r#""\u{e9}""#);
+    }
+
+    #[test]
+    fn docs_neutralize_code_and_links() {
+        let lines = doc_lines(
+            "Hello [link]\n\n```rust\nfn main() {}\n```\n        indented\nsee https://x.y/z",
+        );
+        assert_eq!(lines[0], r#"" Hello \\[link\\]""#);
+        assert_eq!(lines[2], r#"" ```text""#);
+        assert_eq!(lines[5], r#""    indented""#);
+        assert_eq!(lines[6], r#"" see <https://x.y/z>""#);
+    }
+}

@@ -1,0 +1,1591 @@
+//! The render view: the IR turned into exactly what the templates print.
+//!
+//! Every Rust decision is made here: type strings, serde attributes, which fields are boxed, which
+//! tag fields belong to an enum, validation statements and the static schemas. Templates only loop and
+//! print these strings.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::rust::{doc_lines, f64_lit, screaming, str_lit};
+use crate::ir::naming::{self, Namespace};
+use crate::ir::{
+    Additional, Api, Channel, Constraints, Dispatch, Docs, IntegerFormat, StringFormat, Tagging,
+    Ty, TyKind, TypeDef, TypeId, TypeKind,
+};
+
+/// Everything the templates see for one spec.
+#[derive(Debug, Serialize)]
+pub(crate) struct ModuleView {
+    /// The runtime's code-generation module (`::chanx_runtime::__codegen`).
+    pub(crate) cg: String,
+    /// The path serde derives use (`::chanx_runtime::__codegen::serde`), as a string literal.
+    pub(crate) serde_crate: String,
+    /// Doc lines for the module.
+    pub(crate) docs: Vec<String>,
+    /// `info.title` and `info.version` as literals.
+    pub(crate) title: String,
+    /// `info.version` as a literal.
+    pub(crate) version: String,
+    /// Named types.
+    pub(crate) types: Vec<TypeView>,
+    /// Compiled-once patterns.
+    pub(crate) patterns: Vec<PatternView>,
+    /// Channels.
+    pub(crate) channels: Vec<ChannelView>,
+}
+
+/// A `pattern` constraint, as a static.
+#[derive(Debug, Serialize)]
+pub(crate) struct PatternView {
+    /// The static's name.
+    pub(crate) name: String,
+    /// The pattern as a string literal.
+    pub(crate) source: String,
+}
+
+/// One named type.
+#[derive(Debug, Serialize)]
+pub(crate) struct TypeView {
+    /// The Rust name.
+    pub(crate) name: String,
+    /// `struct`, `enum`, `int_enum`, `union` or `alias`.
+    pub(crate) kind: &'static str,
+    /// Doc literals.
+    pub(crate) docs: Vec<String>,
+    /// The derive list.
+    pub(crate) derives: String,
+    /// Outer attributes after the derive (full text).
+    pub(crate) attrs: Vec<String>,
+    /// Struct fields.
+    pub(crate) fields: Vec<FieldView>,
+    /// Enum and union variants.
+    pub(crate) variants: Vec<VariantView>,
+    /// For aliases: the target type.
+    pub(crate) target: String,
+    /// The body of `Validate::validate`, one statement per entry.
+    pub(crate) validate: Vec<String>,
+    /// The static schema's name.
+    pub(crate) schema_name: String,
+    /// The static schema's value.
+    pub(crate) schema: String,
+}
+
+/// A struct field.
+#[derive(Debug, Serialize)]
+pub(crate) struct FieldView {
+    /// The Rust name.
+    pub(crate) name: String,
+    /// The Rust type.
+    pub(crate) ty: String,
+    /// Attributes (full text).
+    pub(crate) attrs: Vec<String>,
+    /// Doc literals.
+    pub(crate) docs: Vec<String>,
+}
+
+/// An enum or union variant.
+#[derive(Debug, Serialize)]
+pub(crate) struct VariantView {
+    /// The Rust name.
+    pub(crate) name: String,
+    /// Attributes (full text).
+    pub(crate) attrs: Vec<String>,
+    /// The payload type of a newtype variant (empty for unit variants).
+    pub(crate) ty: String,
+    /// For integer enums: the value.
+    pub(crate) value: String,
+    /// Doc literals.
+    pub(crate) docs: Vec<String>,
+}
+
+/// One channel module.
+#[derive(Debug, Serialize)]
+pub(crate) struct ChannelView {
+    /// The module name.
+    pub(crate) module: String,
+    /// The channel key as a literal.
+    pub(crate) key: String,
+    /// Doc lines.
+    pub(crate) docs: Vec<String>,
+    /// The address template literal (empty when the address is dynamic).
+    pub(crate) address: String,
+    /// The raw address literal.
+    pub(crate) raw_address: String,
+    /// Parameter fields of `Params`.
+    pub(crate) params: Vec<ParamView>,
+    /// The `format!` string literal that builds a path from `Params`.
+    pub(crate) path_format: String,
+    /// Its arguments, in order.
+    pub(crate) path_args: Vec<String>,
+    /// The consumer trait's name.
+    pub(crate) consumer: String,
+    /// The dispatcher's name.
+    pub(crate) dispatcher: String,
+    /// The layer client's name.
+    pub(crate) layer_client: String,
+    /// The client-to-server enum.
+    pub(crate) client_enum: EnumView,
+    /// The server-to-client enum.
+    pub(crate) server_enum: EnumView,
+    /// The tag property literal for client frames (empty when not tag-dispatched).
+    pub(crate) client_tag: String,
+    /// The sorted client tag literals, for error messages.
+    pub(crate) client_tags: Vec<String>,
+    /// The tag property literal for server frames (empty when not tag-dispatched).
+    pub(crate) server_tag: String,
+    /// Trait methods for client actions.
+    pub(crate) actions: Vec<ActionView>,
+    /// Trait methods for server events.
+    pub(crate) events: Vec<EventView>,
+    /// Per-action reply enums (for actions with more than one reply).
+    pub(crate) reply_enums: Vec<EnumView>,
+    /// Keys of the security schemes, as literals.
+    pub(crate) security: Vec<String>,
+    /// Generated contract tests.
+    pub(crate) contract_tests: Vec<ContractTest>,
+}
+
+/// One generated contract test.
+#[derive(Debug, Serialize)]
+pub(crate) struct ContractTest {
+    /// The test function's name.
+    pub(crate) name: String,
+    /// The runtime check: `example`, `valid_sample` or `invalid_sample`.
+    pub(crate) check: &'static str,
+    /// The message type (from a sibling module of `types`).
+    pub(crate) ty: String,
+    /// The JSON text, as a literal.
+    pub(crate) json: String,
+    /// The tag literal (`""` when not tag-dispatched).
+    pub(crate) tag: String,
+    /// The schema static reference.
+    pub(crate) schema: String,
+    /// Extra arguments (`, "missing", &["chat", "payload"]`), with their leading comma.
+    pub(crate) error: String,
+}
+
+/// An address parameter.
+#[derive(Debug, Serialize)]
+pub(crate) struct ParamView {
+    /// The field name.
+    pub(crate) name: String,
+    /// The wire name literal.
+    pub(crate) wire: String,
+    /// The Rust type.
+    pub(crate) ty: String,
+    /// Doc literals.
+    pub(crate) docs: Vec<String>,
+}
+
+/// A message enum of a channel (or a reply set).
+#[derive(Debug, Serialize)]
+pub(crate) struct EnumView {
+    /// The enum's name.
+    pub(crate) name: String,
+    /// Doc literals.
+    pub(crate) docs: Vec<String>,
+    /// Outer attributes (full text).
+    pub(crate) attrs: Vec<String>,
+    /// Variants.
+    pub(crate) variants: Vec<VariantView>,
+}
+
+/// A trait method for a client action.
+#[derive(Debug, Serialize)]
+pub(crate) struct ActionView {
+    /// The method name.
+    pub(crate) method: String,
+    /// Doc literals.
+    pub(crate) docs: Vec<String>,
+    /// The message type.
+    pub(crate) message_ty: String,
+    /// The tag literal that selects it (empty when dispatch is not by tag).
+    pub(crate) tag: String,
+    /// The static schema of the message (path).
+    pub(crate) schema: String,
+    /// The handler's success type (`()`, `Option<T>`).
+    pub(crate) output: String,
+    /// How the dispatcher sends the reply: `none`, `single` or `enum`.
+    pub(crate) reply: &'static str,
+    /// For `single`: the `ServerMessage` variant that wraps the reply.
+    pub(crate) reply_variant: String,
+    /// The `ServerMessage` variant of the message itself (for shape dispatch).
+    pub(crate) variant: String,
+}
+
+/// A trait method for a server event.
+#[derive(Debug, Serialize)]
+pub(crate) struct EventView {
+    /// The method name.
+    pub(crate) method: String,
+    /// Doc literals.
+    pub(crate) docs: Vec<String>,
+    /// The event type (a message type, or an enum of several).
+    pub(crate) event_ty: String,
+    /// Tags (literals) of the messages it handles, with the `ServerMessage` variant of each.
+    pub(crate) arms: Vec<(String, String)>,
+}
+
+/// How types are named from where they are used.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Inside `types.rs`.
+    Types,
+    /// Inside a channel module (types are `super::types::X`).
+    Channel,
+}
+
+/// Options of the view.
+pub(crate) struct ViewOptions<'a> {
+    /// The runtime crate path (`::chanx_runtime`).
+    pub(crate) runtime: &'a str,
+}
+
+pub(crate) fn build(api: &Api, options: &ViewOptions<'_>) -> ModuleView {
+    Builder::new(api, options).module()
+}
+
+struct Builder<'a> {
+    api: &'a Api,
+    cg: String,
+    /// Struct fields dropped because an enum carries them as its tag: (type, wire name).
+    tag_owned: HashSet<(TypeId, String)>,
+    /// Fields that must be boxed to break a cycle: (type, wire name).
+    boxed: HashSet<(TypeId, String)>,
+    /// Types whose validation does something.
+    validating: HashMap<TypeId, bool>,
+    /// Types used as message payloads (never `deny_unknown_fields`: frames carry envelope keys).
+    message_types: HashSet<TypeId>,
+    patterns: Vec<PatternView>,
+    pattern_names: HashMap<String, String>,
+    /// Where the code being built lives (for paths to schema and pattern statics).
+    scope: Scope,
+    /// The name of each type's schema static, by type id.
+    schema_names: Vec<String>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(api: &'a Api, options: &ViewOptions<'_>) -> Self {
+        let mut builder = Builder {
+            api,
+            cg: format!("{}::__codegen", options.runtime),
+            tag_owned: HashSet::new(),
+            boxed: HashSet::new(),
+            validating: HashMap::new(),
+            message_types: HashSet::new(),
+            patterns: Vec::new(),
+            pattern_names: HashMap::new(),
+            scope: Scope::Types,
+            schema_names: Vec::new(),
+        };
+        let mut statics = Namespace::new();
+        builder.schema_names = api
+            .types
+            .iter()
+            .map(|def| {
+                let name = format!("{}_SCHEMA", screaming(&def.rust_name));
+                statics.suggest(&name, &def.rust_name)
+            })
+            .collect();
+        builder.find_tag_owned_fields();
+        builder.find_boxed_fields();
+        builder
+    }
+
+    fn module(mut self) -> ModuleView {
+        let types = (0..self.api.types.len())
+            .map(|i| self.type_view(TypeId(i)))
+            .collect();
+        let channels = self
+            .api
+            .channels
+            .iter()
+            .map(|channel| self.channel_view(channel))
+            .collect();
+        let mut docs = doc_lines(&format!("{} {}", self.api.title, self.api.version));
+        if let Some(description) = &self.api.description {
+            docs.push(str_lit(""));
+            docs.extend(doc_lines(description));
+        }
+        ModuleView {
+            serde_crate: str_lit(&format!("{}::serde", self.cg)),
+            cg: self.cg,
+            docs,
+            title: str_lit(&self.api.title),
+            version: str_lit(&self.api.version),
+            types,
+            patterns: self.patterns,
+            channels,
+        }
+    }
+
+    /// Struct fields that a tagged enum carries as its tag: the tag property of message payloads in
+    /// tag-dispatched directions, and of the arms of internally tagged unions.
+    fn find_tag_owned_fields(&mut self) {
+        for channel in &self.api.channels {
+            let directions = [
+                (&channel.client_dispatch, client_indexes(channel)),
+                (&channel.server_dispatch, channel.server_messages.clone()),
+            ];
+            for (dispatch, indexes) in directions {
+                for &index in &indexes {
+                    let message = &channel.messages[index];
+                    let Some(Ty {
+                        kind: TyKind::Named(id),
+                        nullable: false,
+                        ..
+                    }) = &message.payload
+                    else {
+                        continue;
+                    };
+                    self.message_types.insert(*id);
+                    if let (Dispatch::Tag { property }, Some(_)) = (dispatch, &message.tag) {
+                        self.tag_owned.insert((*id, property.clone()));
+                    }
+                }
+            }
+        }
+        for def in &self.api.types {
+            if let TypeKind::Union {
+                variants,
+                tagging: Tagging::Internal { property },
+            } = &def.kind
+            {
+                for variant in variants {
+                    if let TyKind::Named(id) = variant.ty.kind {
+                        self.tag_owned.insert((id, property.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fields through which a struct contains itself without a `Vec` or map in between.
+    fn find_boxed_fields(&mut self) {
+        for (index, def) in self.api.types.iter().enumerate() {
+            let TypeKind::Struct { fields, .. } = &def.kind else {
+                continue;
+            };
+            let id = TypeId(index);
+            for field in fields {
+                let mut seen = HashSet::new();
+                if self.contains_inline(&field.ty, id, &mut seen) {
+                    self.boxed.insert((id, field.wire_name.clone()));
+                }
+            }
+        }
+    }
+
+    /// Whether a value of `ty` holds a `target` inline (so `target` holding `ty` has infinite size).
+    fn contains_inline(&self, ty: &Ty, target: TypeId, seen: &mut HashSet<TypeId>) -> bool {
+        match &ty.kind {
+            TyKind::Named(id) if *id == target => true,
+            TyKind::Named(id) => {
+                if !seen.insert(*id) {
+                    return false;
+                }
+                match &self.api.type_def(*id).kind {
+                    TypeKind::Struct { fields, .. } => fields.iter().any(|f| {
+                        !self.boxed.contains(&(*id, f.wire_name.clone()))
+                            && self.contains_inline(&f.ty, target, seen)
+                    }),
+                    TypeKind::Union { variants, .. } => variants
+                        .iter()
+                        .any(|v| self.contains_inline(&v.ty, target, seen)),
+                    TypeKind::Alias { target: inner } => self.contains_inline(inner, target, seen),
+                    TypeKind::StringEnum { .. } | TypeKind::IntegerEnum { .. } => false,
+                }
+            }
+            TyKind::Tuple(items) => items.iter().any(|t| self.contains_inline(t, target, seen)),
+            _ => false,
+        }
+    }
+
+    fn type_name(&self, id: TypeId, scope: Scope) -> String {
+        let name = &self.api.type_def(id).rust_name;
+        match scope {
+            Scope::Types => name.clone(),
+            Scope::Channel => format!("super::types::{name}"),
+        }
+    }
+
+    /// The Rust type of a type use.
+    fn rust_type(&self, ty: &Ty, scope: Scope) -> String {
+        let base = match &ty.kind {
+            TyKind::Named(id) => self.type_name(*id, scope),
+            TyKind::String(StringFormat::DateTime) => {
+                format!("{cg}::chrono::DateTime<{cg}::chrono::Utc>", cg = self.cg)
+            }
+            TyKind::String(StringFormat::Date) => format!("{}::chrono::NaiveDate", self.cg),
+            TyKind::String(StringFormat::Time) => format!("{}::chrono::NaiveTime", self.cg),
+            TyKind::String(StringFormat::Uuid) => format!("{}::uuid::Uuid", self.cg),
+            TyKind::String(_) => "::std::string::String".to_owned(),
+            TyKind::Integer(IntegerFormat::Int32) => "i32".to_owned(),
+            TyKind::Integer(IntegerFormat::Int64) => "i64".to_owned(),
+            TyKind::Number => "f64".to_owned(),
+            TyKind::Boolean => "bool".to_owned(),
+            TyKind::Null => "()".to_owned(),
+            TyKind::Any => format!("{}::serde_json::Value", self.cg),
+            TyKind::Array(item) => format!("::std::vec::Vec<{}>", self.rust_type(item, scope)),
+            TyKind::Tuple(items) => {
+                let items: Vec<String> = items.iter().map(|t| self.rust_type(t, scope)).collect();
+                format!("({},)", items.join(", "))
+            }
+            TyKind::Map(value) => format!(
+                "::std::collections::BTreeMap<::std::string::String, {}>",
+                self.rust_type(value, scope)
+            ),
+            TyKind::Const(value) => const_base_type(value).to_owned(),
+        };
+        if ty.nullable && ty.kind != TyKind::Null {
+            format!("::core::option::Option<{base}>")
+        } else {
+            base
+        }
+    }
+
+    fn docs(docs: &Docs) -> Vec<String> {
+        let mut lines = Vec::new();
+        for text in [&docs.title, &docs.summary, &docs.description]
+            .into_iter()
+            .flatten()
+        {
+            if text.trim().is_empty() || text.trim() == "None" {
+                continue;
+            }
+            if !lines.is_empty() {
+                lines.push(str_lit(""));
+            }
+            lines.extend(doc_lines(text));
+        }
+        lines
+    }
+
+    fn serde_attr(&self) -> String {
+        format!(
+            "#[serde(crate = {})]",
+            str_lit(&format!("{}::serde", self.cg))
+        )
+    }
+
+    fn type_view(&mut self, id: TypeId) -> TypeView {
+        let def = self.api.type_def(id);
+        let mut view = TypeView {
+            name: def.rust_name.clone(),
+            kind: "struct",
+            docs: Self::docs(&Docs {
+                // A title that only repeats the type's name says nothing.
+                title: def
+                    .docs
+                    .title
+                    .clone()
+                    .filter(|t| naming::type_name(t, "") != def.rust_name),
+                ..def.docs.clone()
+            }),
+            derives: format!(
+                "::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, {cg}::serde::Serialize, {cg}::serde::Deserialize",
+                cg = self.cg
+            ),
+            attrs: vec![self.serde_attr()],
+            fields: Vec::new(),
+            variants: Vec::new(),
+            target: String::new(),
+            validate: Vec::new(),
+            schema_name: self.schema_names[id.0].clone(),
+            schema: String::new(),
+        };
+        if view.docs.is_empty() {
+            view.docs = doc_lines(&format!("`{}` from the spec.", origin_name(def)));
+        }
+        match &def.kind {
+            TypeKind::Struct { fields, additional } => {
+                self.struct_view(id, def, fields, additional, &mut view)
+            }
+            TypeKind::StringEnum { variants } => {
+                view.kind = "enum";
+                view.derives
+                    .push_str(", ::core::marker::Copy, ::core::cmp::Eq, ::core::hash::Hash");
+                for variant in variants {
+                    view.variants.push(VariantView {
+                        name: variant.rust_name.clone(),
+                        attrs: vec![format!("#[serde(rename = {})]", str_lit(&variant.value))],
+                        ty: String::new(),
+                        value: str_lit(&variant.value),
+                        docs: Vec::new(),
+                    });
+                }
+                let values: Vec<String> = variants.iter().map(|v| str_lit(&v.value)).collect();
+                view.schema = format!("{}::Schema::StrEnum(&[{}])", self.cg, values.join(", "));
+            }
+            TypeKind::IntegerEnum { variants } => {
+                view.kind = "int_enum";
+                view.derives = format!(
+                    "::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash, {cg}::serde::Serialize, {cg}::serde::Deserialize",
+                    cg = self.cg
+                );
+                view.attrs
+                    .push("#[serde(try_from = \"i64\", into = \"i64\")]".to_owned());
+                for variant in variants {
+                    view.variants.push(VariantView {
+                        name: variant.rust_name.clone(),
+                        attrs: Vec::new(),
+                        ty: String::new(),
+                        value: variant.value.to_string(),
+                        docs: Vec::new(),
+                    });
+                }
+                let values: Vec<String> = variants.iter().map(|v| v.value.to_string()).collect();
+                view.schema = format!("{}::Schema::IntEnum(&[{}])", self.cg, values.join(", "));
+            }
+            TypeKind::Union { variants, tagging } => {
+                view.kind = "union";
+                let arms_schema: Vec<String>;
+                match tagging {
+                    Tagging::Internal { property } if self.arms_are_structs(variants) => {
+                        view.attrs
+                            .push(format!("#[serde(tag = {})]", str_lit(property)));
+                        arms_schema = variants
+                            .iter()
+                            .map(|v| {
+                                format!(
+                                    "({}, {})",
+                                    str_lit(v.tag.as_deref().unwrap_or_default()),
+                                    self.schema_ref(&v.ty)
+                                )
+                            })
+                            .collect();
+                        view.schema = format!(
+                            "{}::Schema::TaggedUnion {{ property: {}, arms: &[{}] }}",
+                            self.cg,
+                            str_lit(property),
+                            arms_schema.join(", ")
+                        );
+                    }
+                    _ => {
+                        view.attrs.push("#[serde(untagged)]".to_owned());
+                        arms_schema = variants.iter().map(|v| self.schema_ref(&v.ty)).collect();
+                        view.schema = format!(
+                            "{}::Schema::Untagged(&[{}])",
+                            self.cg,
+                            arms_schema.join(", ")
+                        );
+                    }
+                }
+                let tagged = view.attrs.iter().any(|a| a.starts_with("#[serde(tag"));
+                for variant in variants {
+                    let mut attrs = Vec::new();
+                    if let (true, Some(tag)) = (tagged, &variant.tag) {
+                        attrs.push(format!("#[serde(rename = {})]", str_lit(tag)));
+                    }
+                    let ty = self.boxed_if_recursive(id, &variant.ty, Scope::Types);
+                    view.variants.push(VariantView {
+                        name: variant.rust_name.clone(),
+                        attrs,
+                        ty,
+                        value: String::new(),
+                        docs: Vec::new(),
+                    });
+                }
+                for (i, variant) in variants.iter().enumerate() {
+                    let access = format!("v{i}");
+                    let stmts = self.validate_stmts(&variant.ty, &access, 1);
+                    if !stmts.is_empty() {
+                        view.validate.push(format!(
+                            "if let Self::{}({access}) = self {{ {} }}",
+                            view.variants[i].name,
+                            stmts.join(" ")
+                        ));
+                    }
+                }
+            }
+            TypeKind::Alias { target } => {
+                view.kind = "alias";
+                view.target = self.rust_type(target, Scope::Types);
+                view.attrs.push("#[serde(transparent)]".to_owned());
+                view.validate = self.validate_stmts(target, "&self.0", 0);
+                view.schema = self.schema_expr(target);
+            }
+        }
+        view
+    }
+
+    fn arms_are_structs(&self, variants: &[crate::ir::UnionVariant]) -> bool {
+        variants.iter().all(|v| {
+            matches!(v.ty.kind, TyKind::Named(id)
+                if matches!(self.api.type_def(id).kind, TypeKind::Struct { .. }))
+                && !v.ty.nullable
+        })
+    }
+
+    /// The type of a union arm, boxed when the arm contains the union itself.
+    fn boxed_if_recursive(&self, owner: TypeId, ty: &Ty, scope: Scope) -> String {
+        let rust = self.rust_type(ty, scope);
+        if self.contains_inline(ty, owner, &mut HashSet::new()) {
+            format!("::std::boxed::Box<{rust}>")
+        } else {
+            rust
+        }
+    }
+
+    fn struct_view(
+        &mut self,
+        id: TypeId,
+        def: &TypeDef,
+        fields: &[crate::ir::Field],
+        additional: &Additional,
+        view: &mut TypeView,
+    ) {
+        let mut names = Namespace::new();
+        let mut schema_fields = Vec::new();
+        for field in fields {
+            if self.tag_owned.contains(&(id, field.wire_name.clone())) {
+                continue;
+            }
+            let _ = names.claim(&field.rust_name, &field.wire_name, None);
+            let mut ty_use = field.ty.clone();
+            let required_nullable = field.required && ty_use.nullable;
+            // A missing optional field reads as null (Chanx sends nulls for them too).
+            if !field.required {
+                ty_use.nullable = true;
+            }
+            let mut rust = self.rust_type(&ty_use, Scope::Types);
+            if self.boxed.contains(&(id, field.wire_name.clone())) {
+                rust = match rust.strip_prefix("::core::option::Option<") {
+                    Some(inner) => format!(
+                        "::core::option::Option<::std::boxed::Box<{}>>",
+                        &inner[..inner.len() - 1]
+                    ),
+                    None => format!("::std::boxed::Box<{rust}>"),
+                };
+            }
+            let mut attrs = Vec::new();
+            if naming_bare(&field.rust_name) != field.wire_name {
+                attrs.push(format!("#[serde(rename = {})]", str_lit(&field.wire_name)));
+            }
+            if !field.required {
+                attrs.push("#[serde(default)]".to_owned());
+            } else if required_nullable {
+                attrs.push(format!(
+                    "#[serde(deserialize_with = {})]",
+                    str_lit(&format!("{}::required_nullable", self.cg))
+                ));
+            }
+            let access = format!("&self.{}", field.rust_name);
+            let stmts = self.validate_stmts(&ty_use, &access, 0);
+            if !stmts.is_empty() {
+                view.validate.push(format!(
+                    "errors.push_key({}); {} errors.pop();",
+                    str_lit(&field.wire_name),
+                    stmts.join(" ")
+                ));
+            }
+            schema_fields.push(format!(
+                "{cg}::FieldSchema {{ name: {}, required: {}, schema: {} }}",
+                str_lit(&field.wire_name),
+                field.required,
+                self.schema_ref(&field.ty),
+                cg = self.cg
+            ));
+            view.fields.push(FieldView {
+                name: field.rust_name.clone(),
+                ty: rust,
+                attrs,
+                docs: Self::docs(&field.docs),
+            });
+        }
+        let mut deny_unknown = false;
+        let mut additional_schema = "::core::option::Option::None".to_owned();
+        match additional {
+            Additional::Ignore => {}
+            Additional::Deny if !self.message_types.contains(&id) => {
+                deny_unknown = true;
+                view.attrs.push("#[serde(deny_unknown_fields)]".to_owned());
+            }
+            Additional::Deny => {}
+            Additional::Typed(ty) => {
+                let name = names.suggest("additional_properties", "additionalProperties");
+                view.fields.push(FieldView {
+                    name,
+                    ty: format!(
+                        "::std::collections::BTreeMap<::std::string::String, {}>",
+                        self.rust_type(ty, Scope::Types)
+                    ),
+                    attrs: vec!["#[serde(flatten)]".to_owned()],
+                    docs: doc_lines("Properties the schema does not name."),
+                });
+                additional_schema =
+                    format!("::core::option::Option::Some({})", self.schema_ref(ty));
+            }
+        }
+        view.schema = format!(
+            "{cg}::Schema::Object(&{cg}::ObjectSchema {{ name: {}, fields: &[{}], deny_unknown: {deny_unknown}, additional: {additional_schema} }})",
+            str_lit(&def.rust_name),
+            schema_fields.join(", "),
+            cg = self.cg
+        );
+    }
+
+    /// Whether validating a value of `ty` can report anything.
+    fn needs_validation(&mut self, ty: &Ty) -> bool {
+        let c = &ty.constraints;
+        let checked = match ty.kind {
+            TyKind::String(StringFormat::Plain | StringFormat::Bytes) => has_str_constraints(c),
+            TyKind::Integer(_) | TyKind::Number => has_number_constraints(c),
+            TyKind::Array(_) => has_items_constraints(c),
+            _ => false,
+        };
+        if checked {
+            return true;
+        }
+        match &ty.kind {
+            TyKind::Named(id) => self.type_validates(*id),
+            TyKind::Const(_) => true,
+            TyKind::Array(item) | TyKind::Map(item) => self.needs_validation(item),
+            TyKind::Tuple(items) => items.iter().any(|t| self.needs_validation(t)),
+            _ => false,
+        }
+    }
+
+    fn type_validates(&mut self, id: TypeId) -> bool {
+        if let Some(known) = self.validating.get(&id) {
+            return *known;
+        }
+        // Assume yes while looking (a cycle validates if anything on it does).
+        self.validating.insert(id, true);
+        let def = self.api.type_def(id);
+        let answer = match &def.kind {
+            TypeKind::Struct { fields, additional } => {
+                let fields: Vec<Ty> = fields
+                    .iter()
+                    .filter(|f| !self.tag_owned.contains(&(id, f.wire_name.clone())))
+                    .map(|f| f.ty.clone())
+                    .collect();
+                let extra = match additional {
+                    Additional::Typed(ty) => Some((**ty).clone()),
+                    _ => None,
+                };
+                fields
+                    .iter()
+                    .chain(extra.iter())
+                    .any(|ty| self.needs_validation(ty))
+            }
+            TypeKind::Union { variants, .. } => {
+                let arms: Vec<Ty> = variants.iter().map(|v| v.ty.clone()).collect();
+                arms.iter().any(|ty| self.needs_validation(ty))
+            }
+            TypeKind::Alias { target } => {
+                let target = target.clone();
+                self.needs_validation(&target)
+            }
+            TypeKind::StringEnum { .. } | TypeKind::IntegerEnum { .. } => false,
+        };
+        self.validating.insert(id, answer);
+        answer
+    }
+
+    /// Statements that validate the value `access` (an expression of type `&T`) of type `ty`.
+    fn validate_stmts(&mut self, ty: &Ty, access: &str, depth: usize) -> Vec<String> {
+        if !self.needs_validation(ty) {
+            return Vec::new();
+        }
+        if ty.nullable && ty.kind != TyKind::Null {
+            let inner_ty = Ty {
+                nullable: false,
+                ..ty.clone()
+            };
+            let binding = format!("n{depth}");
+            let inner = self.validate_stmts(&inner_ty, &binding, depth + 1);
+            if inner.is_empty() {
+                return Vec::new();
+            }
+            return vec![format!(
+                "if let ::core::option::Option::Some({binding}) = {access} {{ {} }}",
+                inner.join(" ")
+            )];
+        }
+        let cg = self.cg.clone();
+        let c = &ty.constraints;
+        let mut out = Vec::new();
+        match &ty.kind {
+            TyKind::String(StringFormat::Plain | StringFormat::Bytes) if has_str_constraints(c) => {
+                let constraints = self.str_constraints(c);
+                out.push(format!(
+                    "{cg}::check_str(errors, {access}, &{constraints});"
+                ));
+            }
+            TyKind::Integer(_) | TyKind::Number if has_number_constraints(c) => {
+                out.push(format!(
+                    "{cg}::check_number(errors, *{access} as f64, &{});",
+                    self.number_constraints(c)
+                ));
+            }
+            TyKind::Array(item) => {
+                if has_items_constraints(c) {
+                    let unique = if c.unique_items {
+                        format!(
+                            "{{ let items = {access}; (0..items.len()).all(|i| !items[..i].contains(&items[i])) }}"
+                        )
+                    } else {
+                        "true".to_owned()
+                    };
+                    out.push(format!(
+                        "{cg}::check_items(errors, {access}.len(), &{}, {unique});",
+                        self.items_constraints(c)
+                    ));
+                }
+                let binding = format!("item{depth}");
+                let inner = self.validate_stmts(item, &binding, depth + 1);
+                if !inner.is_empty() {
+                    out.push(format!(
+                        "for (i{depth}, {binding}) in {access}.iter().enumerate() {{ errors.push_index(i{depth}); {} errors.pop(); }}",
+                        inner.join(" ")
+                    ));
+                }
+            }
+            TyKind::Map(value) => {
+                let binding = format!("value{depth}");
+                let inner = self.validate_stmts(value, &binding, depth + 1);
+                if !inner.is_empty() {
+                    out.push(format!(
+                        "for (key{depth}, {binding}) in {access} {{ errors.push_key(key{depth}); {} errors.pop(); }}",
+                        inner.join(" ")
+                    ));
+                }
+            }
+            TyKind::Tuple(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let inner = self.validate_stmts(item, &format!("&{access}.{i}"), depth + 1);
+                    if !inner.is_empty() {
+                        out.push(format!(
+                            "errors.push_index({i}); {} errors.pop();",
+                            inner.join(" ")
+                        ));
+                    }
+                }
+            }
+            TyKind::Named(_) => {
+                out.push(format!("{cg}::Validate::validate({access}, errors);"));
+            }
+            TyKind::Const(value) => {
+                let (literal, message) = const_check(value);
+                out.push(format!(
+                    "if *{access} != {literal} {{ errors.report(\"literal_error\", {}); }}",
+                    str_lit(&message)
+                ));
+            }
+            _ => {}
+        }
+        out
+    }
+
+    fn pattern_ref(&mut self, source: &str) -> String {
+        let name = match self.pattern_names.get(source) {
+            Some(name) => name.clone(),
+            None => {
+                let name = format!("PATTERN_{}", self.patterns.len());
+                self.patterns.push(PatternView {
+                    name: name.clone(),
+                    source: str_lit(source),
+                });
+                self.pattern_names.insert(source.to_owned(), name.clone());
+                name
+            }
+        };
+        match self.scope {
+            Scope::Types => format!("&{name}"),
+            Scope::Channel => format!("&super::types::{name}"),
+        }
+    }
+
+    fn str_constraints(&mut self, c: &Constraints) -> String {
+        let pattern = match &c.pattern {
+            Some(p) => format!("::core::option::Option::Some({})", self.pattern_ref(p)),
+            None => "::core::option::Option::None".to_owned(),
+        };
+        format!(
+            "{cg}::StrConstraints {{ min_length: {}, max_length: {}, pattern: {pattern} }}",
+            opt_u64(c.min_length),
+            opt_u64(c.max_length),
+            cg = self.cg
+        )
+    }
+
+    fn number_constraints(&self, c: &Constraints) -> String {
+        let bound = |v: Option<f64>| match v {
+            Some(v) => format!(
+                "::core::option::Option::Some({}::Bound {{ value: {}, text: {} }})",
+                self.cg,
+                f64_lit(v),
+                str_lit(&python_number(v))
+            ),
+            None => "::core::option::Option::None".to_owned(),
+        };
+        format!(
+            "{cg}::NumberConstraints {{ minimum: {}, maximum: {}, exclusive_minimum: {}, exclusive_maximum: {}, multiple_of: {} }}",
+            bound(c.minimum),
+            bound(c.maximum),
+            bound(c.exclusive_minimum),
+            bound(c.exclusive_maximum),
+            bound(c.multiple_of),
+            cg = self.cg
+        )
+    }
+
+    fn items_constraints(&self, c: &Constraints) -> String {
+        format!(
+            "{}::ItemsConstraints {{ min_items: {}, max_items: {}, unique: {} }}",
+            self.cg,
+            opt_u64(c.min_items),
+            opt_u64(c.max_items),
+            c.unique_items
+        )
+    }
+
+    /// A `&'static Schema` expression for `ty`.
+    fn schema_ref(&mut self, ty: &Ty) -> String {
+        match (&ty.kind, ty.nullable) {
+            (TyKind::Named(id), false) => format!("&{}", self.schema_static(*id)),
+            _ => format!("&{}", self.schema_expr(ty)),
+        }
+    }
+
+    /// The path of a named type's schema static, from the current scope.
+    fn schema_static(&self, id: TypeId) -> String {
+        let name = self.schema_names[id.0].clone();
+        match self.scope {
+            Scope::Types => name,
+            Scope::Channel => format!("super::types::{name}"),
+        }
+    }
+
+    /// A `Schema` value expression for `ty`.
+    fn schema_expr(&mut self, ty: &Ty) -> String {
+        let cg = self.cg.clone();
+        if ty.nullable && ty.kind != TyKind::Null {
+            let inner = Ty {
+                nullable: false,
+                ..ty.clone()
+            };
+            return format!("{cg}::Schema::Nullable({})", self.schema_ref(&inner));
+        }
+        let c = &ty.constraints;
+        match &ty.kind {
+            TyKind::Named(id) => format!("{cg}::Schema::Ref(&{})", self.schema_static(*id)),
+            TyKind::String(StringFormat::DateTime) => format!("{cg}::Schema::DateTime"),
+            TyKind::String(StringFormat::Date) => format!("{cg}::Schema::Date"),
+            TyKind::String(StringFormat::Time) => format!("{cg}::Schema::Time"),
+            TyKind::String(StringFormat::Uuid) => format!("{cg}::Schema::Uuid"),
+            TyKind::String(_) => format!("{cg}::Schema::Str({})", self.str_constraints(c)),
+            TyKind::Integer(_) | TyKind::Number => {
+                let base = if ty.kind == TyKind::Number {
+                    "Number"
+                } else {
+                    "Int"
+                };
+                if has_number_constraints(c) {
+                    format!(
+                        "{cg}::Schema::Constrained(&{cg}::Schema::{base}, {})",
+                        self.number_constraints(c)
+                    )
+                } else {
+                    format!("{cg}::Schema::{base}")
+                }
+            }
+            TyKind::Boolean => format!("{cg}::Schema::Bool"),
+            TyKind::Null => format!("{cg}::Schema::Null"),
+            TyKind::Any => format!("{cg}::Schema::Any"),
+            TyKind::Array(item) => format!(
+                "{cg}::Schema::Array({}, {})",
+                self.schema_ref(item),
+                self.items_constraints(c)
+            ),
+            TyKind::Tuple(items) => {
+                let items: Vec<String> = items.iter().map(|t| self.schema_ref(t)).collect();
+                format!("{cg}::Schema::Tuple(&[{}])", items.join(", "))
+            }
+            TyKind::Map(value) => format!("{cg}::Schema::Map({})", self.schema_ref(value)),
+            TyKind::Const(value) => {
+                format!("{cg}::Schema::Const({})", str_lit(&value.to_string()))
+            }
+        }
+    }
+
+    fn channel_view(&mut self, channel: &Channel) -> ChannelView {
+        let base = &channel.rust_name;
+        let mut items = Namespace::with_reserved(&[
+            "ClientMessage",
+            "ServerMessage",
+            "Params",
+            "ADDRESS",
+            "RAW_ADDRESS",
+            "CLIENT_TAGS",
+        ]);
+        let consumer = items.suggest(&format!("{base}Consumer"), "consumer");
+        let dispatcher = items.suggest(&format!("{base}Dispatcher"), "dispatcher");
+        let layer_client = items.suggest(&format!("{base}Layer"), "layer");
+
+        let mut path_args = Vec::new();
+        let (params, path_format) = match &channel.address {
+            Some(address) => {
+                let params = address
+                    .parameters
+                    .iter()
+                    .map(|p| ParamView {
+                        name: p.rust_name.clone(),
+                        wire: str_lit(&p.name),
+                        ty: match p.kind {
+                            crate::ir::ParameterKind::Integer => "i64".to_owned(),
+                            crate::ir::ParameterKind::Float => "f64".to_owned(),
+                            crate::ir::ParameterKind::Uuid => format!("{}::uuid::Uuid", self.cg),
+                            _ => "::std::string::String".to_owned(),
+                        },
+                        docs: p
+                            .description
+                            .as_deref()
+                            .map(doc_lines)
+                            .unwrap_or_else(|| doc_lines(&format!("`{}`.", p.name))),
+                    })
+                    .collect();
+                let mut format = String::new();
+                for segment in &address.segments {
+                    match segment {
+                        crate::ir::AddressSegment::Literal(text) => {
+                            format.push_str(&text.replace('{', "{{").replace('}', "}}"))
+                        }
+                        crate::ir::AddressSegment::Parameter(i) => {
+                            format.push_str("{}");
+                            path_args.push(format!("self.{}", address.parameters[*i].rust_name));
+                        }
+                    }
+                }
+                (params, str_lit(&format))
+            }
+            None => (Vec::new(), String::new()),
+        };
+
+        let client = client_indexes(channel);
+        let client_tagged = matches!(channel.client_dispatch, Dispatch::Tag { .. })
+            && client.iter().all(|&i| self.is_tagged_struct(channel, i));
+        let server_tagged = matches!(channel.server_dispatch, Dispatch::Tag { .. })
+            && channel
+                .server_messages
+                .iter()
+                .all(|&i| self.is_tagged_struct(channel, i));
+        let client_enum = self.message_enum(
+            channel,
+            "ClientMessage",
+            "What a client sends on this channel.",
+            &client,
+            client_tagged.then_some(&channel.client_dispatch),
+        );
+        let server_enum = self.message_enum(
+            channel,
+            "ServerMessage",
+            "What the server sends on this channel: replies and pushes.",
+            &channel.server_messages,
+            server_tagged.then_some(&channel.server_dispatch),
+        );
+        let tag_of = |dispatch: &Dispatch, tagged: bool| match (dispatch, tagged) {
+            (Dispatch::Tag { property }, true) => str_lit(property),
+            _ => String::new(),
+        };
+        let mut client_tags: Vec<String> = client
+            .iter()
+            .filter_map(|&i| channel.messages[i].tag.clone())
+            .collect();
+        client_tags.sort();
+        client_tags.dedup();
+
+        let mut reply_enums = Vec::new();
+        let actions = channel
+            .client_actions
+            .iter()
+            .map(|action| {
+                let message = &channel.messages[action.message];
+                let message_ty = self.message_type(channel, action.message);
+                let (output, reply, reply_variant) = match action.replies.as_slice() {
+                    [] => ("()".to_owned(), "none", String::new()),
+                    [only] => (
+                        format!(
+                            "::core::option::Option<{}>",
+                            self.message_type(channel, *only)
+                        ),
+                        "single",
+                        channel.messages[*only].rust_name.clone(),
+                    ),
+                    several => {
+                        let name = items.suggest(
+                            &format!("{}Reply", naming::type_name(&action.method, "Action")),
+                            &action.method,
+                        );
+                        let variants = several
+                            .iter()
+                            .map(|&i| VariantView {
+                                name: channel.messages[i].rust_name.clone(),
+                                attrs: Vec::new(),
+                                ty: self.message_type(channel, i),
+                                value: String::new(),
+                                docs: Vec::new(),
+                            })
+                            .collect();
+                        reply_enums.push(EnumView {
+                            name: name.clone(),
+                            docs: doc_lines(&format!(
+                                "What `{}` may answer with.",
+                                naming_bare(&action.method)
+                            )),
+                            attrs: Vec::new(),
+                            variants,
+                        });
+                        (format!("::core::option::Option<{name}>"), "enum", name)
+                    }
+                };
+                let mut docs = Self::docs(&action.docs);
+                if docs.is_empty() {
+                    docs = doc_lines(&format!(
+                        "Handles `{}` (operation `{}`).",
+                        message.tag.as_deref().unwrap_or(&message.key),
+                        action.operation
+                    ));
+                }
+                ActionView {
+                    method: action.method.clone(),
+                    docs,
+                    message_ty,
+                    tag: message.tag.as_deref().map(str_lit).unwrap_or_default(),
+                    schema: self.message_schema(channel, action.message),
+                    output,
+                    reply,
+                    reply_variant,
+                    variant: message.rust_name.clone(),
+                }
+            })
+            .collect();
+        let events = channel
+            .server_events
+            .iter()
+            .map(|event| {
+                let arms: Vec<(String, String)> = event
+                    .messages
+                    .iter()
+                    .map(|&i| {
+                        (
+                            channel.messages[i].tag.as_deref().map(str_lit).unwrap_or_default(),
+                            channel.messages[i].rust_name.clone(),
+                        )
+                    })
+                    .collect();
+                let event_ty = match event.messages.as_slice() {
+                    [only] => self.message_type(channel, *only),
+                    _ => "ServerMessage".to_owned(),
+                };
+                let mut docs = Self::docs(&event.docs);
+                if docs.is_empty() {
+                    docs = doc_lines(&format!(
+                        "Forwards `{}` events to the client (operation `{}`); override to change it.",
+                        event.method.trim_start_matches("r#"),
+                        event.operation
+                    ));
+                }
+                EventView {
+                    method: event.method.clone(),
+                    docs,
+                    event_ty,
+                    arms,
+                }
+            })
+            .collect();
+        ChannelView {
+            module: channel.module_name.clone(),
+            key: str_lit(&channel.key),
+            docs: {
+                let mut docs = doc_lines(&format!("Channel `{}`.", channel.key));
+                let more = Self::docs(&channel.docs);
+                if !more.is_empty() {
+                    docs.push(str_lit(""));
+                    docs.extend(more);
+                }
+                docs
+            },
+            address: channel
+                .address
+                .as_ref()
+                .map(|a| str_lit(&a.template))
+                .unwrap_or_default(),
+            raw_address: channel
+                .address
+                .as_ref()
+                .map(|a| str_lit(&a.raw))
+                .unwrap_or_default(),
+            params,
+            path_format,
+            path_args,
+            consumer,
+            dispatcher,
+            layer_client,
+            client_tag: tag_of(&channel.client_dispatch, client_tagged),
+            client_tags: client_tags.iter().map(|t| str_lit(t)).collect(),
+            server_tag: tag_of(&channel.server_dispatch, server_tagged),
+            client_enum,
+            server_enum,
+            actions,
+            events,
+            reply_enums,
+            security: channel.security.iter().map(|s| str_lit(s)).collect(),
+            contract_tests: self.contract_tests(channel, client_tagged, server_tagged),
+        }
+    }
+
+    /// Contract tests for every message of the channel: its examples, a valid sample, and an invalid
+    /// sample (a required field removed) where one can be built.
+    fn contract_tests(
+        &mut self,
+        channel: &Channel,
+        client_tagged: bool,
+        server_tagged: bool,
+    ) -> Vec<ContractTest> {
+        let client = client_indexes(channel);
+        let mut names = Namespace::new();
+        let mut tests = Vec::new();
+        for (index, message) in channel.messages.iter().enumerate() {
+            let Some(payload) = &message.payload else {
+                continue;
+            };
+            let tagged = (client.contains(&index) && client_tagged)
+                || (channel.server_messages.contains(&index) && server_tagged);
+            let tag = match (tagged, &message.tag) {
+                (true, Some(tag)) => Some(tag.clone()),
+                _ => None,
+            };
+            let property = match (&channel.client_dispatch, &channel.server_dispatch) {
+                (Dispatch::Tag { property }, _) if client.contains(&index) => property.clone(),
+                (_, Dispatch::Tag { property }) => property.clone(),
+                _ => String::new(),
+            };
+            let ty = self.message_type(channel, index);
+            let schema = self.message_schema(channel, index);
+            let tag_lit = str_lit(tag.as_deref().unwrap_or_default());
+            let base = format!(
+                "{}_{}",
+                naming_bare(&channel.module_name),
+                naming::snake_name(&message.key, "message").trim_start_matches("r#")
+            );
+            let mut push = |tests: &mut Vec<ContractTest>,
+                            suffix: &str,
+                            check,
+                            json: &Value,
+                            error: String| {
+                let name = names.suggest(&format!("{base}_{suffix}"), suffix);
+                tests.push(ContractTest {
+                    name,
+                    check,
+                    ty: ty.clone(),
+                    json: str_lit(&json.to_string()),
+                    tag: tag_lit.clone(),
+                    schema: schema.clone(),
+                    error,
+                });
+            };
+            for (i, example) in message.examples.iter().enumerate() {
+                if let Some(json) = &example.payload {
+                    push(
+                        &mut tests,
+                        &format!("example_{i}"),
+                        "example",
+                        json,
+                        String::new(),
+                    );
+                }
+            }
+            let Some(mut sample) = self.sample(payload, 0) else {
+                continue;
+            };
+            if let (Some(tag), Value::Object(map)) = (&tag, &mut sample) {
+                map.insert(property.clone(), Value::String(tag.clone()));
+            }
+            push(
+                &mut tests,
+                "valid_sample",
+                "valid_sample",
+                &sample,
+                String::new(),
+            );
+            if let Some((field, broken)) = self.without_required_field(payload, &sample, &property)
+            {
+                let mut loc: Vec<String> = tag.iter().map(|t| str_lit(t)).collect();
+                loc.push(str_lit(&field));
+                let error = format!(", \"missing\", &[{}]", loc.join(", "));
+                push(
+                    &mut tests,
+                    "missing_field",
+                    "invalid_sample",
+                    &broken,
+                    error,
+                );
+            }
+        }
+        tests
+    }
+
+    /// A JSON value that `ty` accepts and that passes its constraints, or `None` when none can be
+    /// built safely (a `pattern`, a required cycle).
+    fn sample(&self, ty: &Ty, depth: usize) -> Option<Value> {
+        if depth > 24 {
+            return None;
+        }
+        let c = &ty.constraints;
+        Some(match &ty.kind {
+            TyKind::Named(id) => match &self.api.type_def(*id).kind {
+                TypeKind::Struct { fields, .. } => {
+                    let mut map = serde_json::Map::new();
+                    for field in fields.iter().filter(|f| f.required) {
+                        map.insert(field.wire_name.clone(), self.sample(&field.ty, depth + 1)?);
+                    }
+                    Value::Object(map)
+                }
+                TypeKind::StringEnum { variants } => Value::String(variants.first()?.value.clone()),
+                TypeKind::IntegerEnum { variants } => Value::from(variants.first()?.value),
+                TypeKind::Union { variants, tagging } => {
+                    let first = variants.first()?;
+                    let mut value = self.sample(&first.ty, depth + 1)?;
+                    if let (Tagging::Internal { property }, Some(tag), Value::Object(map)) =
+                        (tagging, &first.tag, &mut value)
+                    {
+                        map.insert(property.clone(), Value::String(tag.clone()));
+                    }
+                    value
+                }
+                TypeKind::Alias { target } => self.sample(target, depth + 1)?,
+            },
+            TyKind::String(_) if c.pattern.is_some() => return None,
+            TyKind::String(StringFormat::DateTime) => Value::from("2026-01-02T03:04:05Z"),
+            TyKind::String(StringFormat::Date) => Value::from("2026-01-02"),
+            TyKind::String(StringFormat::Time) => Value::from("03:04:05"),
+            TyKind::String(StringFormat::Uuid) => {
+                Value::from("00000000-0000-4000-8000-000000000000")
+            }
+            TyKind::String(_) => {
+                let length = c
+                    .min_length
+                    .unwrap_or(1)
+                    .max(1)
+                    .min(c.max_length.unwrap_or(1).max(1));
+                Value::from("a".repeat(length as usize))
+            }
+            TyKind::Integer(_) | TyKind::Number => {
+                let low = c.minimum.or(c.exclusive_minimum.map(|v| v.floor() + 1.0));
+                let high = c.maximum.or(c.exclusive_maximum.map(|v| v.ceil() - 1.0));
+                let mut value = low.unwrap_or(0.0_f64.min(high.unwrap_or(0.0))).ceil();
+                if let Some(step) = c.multiple_of.filter(|s| *s > 0.0) {
+                    value = (value / step).ceil() * step;
+                }
+                if high.is_some_and(|h| value > h) {
+                    return None;
+                }
+                if matches!(ty.kind, TyKind::Integer(_)) {
+                    Value::from(value as i64)
+                } else {
+                    serde_json::Number::from_f64(value).map(Value::Number)?
+                }
+            }
+            TyKind::Boolean => Value::Bool(false),
+            TyKind::Null | TyKind::Any => Value::Null,
+            TyKind::Array(item) => {
+                let count = c.min_items.unwrap_or(0);
+                if count > 16 {
+                    return None;
+                }
+                let item = if count > 0 {
+                    Some(self.sample(item, depth + 1)?)
+                } else {
+                    None
+                };
+                Value::Array(item.into_iter().cycle().take(count as usize).collect())
+            }
+            TyKind::Tuple(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|t| self.sample(t, depth + 1))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            TyKind::Map(_) => Value::Object(serde_json::Map::new()),
+            TyKind::Const(value) => value.clone(),
+        })
+    }
+
+    /// The sample with one required field (not the tag) removed, and that field's name.
+    fn without_required_field(
+        &self,
+        ty: &Ty,
+        sample: &Value,
+        tag_property: &str,
+    ) -> Option<(String, Value)> {
+        let TyKind::Named(id) = ty.kind else {
+            return None;
+        };
+        let TypeKind::Struct { fields, .. } = &self.api.type_def(id).kind else {
+            return None;
+        };
+        let field = fields
+            .iter()
+            .find(|f| f.required && f.wire_name != tag_property && !f.ty.nullable)?;
+        let mut broken = sample.clone();
+        broken.as_object_mut()?.remove(&field.wire_name);
+        Some((field.wire_name.clone(), broken))
+    }
+
+    /// Whether message `index` has a tag and a struct payload (so it can be a tagged variant).
+    fn is_tagged_struct(&self, channel: &Channel, index: usize) -> bool {
+        let message = &channel.messages[index];
+        message.tag.is_some()
+            && matches!(&message.payload, Some(Ty { kind: TyKind::Named(id), nullable: false, .. })
+                if matches!(self.api.type_def(*id).kind, TypeKind::Struct { .. }))
+    }
+
+    /// The Rust type of a message's payload, seen from a channel module.
+    fn message_type(&self, channel: &Channel, index: usize) -> String {
+        match &channel.messages[index].payload {
+            Some(ty) => self.rust_type(ty, Scope::Channel),
+            None => format!("{}::serde_json::Value", self.cg),
+        }
+    }
+
+    fn message_schema(&mut self, channel: &Channel, index: usize) -> String {
+        self.scope = Scope::Channel;
+        let schema = match channel.messages[index].payload.clone() {
+            Some(ty) => self.schema_ref(&ty),
+            None => format!("&{}::Schema::Any", self.cg),
+        };
+        self.scope = Scope::Types;
+        schema
+    }
+
+    fn message_enum(
+        &self,
+        channel: &Channel,
+        name: &str,
+        doc: &str,
+        indexes: &[usize],
+        tagged: Option<&Dispatch>,
+    ) -> EnumView {
+        let mut attrs = Vec::new();
+        match tagged {
+            Some(Dispatch::Tag { property }) => {
+                attrs.push(format!("#[serde(tag = {})]", str_lit(property)));
+            }
+            _ => attrs.push("#[serde(untagged)]".to_owned()),
+        }
+        let variants = indexes
+            .iter()
+            .map(|&i| {
+                let message = &channel.messages[i];
+                let mut attrs = Vec::new();
+                if let (Some(_), Some(tag)) = (tagged, &message.tag) {
+                    attrs.push(format!("#[serde(rename = {})]", str_lit(tag)));
+                }
+                VariantView {
+                    name: message.rust_name.clone(),
+                    attrs,
+                    ty: self.message_type(channel, i),
+                    value: String::new(),
+                    docs: Self::docs(&message.docs),
+                }
+            })
+            .collect();
+        EnumView {
+            name: name.to_owned(),
+            docs: doc_lines(doc),
+            attrs,
+            variants,
+        }
+    }
+}
+
+/// Indexes of the messages a client sends, in action order, without repeats.
+fn client_indexes(channel: &Channel) -> Vec<usize> {
+    let mut indexes = Vec::new();
+    for action in &channel.client_actions {
+        if !indexes.contains(&action.message) {
+            indexes.push(action.message);
+        }
+    }
+    indexes
+}
+
+fn naming_bare(name: &str) -> &str {
+    name.strip_prefix("r#").unwrap_or(name)
+}
+
+fn origin_name(def: &TypeDef) -> String {
+    def.origin
+        .rsplit('/')
+        .next()
+        .unwrap_or(&def.rust_name)
+        .replace("~1", "/")
+        .replace("~0", "~")
+}
+
+fn const_base_type(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "::std::string::String",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "i64",
+        Value::Number(_) => "f64",
+        _ => "::chanx_runtime::__codegen::serde_json::Value",
+    }
+}
+
+/// The literal a const compares against, and pydantic's message when it differs.
+fn const_check(value: &Value) -> (String, String) {
+    match value {
+        Value::String(s) => (str_lit(s), format!("Input should be '{s}'")),
+        Value::Bool(b) => (
+            b.to_string(),
+            format!("Input should be {}", if *b { "True" } else { "False" }),
+        ),
+        Value::Number(n) if n.is_i64() => (format!("{n}i64"), format!("Input should be {n}")),
+        Value::Number(n) => (
+            f64_lit(n.as_f64().unwrap_or_default()),
+            format!("Input should be {n}"),
+        ),
+        other => (
+            "::chanx_runtime::__codegen::serde_json::Value::Null".to_owned(),
+            format!("Input should be {other}"),
+        ),
+    }
+}
+
+/// A number as Python prints it (`1`, `1.5`).
+fn python_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e16 {
+        format!("{value:.0}")
+    } else {
+        format!("{value}")
+    }
+}
+
+fn opt_u64(value: Option<u64>) -> String {
+    match value {
+        Some(v) => format!("::core::option::Option::Some({v})"),
+        None => "::core::option::Option::None".to_owned(),
+    }
+}
+
+fn has_str_constraints(c: &Constraints) -> bool {
+    c.min_length.is_some() || c.max_length.is_some() || c.pattern.is_some()
+}
+
+fn has_number_constraints(c: &Constraints) -> bool {
+    c.minimum.is_some()
+        || c.maximum.is_some()
+        || c.exclusive_minimum.is_some()
+        || c.exclusive_maximum.is_some()
+        || c.multiple_of.is_some()
+}
+
+fn has_items_constraints(c: &Constraints) -> bool {
+    c.min_items.is_some() || c.max_items.is_some() || c.unique_items
+}
