@@ -365,6 +365,14 @@ mod tests {
         );
         // Chanx appends the envelope after the message keys.
         assert_eq!(keys(&stamped), ["action", "payload", "version", "ref"]);
+        // Byte for byte as Chanx (json.dumps separators).
+        replying.send(&pong).unwrap();
+        assert_eq!(
+            rx.recv().await,
+            Some(Outbound::Text(
+                r#"{"action": "pong", "payload": null, "version": 1, "ref": "r-1"}"#.to_owned()
+            ))
+        );
         // Clones of the replying context stamp too.
         replying.clone().send(&pong).unwrap();
         assert_eq!(text(rx.recv().await)["ref"], "r-1");

@@ -12,9 +12,11 @@
 
 pub mod context;
 pub mod decode;
+pub mod dispatch;
 pub mod layer;
 pub mod memory;
 pub mod protocol;
+pub mod testing;
 mod pyfmt;
 mod temporal;
 pub mod validate;
@@ -40,6 +42,11 @@ pub mod __codegen {
         Schema, StrConstraints, Validate, all_unique, check_items, check_list, check_number,
         check_str,
     };
+
+    pub use crate::dispatch::{
+        event_matches, finish, no_match, required_nullable, send_errors, send_rejection,
+    };
+    pub use crate::testing;
 
     /// The version of this module's contents; generated code asserts it at compile time.
     pub const API_VERSION: u32 = 1;

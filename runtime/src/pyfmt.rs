@@ -15,8 +15,16 @@ pub(crate) fn float_repr(value: f64) -> String {
     if value.is_infinite() {
         return if value > 0.0 { "inf" } else { "-inf" }.to_owned();
     }
-    // `{:e}` gives the shortest digits that round-trip, as `d.ddde-7`.
-    shortest_to_python(&format!("{value:e}"))
+    // `{:e}` gives the shortest digits that round-trip, as `d.ddde-7`; when two such strings are
+    // equally close (an exact tie), Python picks the even last digit, which the correctly rounded
+    // (ties-to-even) formatting at the same precision gives.
+    let shortest = format!("{value:e}");
+    let digits = shortest.split('e').next().unwrap_or("").bytes().filter(u8::is_ascii_digit).count();
+    let rounded = format!("{value:.prec$e}", prec = digits.saturating_sub(1));
+    if rounded != shortest && rounded.parse::<f64>().ok() == Some(value) {
+        return shortest_to_python(&rounded);
+    }
+    shortest_to_python(&shortest)
 }
 
 /// `float_repr` for a value that was an `f32` in Rust: the shortest digits of the `f32`, so that
@@ -25,7 +33,13 @@ pub(crate) fn float_repr_f32(value: f32) -> String {
     if !value.is_finite() {
         return float_repr(f64::from(value));
     }
-    shortest_to_python(&format!("{value:e}"))
+    let shortest = format!("{value:e}");
+    let digits = shortest.split('e').next().unwrap_or("").bytes().filter(u8::is_ascii_digit).count();
+    let rounded = format!("{value:.prec$e}", prec = digits.saturating_sub(1));
+    if rounded != shortest && rounded.parse::<f32>().ok() == Some(value) {
+        return shortest_to_python(&rounded);
+    }
+    shortest_to_python(&shortest)
 }
 
 /// Turns Rust's `{:e}` output (`-1.25e-7`, `1e16`, `0e0`) into Python's `repr`.
@@ -368,6 +382,9 @@ mod tests {
             (f64::MAX, "1.7976931348623157e+308"),
             (100.0, "100.0"),
             (0.3333333333333333, "0.3333333333333333"),
+            // An exact tie between two shortest strings: Python keeps the even digit.
+            (1497614200663787.2, "1497614200663787.2"),
+            (2083353740316651.2, "2083353740316651.2"),
             (f64::INFINITY, "inf"),
             (f64::NAN, "nan"),
         ];

@@ -145,20 +145,41 @@ enum Number {
 }
 
 fn number_parse(b: &[u8]) -> Option<Number> {
-    if let Some(int) = int_parse(b) {
-        return Some(Number::Int(int));
-    }
-    let text = std::str::from_utf8(b).ok()?;
-    let plain = text
-        .bytes()
-        .all(|c| matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E'));
-    if !plain || !text.bytes().any(|c| c.is_ascii_digit()) {
+    // `speedate::float_parse_bytes`: `[+-]digit digits* [. digits*]`, the integer part within `i64`.
+    let (negative, digits) = match b {
+        [b'-', rest @ ..] if !rest.is_empty() => (true, rest),
+        [b'+', rest @ ..] if !rest.is_empty() => (false, rest),
+        rest => (false, rest),
+    };
+    if !digits.first()?.is_ascii_digit() {
         return None;
     }
-    text.parse::<f64>()
-        .ok()
-        .filter(|f| f.is_finite())
-        .map(Number::Float)
+    let mut int_part: i64 = 0;
+    let mut rest = digits.iter();
+    let mut found_dot = false;
+    for &d in rest.by_ref() {
+        match d {
+            b'0'..=b'9' => int_part = int_part.checked_mul(10)?.checked_add(i64::from(d - b'0'))?,
+            b'.' => {
+                found_dot = true;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    if !found_dot {
+        return Some(Number::Int(if negative { -int_part } else { int_part }));
+    }
+    let mut value = int_part as f64;
+    let mut divisor = 10_f64;
+    for &d in rest {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        value += f64::from(d - b'0') / divisor;
+        divisor *= 10.0;
+    }
+    Some(Number::Float(if negative { -value } else { value }))
 }
 
 /// Splits a timestamp in seconds or milliseconds into (seconds, microseconds).

@@ -209,11 +209,11 @@ fn space_out_items(text: &str) -> String {
                 || (prev_trimmed.ends_with(';') && !prev_trimmed.starts_with("//"));
             let after_inner_docs =
                 prev_trimmed.starts_with("//!") && !line.trim().starts_with("//!");
-            let starts_item = !line.trim().is_empty()
-                && !line
-                    .trim_start()
-                    .starts_with(['}', ')', ']', '.', '=', '+', '-', '&', '|'])
-                && !line.trim_start().starts_with("else");
+            const ITEM_STARTS: &[&str] = &[
+                "///", "#[", "#![", "pub ", "pub(", "fn ", "async fn ", "impl", "const ", "static ",
+                "mod ", "use ", "type ", "struct ", "enum ", "trait ",
+            ];
+            let starts_item = ITEM_STARTS.iter().any(|s| line.trim_start().starts_with(s));
             if (after_inner_docs || (ends_item && indent == prev_indent)) && starts_item {
                 out.push('\n');
             }

@@ -32,6 +32,7 @@ pub(crate) fn str_lit(text: &str) -> String {
 pub(crate) fn doc_lines(text: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut in_fence = false;
+    let text = visible(&text.replace("\r\n", "\n"));
     for raw in text.trim().lines() {
         let trimmed = raw.trim_start();
         let line = if let Some(rest) = trimmed.strip_prefix("```").or(trimmed.strip_prefix("~~~")) {
@@ -57,6 +58,23 @@ pub(crate) fn doc_lines(text: &str) -> Vec<String> {
         lines.push(str_lit(" ```"));
     }
     lines
+}
+
+/// Spells out characters that must not appear raw in a doc comment: control characters (a bare CR is a
+/// compile error), text-direction overrides (denied by rustc) and other invisible format characters,
+/// as `\u{..}` text.
+fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let invisible = (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{061c}' | '\u{feff}');
+        if invisible {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Escapes brackets (intra-doc links) and wraps bare URLs.
@@ -116,6 +134,12 @@ mod tests {
         assert_eq!(str_lit("a\"b\\c"), r#""a\"b\\c""#);
         assert_eq!(str_lit("bell\u{7}"), r#""bell\u{7}""#);
         assert_eq!(str_lit("é"), r#""\u{e9}""#);
+    }
+
+    #[test]
+    fn docs_spell_out_invisible_characters() {
+        let lines = doc_lines("a\rb\u{202e}c\u{0}");
+        assert_eq!(lines, [r#"" a\\u{d}b\\u{202e}c\\u{0}""#]);
     }
 
     #[test]

@@ -214,6 +214,8 @@ pub(crate) struct ActionView {
     pub(crate) reply_variant: String,
     /// The `ServerMessage` variant of the message itself (for shape dispatch).
     pub(crate) variant: String,
+    /// False for a second action with the same tag: frames go to the first.
+    pub(crate) dispatchable: bool,
 }
 
 /// A trait method for a server event.
@@ -518,7 +520,12 @@ impl<'a> Builder<'a> {
                     });
                 }
                 let values: Vec<String> = variants.iter().map(|v| str_lit(&v.value)).collect();
-                view.schema = format!("{}::Schema::StrEnum(&[{}])", self.cg, values.join(", "));
+                view.schema = format!(
+                    "{}::Schema::StrEnum {{ name: {}, values: &[{}] }}",
+                    self.cg,
+                    str_lit(&def.rust_name),
+                    values.join(", ")
+                );
             }
             TypeKind::IntegerEnum { variants } => {
                 view.kind = "int_enum";
@@ -538,7 +545,12 @@ impl<'a> Builder<'a> {
                     });
                 }
                 let values: Vec<String> = variants.iter().map(|v| v.value.to_string()).collect();
-                view.schema = format!("{}::Schema::IntEnum(&[{}])", self.cg, values.join(", "));
+                view.schema = format!(
+                    "{}::Schema::IntEnum {{ name: {}, values: &[{}] }}",
+                    self.cg,
+                    str_lit(&def.rust_name),
+                    values.join(", ")
+                );
             }
             TypeKind::Union { variants, tagging } => {
                 view.kind = "union";
@@ -832,7 +844,7 @@ impl<'a> Builder<'a> {
                         "true".to_owned()
                     };
                     out.push(format!(
-                        "{cg}::check_items(errors, {access}.len(), &{}, {unique});",
+                        "{cg}::check_items(errors, ({access}).len(), &{}, {unique});",
                         self.items_constraints(c)
                     ));
                 }
@@ -840,7 +852,7 @@ impl<'a> Builder<'a> {
                 let inner = self.validate_stmts(item, &binding, depth + 1);
                 if !inner.is_empty() {
                     out.push(format!(
-                        "for (i{depth}, {binding}) in {access}.iter().enumerate() {{ errors.push_index(i{depth}); {} errors.pop(); }}",
+                        "for (i{depth}, {binding}) in ({access}).iter().enumerate() {{ errors.push_index(i{depth}); {} errors.pop(); }}",
                         inner.join(" ")
                     ));
                 }
@@ -857,7 +869,7 @@ impl<'a> Builder<'a> {
             }
             TyKind::Tuple(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    let inner = self.validate_stmts(item, &format!("&{access}.{i}"), depth + 1);
+                    let inner = self.validate_stmts(item, &format!("&({access}).{i}"), depth + 1);
                     if !inner.is_empty() {
                         out.push(format!(
                             "errors.push_index({i}); {} errors.pop();",
@@ -872,7 +884,7 @@ impl<'a> Builder<'a> {
             TyKind::Const(value) => {
                 let (literal, message) = const_check(value);
                 out.push(format!(
-                    "if *{access} != {literal} {{ errors.report(\"literal_error\", {}); }}",
+                    "if *{access} != {literal} {{ errors.report(\"literal_error\", ::std::string::String::from({})); }}",
                     str_lit(&message)
                 ));
             }
@@ -901,6 +913,9 @@ impl<'a> Builder<'a> {
     }
 
     fn str_constraints(&mut self, c: &Constraints) -> String {
+        if !has_str_constraints(c) {
+            return format!("{}::StrConstraints::NONE", self.cg);
+        }
         let pattern = match &c.pattern {
             Some(p) => format!("::core::option::Option::Some({})", self.pattern_ref(p)),
             None => "::core::option::Option::None".to_owned(),
@@ -914,6 +929,9 @@ impl<'a> Builder<'a> {
     }
 
     fn number_constraints(&self, c: &Constraints) -> String {
+        if !has_number_constraints(c) {
+            return format!("{}::NumberConstraints::NONE", self.cg);
+        }
         let bound = |v: Option<f64>| match v {
             Some(v) => format!(
                 "::core::option::Option::Some({}::Bound {{ value: {}, text: {} }})",
@@ -935,6 +953,9 @@ impl<'a> Builder<'a> {
     }
 
     fn items_constraints(&self, c: &Constraints) -> String {
+        if !has_items_constraints(c) {
+            return format!("{}::ItemsConstraints::NONE", self.cg);
+        }
         format!(
             "{}::ItemsConstraints {{ min_items: {}, max_items: {}, unique: {} }}",
             self.cg,
@@ -954,6 +975,20 @@ impl<'a> Builder<'a> {
 
     /// The path of a named type's schema static, from the current scope.
     fn schema_static(&self, id: TypeId) -> String {
+        // An alias of another named type checks exactly as that type does.
+        let mut id = id;
+        for _ in 0..self.api.types.len() {
+            match &self.api.type_def(id).kind {
+                TypeKind::Alias { target }
+                    if !target.nullable && matches!(target.kind, TyKind::Named(_)) =>
+                {
+                    if let TyKind::Named(next) = target.kind {
+                        id = next;
+                    }
+                }
+                _ => break,
+            }
+        }
         let name = self.schema_names[id.0].clone();
         match self.scope {
             Scope::Types => name,
@@ -973,7 +1008,8 @@ impl<'a> Builder<'a> {
         }
         let c = &ty.constraints;
         match &ty.kind {
-            TyKind::Named(id) => format!("{cg}::Schema::Ref(&{})", self.schema_static(*id)),
+            // Only an alias of a named type gets here; its uses point at the target's static.
+            TyKind::Named(id) => format!("{cg}::Schema::Untagged(&[&{}])", self.schema_static(*id)),
             TyKind::String(StringFormat::DateTime) => format!("{cg}::Schema::DateTime"),
             TyKind::String(StringFormat::Date) => format!("{cg}::Schema::Date"),
             TyKind::String(StringFormat::Time) => format!("{cg}::Schema::Time"),
@@ -985,14 +1021,7 @@ impl<'a> Builder<'a> {
                 } else {
                     "Int"
                 };
-                if has_number_constraints(c) {
-                    format!(
-                        "{cg}::Schema::Constrained(&{cg}::Schema::{base}, {})",
-                        self.number_constraints(c)
-                    )
-                } else {
-                    format!("{cg}::Schema::{base}")
-                }
+                format!("{cg}::Schema::{base}({})", self.number_constraints(c))
             }
             TyKind::Boolean => format!("{cg}::Schema::Bool"),
             TyKind::Null => format!("{cg}::Schema::Null"),
@@ -1100,7 +1129,8 @@ impl<'a> Builder<'a> {
         client_tags.dedup();
 
         let mut reply_enums = Vec::new();
-        let actions = channel
+        let mut dispatched_tags = HashSet::new();
+        let actions: Vec<ActionView> = channel
             .client_actions
             .iter()
             .map(|action| {
@@ -1151,7 +1181,12 @@ impl<'a> Builder<'a> {
                         action.operation
                     ));
                 }
+                let dispatchable = match &message.tag {
+                    Some(tag) => dispatched_tags.insert(tag.clone()),
+                    None => true,
+                };
                 ActionView {
+                    dispatchable,
                     method: action.method.clone(),
                     docs,
                     message_ty,
@@ -1268,17 +1303,14 @@ impl<'a> Builder<'a> {
             let ty = self.message_type(channel, index);
             let schema = self.message_schema(channel, index);
             let tag_lit = str_lit(tag.as_deref().unwrap_or_default());
-            let base = format!(
-                "{}_{}",
-                naming_bare(&channel.module_name),
-                naming::snake_name(&message.key, "message").trim_start_matches("r#")
-            );
+            let base = format!("{} {}", channel.key, message.key);
             let mut push = |tests: &mut Vec<ContractTest>,
                             suffix: &str,
                             check,
                             json: &Value,
                             error: String| {
-                let name = names.suggest(&format!("{base}_{suffix}"), suffix);
+                let name = naming::snake_name(&format!("{base} {suffix}"), "contract");
+                let name = names.suggest(naming_bare(&name), suffix);
                 tests.push(ContractTest {
                     name,
                     check,
@@ -1291,6 +1323,7 @@ impl<'a> Builder<'a> {
             };
             for (i, example) in message.examples.iter().enumerate() {
                 if let Some(json) = &example.payload {
+                    let before = tests.len();
                     push(
                         &mut tests,
                         &format!("example_{i}"),
@@ -1298,9 +1331,12 @@ impl<'a> Builder<'a> {
                         json,
                         String::new(),
                     );
+                    // An example is the payload alone: what may be missing is the tag property.
+                    tests[before].tag = str_lit(if tag.is_some() { &property } else { "" });
                 }
             }
-            let Some(mut sample) = self.sample(payload, 0) else {
+            // Frames are JSON objects; other payloads have no frame sample.
+            let Some(mut sample) = self.sample(payload, 0).filter(Value::is_object) else {
                 continue;
             };
             if let (Some(tag), Value::Object(map)) = (&tag, &mut sample) {
@@ -1478,13 +1514,24 @@ impl<'a> Builder<'a> {
             }
             _ => attrs.push("#[serde(untagged)]".to_owned()),
         }
+        let mut seen = HashSet::new();
         let variants = indexes
             .iter()
             .map(|&i| {
                 let message = &channel.messages[i];
                 let mut attrs = Vec::new();
                 if let (Some(_), Some(tag)) = (tagged, &message.tag) {
-                    attrs.push(format!("#[serde(rename = {})]", str_lit(tag)));
+                    if seen.insert(tag.clone()) {
+                        attrs.push(format!("#[serde(rename = {})]", str_lit(tag)));
+                    } else {
+                        // A second message with the same tag (a `duplicate-action` warning): it
+                        // encodes with the tag, but frames with the tag decode as the first one.
+                        attrs.push(format!(
+                            "#[serde(rename(serialize = {}, deserialize = {}))]",
+                            str_lit(tag),
+                            str_lit(&format!("{tag}#{}", message.rust_name))
+                        ));
+                    }
                 }
                 VariantView {
                     name: message.rust_name.clone(),
