@@ -126,7 +126,9 @@ fn generate(
             .files
             .iter()
             .filter(|f| {
-                std::fs::read_to_string(output.join(&f.path)).map_or(true, |old| old != f.contents)
+                let path = output.join(&f.path);
+                !(f.once && path.exists())
+                    && std::fs::read_to_string(path).map_or(true, |old| old != f.contents)
             })
             .map(|f| output.join(&f.path).display().to_string())
             .collect();

@@ -13,36 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chanx_gen::diagnostics::{Code, Severity};
+use common::CorpusKind;
 use serde_json::Value;
-
-/// Real-world documents of the corpus that cannot be used as published, with the reason. Checked to
-/// exit 1 like the documents under `invalid/`.
-const KNOWN_INVALID: &[(&str, &str)] = &[
-    (
-        "spec-examples/v3.0.0/adeo-kafka-request-reply-asyncapi.yml",
-        "its Avro payloads are remote `$ref`s (https://…/*.avsc, two of them into a Netlify deploy \
-         preview); chanx-gen never fetches over the network, so they cannot be resolved",
-    ),
-    (
-        "spec-examples/v3.1.0/adeo-kafka-request-reply-asyncapi.yml",
-        "its Avro payloads are remote `$ref`s (https://…/*.avsc); chanx-gen never fetches over the \
-         network, so they cannot be resolved",
-    ),
-    (
-        "wild/ws/generator-websocket-fixtures/asyncapi-websocket-components.yml",
-        "server `withHostDuplicatingProtocol` has `host: wss://test.example.com`: a URL, not the \
-         host name that `host` must be (Apicurio SRV-006); the fixture exists to test tolerance of \
-         it",
-    ),
-];
-
-/// Documents under `invalid/` that Apicurio rejects but AsyncAPI 3.0 allows, which chanx-gen
-/// accepts with a warning (exit 0, a located warning), with the reason.
-const ACCEPTED_WITH_WARNING: &[(&str, &str)] = &[(
-    "invalid/apicurio-validation-3.0/missing-channel-address.json",
-    "Apicurio CHAN-001 wants an `address`, but 3.0 says an absent or null address means \
-     unknown/dynamic; chanx-gen warns `channel-address-missing`",
-)];
 
 /// What a document should do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,30 +34,18 @@ fn corpus_documents_inspect_as_expected() {
     let Some(corpus) = common::corpus_dir() else {
         return;
     };
-    let documents = asyncapi_documents(&corpus);
-    let names: Vec<String> = documents
-        .iter()
-        .map(|path| common::relative_name(path, &corpus))
+    let cases = common::corpus_documents(&corpus)
+        .into_iter()
+        .map(|document| {
+            let expect = match document.kind {
+                CorpusKind::Valid => Expect::Valid,
+                CorpusKind::Warned => Expect::Warned,
+                CorpusKind::Invalid => Expect::Invalid,
+            };
+            (document.path, document.name, expect)
+        })
         .collect();
-    let listed = |list: &[(&str, &str)], name: &str| list.iter().any(|(known, _)| *known == name);
-    for (name, _) in KNOWN_INVALID.iter().chain(ACCEPTED_WITH_WARNING) {
-        assert!(
-            names.iter().any(|n| n == name),
-            "`{name}` is listed, but it is not an AsyncAPI document of {}",
-            corpus.display()
-        );
-    }
-    let cases = documents.into_iter().zip(names).map(|(path, name)| {
-        let expect = if listed(ACCEPTED_WITH_WARNING, &name) {
-            Expect::Warned
-        } else if name.starts_with("invalid/") || listed(KNOWN_INVALID, &name) {
-            Expect::Invalid
-        } else {
-            Expect::Valid
-        };
-        (path, name, expect)
-    });
-    check_all(cases.collect());
+    check_all(cases);
 }
 
 /// Specs that name a code on their first line (`specs/invalid/*`, `specs/collision.yaml`) must
@@ -93,7 +53,7 @@ fn corpus_documents_inspect_as_expected() {
 #[test]
 fn project_specs_inspect_as_expected() {
     let specs = common::specs_dir();
-    let cases: Vec<_> = asyncapi_documents(&specs)
+    let cases: Vec<_> = common::asyncapi_documents(&specs)
         .into_iter()
         .map(|path| {
             let name = common::relative_name(&path, &specs);
@@ -118,20 +78,6 @@ fn project_specs_inspect_as_expected() {
         );
     }
     check_all(cases);
-}
-
-/// The AsyncAPI documents under `dir`.
-fn asyncapi_documents(dir: &Path) -> Vec<PathBuf> {
-    let documents: Vec<PathBuf> = common::document_files(dir)
-        .into_iter()
-        .filter(|path| common::is_asyncapi_document(path))
-        .collect();
-    assert!(
-        !documents.is_empty(),
-        "no AsyncAPI document under {}",
-        dir.display()
-    );
-    documents
 }
 
 /// Checks every case and fails once, listing every document that did not behave.

@@ -701,7 +701,9 @@ fn scan_number(b: &[u8], start: usize) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::protocol::LocItem;
-    use crate::validate::{FieldSchema, NumberConstraints, ObjectSchema, StrConstraints, check_str};
+    use crate::validate::{
+        FieldSchema, NumberConstraints, ObjectSchema, StrConstraints, check_str,
+    };
     use serde::Deserialize;
 
     fn rejected(text: &str) -> Rejected {
@@ -734,35 +736,81 @@ mod tests {
         let table: &[(&str, &str)] = &[
             ("", "Expecting value: line 1 column 1 (char 0)"),
             ("   ", "Expecting value: line 1 column 4 (char 3)"),
-            ("{", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+            (
+                "{",
+                "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+            ),
             ("[", "Expecting value: line 1 column 2 (char 1)"),
-            ("{\"a\"", "Expecting ':' delimiter: line 1 column 5 (char 4)"),
-            ("{\"a\" 1}", "Expecting ':' delimiter: line 1 column 6 (char 5)"),
-            ("{\"a\": 1 \"b\": 2}", "Expecting ',' delimiter: line 1 column 9 (char 8)"),
-            ("{\"a\": 1,}", "Expecting property name enclosed in double quotes: line 1 column 9 (char 8)"),
+            (
+                "{\"a\"",
+                "Expecting ':' delimiter: line 1 column 5 (char 4)",
+            ),
+            (
+                "{\"a\" 1}",
+                "Expecting ':' delimiter: line 1 column 6 (char 5)",
+            ),
+            (
+                "{\"a\": 1 \"b\": 2}",
+                "Expecting ',' delimiter: line 1 column 9 (char 8)",
+            ),
+            (
+                "{\"a\": 1,}",
+                "Expecting property name enclosed in double quotes: line 1 column 9 (char 8)",
+            ),
             ("[1,]", "Expecting value: line 1 column 4 (char 3)"),
             ("[1 2]", "Expecting ',' delimiter: line 1 column 4 (char 3)"),
-            ("\"abc", "Unterminated string starting at: line 1 column 1 (char 0)"),
-            ("{\"a\": \"x\ny\"}", "Invalid control character at: line 1 column 9 (char 8)"),
-            ("{\"a\": \"\\x\"}", "Invalid \\escape: line 1 column 8 (char 7)"),
-            ("{\"a\": \"\\u12g4\"}", "Invalid \\uXXXX escape: line 1 column 9 (char 8)"),
-            ("\"\\ud800\\udc0\"", "Invalid \\uXXXX escape: line 1 column 9 (char 8)"),
+            (
+                "\"abc",
+                "Unterminated string starting at: line 1 column 1 (char 0)",
+            ),
+            (
+                "{\"a\": \"x\ny\"}",
+                "Invalid control character at: line 1 column 9 (char 8)",
+            ),
+            (
+                "{\"a\": \"\\x\"}",
+                "Invalid \\escape: line 1 column 8 (char 7)",
+            ),
+            (
+                "{\"a\": \"\\u12g4\"}",
+                "Invalid \\uXXXX escape: line 1 column 9 (char 8)",
+            ),
+            (
+                "\"\\ud800\\udc0\"",
+                "Invalid \\uXXXX escape: line 1 column 9 (char 8)",
+            ),
             ("{} x", "Extra data: line 1 column 4 (char 3)"),
-            ("\n\n{\"a\": \n  x}", "Expecting value: line 4 column 3 (char 11)"),
-            ("{\"\u{e9}\": ?}", "Expecting value: line 1 column 7 (char 6)"),
-            ("\u{feff}{}", "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)"),
+            (
+                "\n\n{\"a\": \n  x}",
+                "Expecting value: line 4 column 3 (char 11)",
+            ),
+            (
+                "{\"\u{e9}\": ?}",
+                "Expecting value: line 1 column 7 (char 6)",
+            ),
+            (
+                "\u{feff}{}",
+                "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)",
+            ),
             ("nul", "Expecting value: line 1 column 1 (char 0)"),
             ("01", "Extra data: line 1 column 2 (char 1)"),
             ("-", "Expecting value: line 1 column 1 (char 0)"),
             ("1.", "Extra data: line 1 column 2 (char 1)"),
-            ("{\"a\":\"\\", "Unterminated string starting at: line 1 column 6 (char 5)"),
+            (
+                "{\"a\":\"\\",
+                "Unterminated string starting at: line 1 column 6 (char 5)",
+            ),
             ("\"\u{1f600}\" 1", "Extra data: line 1 column 5 (char 4)"),
         ];
         for (input, message) in table {
             let error = rejected(input);
             assert_eq!(error.errors.len(), 1, "{input:?}");
             assert_eq!(error.errors[0].kind, "json_invalid", "{input:?}");
-            assert_eq!(error.errors[0].msg, format!("Invalid JSON: {message}"), "{input:?}");
+            assert_eq!(
+                error.errors[0].msg,
+                format!("Invalid JSON: {message}"),
+                "{input:?}"
+            );
             assert!(error.errors[0].loc.is_empty());
         }
     }
@@ -802,7 +850,11 @@ mod tests {
             r#"{"action": "error", "payload": [{"type": "string_type", "loc": ["ref"], "msg": "Input should be a valid string"}]}"#
         );
         let error = rejected(r#"{"topic": 1, "ref": true, "seq": "a", "version": 2.5}"#);
-        let kinds: Vec<(&str, &LocItem)> = error.errors.iter().map(|e| (e.kind.as_str(), &e.loc[0])).collect();
+        let kinds: Vec<(&str, &LocItem)> = error
+            .errors
+            .iter()
+            .map(|e| (e.kind.as_str(), &e.loc[0]))
+            .collect();
         assert_eq!(
             kinds,
             [
@@ -812,11 +864,26 @@ mod tests {
                 ("int_parsing", &key("seq"))
             ]
         );
-        assert_eq!(error.errors[0].msg, "Input should be a valid integer, got a number with a fractional part");
-        assert_eq!(rejected(r#"{"version": null}"#).errors[0].msg, "Input should be a valid integer");
-        assert_eq!(rejected(r#"{"version": 1e400}"#).errors[0].kind, "finite_number");
-        assert_eq!(rejected(r#"{"version": 1e20}"#).errors[0].kind, "int_parsing_size");
-        assert_eq!(rejected(r#"{"version": "1.5"}"#).errors[0].kind, "int_parsing");
+        assert_eq!(
+            error.errors[0].msg,
+            "Input should be a valid integer, got a number with a fractional part"
+        );
+        assert_eq!(
+            rejected(r#"{"version": null}"#).errors[0].msg,
+            "Input should be a valid integer"
+        );
+        assert_eq!(
+            rejected(r#"{"version": 1e400}"#).errors[0].kind,
+            "finite_number"
+        );
+        assert_eq!(
+            rejected(r#"{"version": 1e20}"#).errors[0].kind,
+            "int_parsing_size"
+        );
+        assert_eq!(
+            rejected(r#"{"version": "1.5"}"#).errors[0].kind,
+            "int_parsing"
+        );
         assert!(rejected(r#"{"ref": "ok", "ref": 1}"#).reply_ref.is_none());
     }
 
@@ -829,14 +896,23 @@ mod tests {
         .unwrap();
         assert_eq!(
             incoming.envelope,
-            Envelope { version: Some(1), topic: None, reference: Some("r\u{e9}".into()), seq: Some(1000) }
+            Envelope {
+                version: Some(1),
+                topic: None,
+                reference: Some("r\u{e9}".into()),
+                seq: Some(1000)
+            }
         );
         let incoming = read_frame(r#"{"version": true, "seq": 3.0}"#, "action").unwrap();
         assert_eq!(incoming.envelope.version, Some(1));
         assert_eq!(incoming.envelope.seq, Some(3));
         assert_eq!(incoming.tag(), TagLookup::Missing);
         // The last duplicate wins, as in a Python dict.
-        let incoming = read_frame(r#"{"ref": 1, "ref": "ok", "act\u0069on": "a", "action": "chat"}"#, "action").unwrap();
+        let incoming = read_frame(
+            r#"{"ref": 1, "ref": "ok", "act\u0069on": "a", "action": "chat"}"#,
+            "action",
+        )
+        .unwrap();
         assert_eq!(incoming.envelope.reference.as_deref(), Some("ok"));
         assert_eq!(incoming.tag().as_str(), Some("chat"));
         assert_eq!(incoming.tag_raw(), Some("\"chat\""));
@@ -848,7 +924,9 @@ mod tests {
         let error_for = |text: &str| {
             let incoming = read_frame(text, "action").unwrap();
             let tag = incoming.tag();
-            incoming.reject(vec![tag_error(&tag, "action", &expected)]).frame()
+            incoming
+                .reject(vec![tag_error(&tag, "action", &expected)])
+                .frame()
         };
         assert_eq!(
             error_for(r#"{"action": "dance"}"#),
@@ -869,7 +947,10 @@ mod tests {
         assert!(msg_for(r#"{"action": true}"#).starts_with("Input tag 'True' found"));
         assert!(msg_for(r#"{"action": 1.0}"#).starts_with("Input tag '1.0' found"));
         assert!(msg_for(r#"{"action": 10}"#).starts_with("Input tag '10' found"));
-        assert!(msg_for(r#"{"action": {"a": [1, 2.5, null]}}"#).starts_with("Input tag '{'a': [1, 2.5, None]}' found"));
+        assert!(
+            msg_for(r#"{"action": {"a": [1, 2.5, null]}}"#)
+                .starts_with("Input tag '{'a': [1, 2.5, None]}' found")
+        );
         assert!(msg_for(r#"{"action": "d\u00e9"}"#).starts_with("Input tag 'd\u{e9}' found"));
     }
 
@@ -884,7 +965,11 @@ mod tests {
     struct Chat {
         payload: ChatPayload,
     }
-    static TEXT_C: StrConstraints = StrConstraints { min_length: Some(1), max_length: None, pattern: None };
+    static TEXT_C: StrConstraints = StrConstraints {
+        min_length: Some(1),
+        max_length: None,
+        pattern: None,
+    };
     impl Validate for ChatPayload {
         fn validate(&self, errors: &mut Errors) {
             errors.at_key("text", |e| check_str(e, &self.text, &TEXT_C));
@@ -900,8 +985,16 @@ mod tests {
     static PAYLOAD_OBJECT: ObjectSchema = ObjectSchema {
         name: "ChatPayload",
         fields: &[
-            FieldSchema { name: "text", required: true, schema: &TEXT },
-            FieldSchema { name: "n", required: false, schema: &N },
+            FieldSchema {
+                name: "text",
+                required: true,
+                schema: &TEXT,
+            },
+            FieldSchema {
+                name: "n",
+                required: false,
+                schema: &N,
+            },
         ],
         deny_unknown: false,
         additional: None,
@@ -911,8 +1004,16 @@ mod tests {
     static CHAT_OBJECT: ObjectSchema = ObjectSchema {
         name: "ChatMessage",
         fields: &[
-            FieldSchema { name: "action", required: false, schema: &ACTION },
-            FieldSchema { name: "payload", required: true, schema: &PAYLOAD },
+            FieldSchema {
+                name: "action",
+                required: false,
+                schema: &ACTION,
+            },
+            FieldSchema {
+                name: "payload",
+                required: true,
+                schema: &PAYLOAD,
+            },
         ],
         deny_unknown: true,
         additional: None,
@@ -926,50 +1027,84 @@ mod tests {
 
     #[test]
     fn decodes_messages() {
-        let chat = decode(r#"{"action": "chat", "payload": {"text": "hello"}, "ref": "r-1", "version": 1}"#).unwrap();
-        assert_eq!(chat, Chat { payload: ChatPayload { text: "hello".into(), n: 0 } });
+        let chat = decode(
+            r#"{"action": "chat", "payload": {"text": "hello"}, "ref": "r-1", "version": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            chat,
+            Chat {
+                payload: ChatPayload {
+                    text: "hello".into(),
+                    n: 0
+                }
+            }
+        );
     }
 
     #[test]
     fn payload_errors() {
         assert_eq!(
-            decode(r#"{"action": "chat", "payload": {}}"#).unwrap_err().frame(),
+            decode(r#"{"action": "chat", "payload": {}}"#)
+                .unwrap_err()
+                .frame(),
             r#"{"action": "error", "payload": [{"type": "missing", "loc": ["chat", "payload", "text"], "msg": "Field required"}]}"#
         );
         assert_eq!(
-            decode(r#"{"action": "chat", "ref": "r-3"}"#).unwrap_err().frame(),
+            decode(r#"{"action": "chat", "ref": "r-3"}"#)
+                .unwrap_err()
+                .frame(),
             r#"{"action": "error", "payload": [{"type": "missing", "loc": ["chat", "payload"], "msg": "Field required"}], "version": 1, "ref": "r-3"}"#
         );
         // Fast path: serde accepts, the constraint fails.
         assert_eq!(
-            decode(r#"{"action": "chat", "payload": {"text": ""}, "ref": "q"}"#).unwrap_err().frame(),
+            decode(r#"{"action": "chat", "payload": {"text": ""}, "ref": "q"}"#)
+                .unwrap_err()
+                .frame(),
             r#"{"action": "error", "payload": [{"type": "string_too_short", "loc": ["chat", "payload", "text"], "msg": "String should have at least 1 character"}], "version": 1, "ref": "q"}"#
         );
         // Slow path: several errors, in field order; envelope keys are not extra even though the message
         // forbids extra keys.
         let errors =
-            decode(r#"{"action": "chat", "payload": {"text": 5, "n": "x"}, "seq": 1, "extra": 1}"#).unwrap_err().errors;
-        let summary: Vec<(&str, &[LocItem])> = errors.iter().map(|e| (e.kind.as_str(), e.loc.as_slice())).collect();
+            decode(r#"{"action": "chat", "payload": {"text": 5, "n": "x"}, "seq": 1, "extra": 1}"#)
+                .unwrap_err()
+                .errors;
+        let summary: Vec<(&str, &[LocItem])> = errors
+            .iter()
+            .map(|e| (e.kind.as_str(), e.loc.as_slice()))
+            .collect();
         assert_eq!(
             summary,
             [
-                ("string_type", &[key("chat"), key("payload"), key("text")][..]),
+                (
+                    "string_type",
+                    &[key("chat"), key("payload"), key("text")][..]
+                ),
                 ("int_parsing", &[key("chat"), key("payload"), key("n")][..]),
                 ("extra_forbidden", &[key("chat"), key("extra")][..]),
             ]
         );
         // pydantic accepts "7" for an int in lax mode; serde does not: one value_error.
-        let errors = decode(r#"{"action": "chat", "payload": {"text": "a", "n": "7"}}"#).unwrap_err().errors;
+        let errors = decode(r#"{"action": "chat", "payload": {"text": "a", "n": "7"}}"#)
+            .unwrap_err()
+            .errors;
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].kind, "value_error");
-        assert!(errors[0].msg.starts_with("Value error, "), "{}", errors[0].msg);
+        assert!(
+            errors[0].msg.starts_with("Value error, "),
+            "{}",
+            errors[0].msg
+        );
         assert_eq!(errors[0].loc, [key("chat")]);
     }
 
     #[test]
     fn unescapes() {
         assert_eq!(unescape("plain"), "plain");
-        assert_eq!(unescape(r#"a\"b\\c\/d\n\t\r\b\f"#), "a\"b\\c/d\n\t\r\u{8}\u{c}");
+        assert_eq!(
+            unescape(r#"a\"b\\c\/d\n\t\r\b\f"#),
+            "a\"b\\c/d\n\t\r\u{8}\u{c}"
+        );
         assert_eq!(unescape(r"\u00e9\ud83d\ude00"), "\u{e9}\u{1f600}");
         assert_eq!(unescape(r"\ud800x"), "\u{fffd}x");
         assert_eq!(unescape(r"\udc00"), "\u{fffd}");
@@ -998,7 +1133,9 @@ mod tests {
             r#"[1, {"a": [[[]]]}, "x"]"#,
         ];
         let alphabet: Vec<char> =
-            "{}[]\":,\\ \t\n\rabefnlrstuNI0123456789.-+eE\u{e9}\u{1}\u{7f}\u{1f600}".chars().collect();
+            "{}[]\":,\\ \t\n\rabefnlrstuNI0123456789.-+eE\u{e9}\u{1}\u{7f}\u{1f600}"
+                .chars()
+                .collect();
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let mut checked = 0;
         for _ in 0..4000 {
@@ -1032,7 +1169,10 @@ mod tests {
                 check_value(&CHAT, &value, &mut errors);
             }
         }
-        assert!(checked > 100, "too few frames were valid JSON objects: {checked}");
+        assert!(
+            checked > 100,
+            "too few frames were valid JSON objects: {checked}"
+        );
     }
 
     #[test]
@@ -1042,6 +1182,9 @@ mod tests {
         let unclosed = "[".repeat(200_000);
         assert_eq!(rejected(&unclosed).errors[0].kind, "json_invalid");
         let incoming = read_frame(&deep, "action").unwrap();
-        assert_eq!(decode_message::<Chat>(&incoming, "chat", &CHAT).unwrap_err()[0].kind, "value_error");
+        assert_eq!(
+            decode_message::<Chat>(&incoming, "chat", &CHAT).unwrap_err()[0].kind,
+            "value_error"
+        );
     }
 }

@@ -19,7 +19,13 @@ pub(crate) fn float_repr(value: f64) -> String {
     // equally close (an exact tie), Python picks the even last digit, which the correctly rounded
     // (ties-to-even) formatting at the same precision gives.
     let shortest = format!("{value:e}");
-    let digits = shortest.split('e').next().unwrap_or("").bytes().filter(u8::is_ascii_digit).count();
+    let digits = shortest
+        .split('e')
+        .next()
+        .unwrap_or("")
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .count();
     let rounded = format!("{value:.prec$e}", prec = digits.saturating_sub(1));
     if rounded != shortest && rounded.parse::<f64>().ok() == Some(value) {
         return shortest_to_python(&rounded);
@@ -34,7 +40,13 @@ pub(crate) fn float_repr_f32(value: f32) -> String {
         return float_repr(f64::from(value));
     }
     let shortest = format!("{value:e}");
-    let digits = shortest.split('e').next().unwrap_or("").bytes().filter(u8::is_ascii_digit).count();
+    let digits = shortest
+        .split('e')
+        .next()
+        .unwrap_or("")
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .count();
     let rounded = format!("{value:.prec$e}", prec = digits.saturating_sub(1));
     if rounded != shortest && rounded.parse::<f32>().ok() == Some(value) {
         return shortest_to_python(&rounded);

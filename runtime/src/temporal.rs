@@ -241,12 +241,10 @@ fn datetime_from_float(timestamp: f64) -> Result<bool> {
 
 /// `Date::parse_bytes`: exactly `YYYY-MM-DD`, or an integer timestamp at midnight.
 fn date_parse(b: &[u8]) -> Result<()> {
-    let rfc = date_partial(b).and_then(|()| {
-        if b.len() > 10 {
-            Err(ParseError::ExtraCharacters)
-        } else {
-            Ok(())
-        }
+    let rfc = date_partial(b).and(if b.len() > 10 {
+        Err(ParseError::ExtraCharacters)
+    } else {
+        Ok(())
     });
     match rfc {
         Ok(()) => Ok(()),

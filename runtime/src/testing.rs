@@ -5,7 +5,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::context::{Context, Outbound, channel};
 use crate::decode::{decode_message, read_frame};
+use crate::memory::InMemoryLayer;
 use crate::protocol::LocItem;
 use crate::validate::{Errors, Schema, Validate, check_value};
 
@@ -60,6 +65,59 @@ pub fn invalid_sample<T: DeserializeOwned + Validate>(
     );
 }
 
+/// Runs `handle` with a fresh connection [`Context`] on an in-memory layer and returns every text frame
+/// it sent.
+pub async fn exchange<F, Fut>(handle: F) -> Vec<String>
+where
+    F: FnOnce(Context) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let (outbound, mut frames) = channel();
+    let cx = Context::new(
+        "behaviour.check!1".to_owned(),
+        Arc::new(InMemoryLayer::new()),
+        outbound,
+    );
+    handle(cx).await;
+    let mut texts = Vec::new();
+    while let Ok(frame) = frames.try_recv() {
+        if let Outbound::Text(text) = frame {
+            texts.push(text);
+        }
+    }
+    texts
+}
+
+/// Records in `problems` every frame of `frames` (sent in answer to `request`) that is an error or
+/// whose `tag_property` is not one of `allowed` (when `tag_property` is empty, only errors count).
+pub fn check_replies(
+    problems: &mut Vec<String>,
+    request: &str,
+    frames: &[String],
+    tag_property: &str,
+    allowed: &[&str],
+) {
+    for frame in frames {
+        let value: Value = match serde_json::from_str(frame) {
+            Ok(value) => value,
+            Err(e) => {
+                problems.push(format!("{request}: answered with a frame that is not JSON ({e}): {frame}"));
+                continue;
+            }
+        };
+        let tag = value.get(if tag_property.is_empty() { "action" } else { tag_property });
+        if tag.and_then(Value::as_str) == Some("error") {
+            problems.push(format!("{request}: answered with an error: {frame}"));
+        } else if !tag_property.is_empty()
+            && !tag.and_then(Value::as_str).is_some_and(|t| allowed.contains(&t))
+        {
+            problems.push(format!(
+                "{request}: answered with {frame}, which is not among the declared replies {allowed:?}"
+            ));
+        }
+    }
+}
+
 /// Compares `input` with what came back: equal, except that keys missing from `input` may be `null`
 /// in `output`, and `skip` may be missing from `output`. On a difference, the path to it.
 fn same_json(input: &Value, output: &Value, skip: &str) -> Result<(), String> {
@@ -92,7 +150,19 @@ fn same_json(input: &Value, output: &Value, skip: &str) -> Result<(), String> {
             }
         }
         (a, b) if a == b => Ok(()),
+        // The same instant, written with another precision (`.05Z` and `.050Z`).
+        (Value::String(a), Value::String(b)) if same_instant(a, b) => Ok(()),
         _ => Err(String::new()),
+    }
+}
+
+fn same_instant(a: &str, b: &str) -> bool {
+    match (
+        chrono::DateTime::parse_from_rfc3339(a),
+        chrono::DateTime::parse_from_rfc3339(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 

@@ -49,7 +49,12 @@ impl Errors {
     /// No errors, at `[tag]`: where Chanx roots a message's errors.
     pub fn rooted(tag: &str) -> Self {
         Errors {
-            path: vec![LocItem::Key(tag.to_owned())],
+            // Messages without a tag (a channel dispatched by shape) report from the frame's root.
+            path: if tag.is_empty() {
+                Vec::new()
+            } else {
+                vec![LocItem::Key(tag.to_owned())]
+            },
             items: Vec::new(),
         }
     }
@@ -463,7 +468,10 @@ pub fn check_number(errors: &mut Errors, value: f64, c: &NumberConstraints) {
 /// as the `value_error` a pydantic `AfterValidator` raising `ValueError` would give.
 pub fn check_items(errors: &mut Errors, len: usize, c: &ItemsConstraints, unique_ok: bool) {
     if check_length(errors, "List", len, c.min_items, c.max_items) && c.unique && !unique_ok {
-        errors.report("value_error", "Value error, List should have unique items".to_owned());
+        errors.report(
+            "value_error",
+            "Value error, List should have unique items".to_owned(),
+        );
     }
 }
 
@@ -1125,7 +1133,11 @@ mod tests {
     fn run(schema: &Schema, value: Value) -> Vec<(String, Vec<LocItem>, String)> {
         let mut errors = Errors::new();
         check_value(schema, &value, &mut errors);
-        errors.into_items().into_iter().map(|e| (e.kind, e.loc, e.msg)).collect()
+        errors
+            .into_items()
+            .into_iter()
+            .map(|e| (e.kind, e.loc, e.msg))
+            .collect()
     }
 
     /// The single error of a check, as `type: msg`.
@@ -1148,44 +1160,143 @@ mod tests {
 
     #[test]
     fn scalars_in_lax_mode() {
-        for ok in [json!(1), json!("1"), json!(" 2 "), json!(1.0), json!(true), json!("1_000"), json!("3.00")] {
+        for ok in [
+            json!(1),
+            json!("1"),
+            json!(" 2 "),
+            json!(1.0),
+            json!(true),
+            json!("1_000"),
+            json!("3.00"),
+        ] {
             assert!(run(&INT, ok.clone()).is_empty(), "{ok}");
         }
-        assert_eq!(one(&INT, json!(1.5)), "int_from_float: Input should be a valid integer, got a number with a fractional part");
-        assert_eq!(one(&INT, json!("a")), "int_parsing: Input should be a valid integer, unable to parse string as an integer");
-        assert_eq!(one(&INT, json!(null)), "int_type: Input should be a valid integer");
-        assert_eq!(one(&INT, json!(1e19)), "int_parsing_size: Unable to parse input string as an integer, exceeded maximum size");
-        for ok in [json!("1.5"), json!(true), json!(1), json!("inf"), json!("1_0.5"), json!(".5"), json!("5.")] {
+        assert_eq!(
+            one(&INT, json!(1.5)),
+            "int_from_float: Input should be a valid integer, got a number with a fractional part"
+        );
+        assert_eq!(
+            one(&INT, json!("a")),
+            "int_parsing: Input should be a valid integer, unable to parse string as an integer"
+        );
+        assert_eq!(
+            one(&INT, json!(null)),
+            "int_type: Input should be a valid integer"
+        );
+        assert_eq!(
+            one(&INT, json!(1e19)),
+            "int_parsing_size: Unable to parse input string as an integer, exceeded maximum size"
+        );
+        for ok in [
+            json!("1.5"),
+            json!(true),
+            json!(1),
+            json!("inf"),
+            json!("1_0.5"),
+            json!(".5"),
+            json!("5."),
+        ] {
             assert!(run(&FLOAT, ok.clone()).is_empty(), "{ok}");
         }
-        assert_eq!(one(&FLOAT, json!("x")), "float_parsing: Input should be a valid number, unable to parse string as a number");
-        assert_eq!(one(&FLOAT, json!([])), "float_type: Input should be a valid number");
-        for ok in [json!("true"), json!("YES"), json!(0), json!(1), json!(1.0), json!("off")] {
+        assert_eq!(
+            one(&FLOAT, json!("x")),
+            "float_parsing: Input should be a valid number, unable to parse string as a number"
+        );
+        assert_eq!(
+            one(&FLOAT, json!([])),
+            "float_type: Input should be a valid number"
+        );
+        for ok in [
+            json!("true"),
+            json!("YES"),
+            json!(0),
+            json!(1),
+            json!(1.0),
+            json!("off"),
+        ] {
             assert!(run(&BOOL, ok.clone()).is_empty(), "{ok}");
         }
-        assert_eq!(one(&BOOL, json!(2)), "bool_parsing: Input should be a valid boolean, unable to interpret input");
-        assert_eq!(one(&BOOL, json!("  true")), "bool_parsing: Input should be a valid boolean, unable to interpret input");
-        assert_eq!(one(&BOOL, json!(0.5)), "bool_type: Input should be a valid boolean");
-        assert_eq!(one(&STR, json!(1)), "string_type: Input should be a valid string");
-        assert_eq!(one(&Schema::Null, json!(1)), "none_required: Input should be None");
+        assert_eq!(
+            one(&BOOL, json!(2)),
+            "bool_parsing: Input should be a valid boolean, unable to interpret input"
+        );
+        assert_eq!(
+            one(&BOOL, json!("  true")),
+            "bool_parsing: Input should be a valid boolean, unable to interpret input"
+        );
+        assert_eq!(
+            one(&BOOL, json!(0.5)),
+            "bool_type: Input should be a valid boolean"
+        );
+        assert_eq!(
+            one(&STR, json!(1)),
+            "string_type: Input should be a valid string"
+        );
+        assert_eq!(
+            one(&Schema::Null, json!(1)),
+            "none_required: Input should be None"
+        );
         assert!(run(&Schema::Any, json!({"x": [1]})).is_empty());
     }
 
     #[test]
     fn string_constraints() {
         static P: Pattern = Pattern::new("^a+$");
-        static C: Schema = Schema::Str(StrConstraints { min_length: Some(3), max_length: Some(4), pattern: Some(&P) });
-        assert_eq!(one(&C, json!("ab")), "string_too_short: String should have at least 3 characters");
-        assert_eq!(one(&C, json!("b")), "string_too_short: String should have at least 3 characters");
-        assert_eq!(one(&C, json!("aaaaa")), "string_too_long: String should have at most 4 characters");
-        assert_eq!(one(&C, json!("bbb")), "string_pattern_mismatch: String should match pattern '^a+$'");
+        static C: Schema = Schema::Str(StrConstraints {
+            min_length: Some(3),
+            max_length: Some(4),
+            pattern: Some(&P),
+        });
+        assert_eq!(
+            one(&C, json!("ab")),
+            "string_too_short: String should have at least 3 characters"
+        );
+        assert_eq!(
+            one(&C, json!("b")),
+            "string_too_short: String should have at least 3 characters"
+        );
+        assert_eq!(
+            one(&C, json!("aaaaa")),
+            "string_too_long: String should have at most 4 characters"
+        );
+        assert_eq!(
+            one(&C, json!("bbb")),
+            "string_pattern_mismatch: String should match pattern '^a+$'"
+        );
         assert!(run(&C, json!("aaa")).is_empty());
         let mut errors = Errors::new();
-        check_str(&mut errors, "", &StrConstraints { min_length: Some(1), ..StrConstraints::NONE });
-        check_str(&mut errors, "\u{1f600}\u{1f600}", &StrConstraints { max_length: Some(1), ..StrConstraints::NONE });
-        check_str(&mut errors, "\u{e9}\u{e9}", &StrConstraints { min_length: Some(2), ..StrConstraints::NONE });
+        check_str(
+            &mut errors,
+            "",
+            &StrConstraints {
+                min_length: Some(1),
+                ..StrConstraints::NONE
+            },
+        );
+        check_str(
+            &mut errors,
+            "\u{1f600}\u{1f600}",
+            &StrConstraints {
+                max_length: Some(1),
+                ..StrConstraints::NONE
+            },
+        );
+        check_str(
+            &mut errors,
+            "\u{e9}\u{e9}",
+            &StrConstraints {
+                min_length: Some(2),
+                ..StrConstraints::NONE
+            },
+        );
         let messages: Vec<&str> = errors.items().iter().map(|e| e.msg.as_str()).collect();
-        assert_eq!(messages, ["String should have at least 1 character", "String should have at most 1 character"]);
+        assert_eq!(
+            messages,
+            [
+                "String should have at least 1 character",
+                "String should have at most 1 character"
+            ]
+        );
         // Unanchored search, like pydantic.
         static DIGITS: Pattern = Pattern::new(r"\d+");
         assert!(DIGITS.is_match("x1"));
@@ -1203,50 +1314,104 @@ mod tests {
             multiple_of: Some(Bound::new(2.0, "2")),
             ..NumberConstraints::NONE
         });
-        assert_eq!(one(&C, json!(0)), "greater_than_equal: Input should be greater than or equal to 1");
-        assert_eq!(one(&C, json!(7)), "multiple_of: Input should be a multiple of 2");
-        assert_eq!(one(&C, json!(6)), "less_than_equal: Input should be less than or equal to 5");
-        assert_eq!(one(&C, json!("0")), "greater_than_equal: Input should be greater than or equal to 1");
+        assert_eq!(
+            one(&C, json!(0)),
+            "greater_than_equal: Input should be greater than or equal to 1"
+        );
+        assert_eq!(
+            one(&C, json!(7)),
+            "multiple_of: Input should be a multiple of 2"
+        );
+        assert_eq!(
+            one(&C, json!(6)),
+            "less_than_equal: Input should be less than or equal to 5"
+        );
+        assert_eq!(
+            one(&C, json!("0")),
+            "greater_than_equal: Input should be greater than or equal to 1"
+        );
         assert!(run(&C, json!(4)).is_empty());
         static F: Schema = Schema::Number(NumberConstraints {
             exclusive_minimum: Some(Bound::new(1.0, "1")),
             exclusive_maximum: Some(Bound::new(2.0, "2")),
             ..NumberConstraints::NONE
         });
-        assert_eq!(one(&F, json!(1)), "greater_than: Input should be greater than 1");
+        assert_eq!(
+            one(&F, json!(1)),
+            "greater_than: Input should be greater than 1"
+        );
         assert_eq!(one(&F, json!(3)), "less_than: Input should be less than 2");
-        static M: Schema =
-            Schema::Number(NumberConstraints { multiple_of: Some(Bound::new(0.5, "0.5")), ..NumberConstraints::NONE });
-        assert_eq!(one(&M, json!(0.3)), "multiple_of: Input should be a multiple of 0.5");
+        static M: Schema = Schema::Number(NumberConstraints {
+            multiple_of: Some(Bound::new(0.5, "0.5")),
+            ..NumberConstraints::NONE
+        });
+        assert_eq!(
+            one(&M, json!(0.3)),
+            "multiple_of: Input should be a multiple of 0.5"
+        );
         assert!(run(&M, json!(1.5)).is_empty());
         let mut errors = Errors::new();
-        check_number(&mut errors, f64::NAN, &NumberConstraints { maximum: Some(Bound::new(1.0, "1")), ..NumberConstraints::NONE });
+        check_number(
+            &mut errors,
+            f64::NAN,
+            &NumberConstraints {
+                maximum: Some(Bound::new(1.0, "1")),
+                ..NumberConstraints::NONE
+            },
+        );
         assert_eq!(errors.len(), 1);
     }
 
     #[test]
     fn enums_and_literals() {
-        static PRI: Schema = Schema::StrEnum { name: "Priority", values: &["low", "normal", "high"] };
-        static W: Schema = Schema::IntEnum { name: "Weight", values: &[1, 5] };
+        static PRI: Schema = Schema::StrEnum {
+            name: "Priority",
+            values: &["low", "normal", "high"],
+        };
+        static W: Schema = Schema::IntEnum {
+            name: "Weight",
+            values: &[1, 5],
+        };
         static LIT: Schema = Schema::Literal(&["\"a\"", "\"b\""]);
         static ONE: Schema = Schema::Const("\"chat\"");
         static QUOTE: Schema = Schema::Const("\"it's\"");
         static INTS: Schema = Schema::Literal(&["1", "2"]);
-        assert_eq!(one(&PRI, json!("x")), "enum: Input should be 'low', 'normal' or 'high'");
-        assert_eq!(one(&PRI, json!(null)), "enum: Input should be 'low', 'normal' or 'high'");
+        assert_eq!(
+            one(&PRI, json!("x")),
+            "enum: Input should be 'low', 'normal' or 'high'"
+        );
+        assert_eq!(
+            one(&PRI, json!(null)),
+            "enum: Input should be 'low', 'normal' or 'high'"
+        );
         assert!(run(&PRI, json!("low")).is_empty());
         assert_eq!(one(&W, json!(2)), "enum: Input should be 1 or 5");
         assert!(run(&W, json!("1")).is_empty());
         assert!(run(&W, json!(5.0)).is_empty());
-        assert_eq!(one(&LIT, json!("c")), "literal_error: Input should be 'a' or 'b'");
-        assert_eq!(one(&ONE, json!("x")), "literal_error: Input should be 'chat'");
-        assert_eq!(one(&QUOTE, json!("x")), "literal_error: Input should be \"it's\"");
-        assert_eq!(one(&INTS, json!("1")), "literal_error: Input should be 1 or 2");
+        assert_eq!(
+            one(&LIT, json!("c")),
+            "literal_error: Input should be 'a' or 'b'"
+        );
+        assert_eq!(
+            one(&ONE, json!("x")),
+            "literal_error: Input should be 'chat'"
+        );
+        assert_eq!(
+            one(&QUOTE, json!("x")),
+            "literal_error: Input should be \"it's\""
+        );
+        assert_eq!(
+            one(&INTS, json!("1")),
+            "literal_error: Input should be 1 or 2"
+        );
     }
 
     #[test]
     fn formats() {
-        assert_eq!(one(&Schema::Uuid, json!("x")), "uuid_parsing: Input should be a valid UUID, invalid character: found `x` at 1");
+        assert_eq!(
+            one(&Schema::Uuid, json!("x")),
+            "uuid_parsing: Input should be a valid UUID, invalid character: found `x` at 1"
+        );
         assert_eq!(
             one(&Schema::Uuid, json!("1234567812341234123412345678901g")),
             "uuid_parsing: Input should be a valid UUID, invalid character: found `g` at 32"
@@ -1259,8 +1424,15 @@ mod tests {
             one(&Schema::Uuid, json!("")),
             "uuid_parsing: Input should be a valid UUID, invalid length: expected length 32 for simple format, found 0"
         );
-        assert_eq!(one(&Schema::Uuid, json!(1)), "uuid_type: UUID input should be a string, bytes or UUID object");
-        for ok in ["12345678-1234-1234-1234-1234567890ab", "{12345678-1234-1234-1234-1234567890ab}", "urn:uuid:12345678-1234-1234-1234-1234567890ab"] {
+        assert_eq!(
+            one(&Schema::Uuid, json!(1)),
+            "uuid_type: UUID input should be a string, bytes or UUID object"
+        );
+        for ok in [
+            "12345678-1234-1234-1234-1234567890ab",
+            "{12345678-1234-1234-1234-1234567890ab}",
+            "urn:uuid:12345678-1234-1234-1234-1234567890ab",
+        ] {
             assert!(run(&Schema::Uuid, json!(ok)).is_empty(), "{ok}");
         }
         assert_eq!(
@@ -1271,34 +1443,94 @@ mod tests {
             one(&Schema::Date, json!("2024-02-30")),
             "date_from_datetime_parsing: Input should be a valid date or datetime, day value is outside expected range"
         );
-        assert_eq!(one(&Schema::Time, json!(null)), "time_type: Input should be a valid time");
+        assert_eq!(
+            one(&Schema::Time, json!(null)),
+            "time_type: Input should be a valid time"
+        );
     }
 
     #[test]
     fn containers() {
-        static LIST: Schema = Schema::Array(&INT, ItemsConstraints { min_items: Some(1), max_items: Some(3), unique: false });
-        assert_eq!(one(&LIST, json!([])), "too_short: List should have at least 1 item after validation, not 0");
-        assert_eq!(one(&LIST, json!([1, 2, 3, 4, 5])), "too_long: List should have at most 3 items after validation, not 5");
-        assert_eq!(one(&LIST, json!(["a", 1, 2, 3, 4])), "too_long: List should have at most 3 items after validation, not 5");
-        assert_eq!(one(&LIST, json!("x")), "list_type: Input should be a valid list");
+        static LIST: Schema = Schema::Array(
+            &INT,
+            ItemsConstraints {
+                min_items: Some(1),
+                max_items: Some(3),
+                unique: false,
+            },
+        );
+        assert_eq!(
+            one(&LIST, json!([])),
+            "too_short: List should have at least 1 item after validation, not 0"
+        );
+        assert_eq!(
+            one(&LIST, json!([1, 2, 3, 4, 5])),
+            "too_long: List should have at most 3 items after validation, not 5"
+        );
+        assert_eq!(
+            one(&LIST, json!(["a", 1, 2, 3, 4])),
+            "too_long: List should have at most 3 items after validation, not 5"
+        );
+        assert_eq!(
+            one(&LIST, json!("x")),
+            "list_type: Input should be a valid list"
+        );
         assert_eq!(run(&LIST, json!(["a"]))[0].1, [LocItem::Index(0)]);
-        static TWO: Schema = Schema::Array(&INT, ItemsConstraints { min_items: Some(2), max_items: None, unique: false });
-        assert_eq!(run(&TWO, json!(["a"])).len(), 1, "item errors hide too_short");
-        static UNIQUE: Schema = Schema::Array(&INT, ItemsConstraints { min_items: None, max_items: None, unique: true });
-        assert_eq!(one(&UNIQUE, json!([1, 1])), "value_error: Value error, List should have unique items");
+        static TWO: Schema = Schema::Array(
+            &INT,
+            ItemsConstraints {
+                min_items: Some(2),
+                max_items: None,
+                unique: false,
+            },
+        );
+        assert_eq!(
+            run(&TWO, json!(["a"])).len(),
+            1,
+            "item errors hide too_short"
+        );
+        static UNIQUE: Schema = Schema::Array(
+            &INT,
+            ItemsConstraints {
+                min_items: None,
+                max_items: None,
+                unique: true,
+            },
+        );
+        assert_eq!(
+            one(&UNIQUE, json!([1, 1])),
+            "value_error: Value error, List should have unique items"
+        );
         assert!(run(&UNIQUE, json!([1, 2])).is_empty());
         static PAIR: Schema = Schema::Tuple(&[&INT, &STR]);
         assert_eq!(
             run(&PAIR, json!([])),
             [
-                ("missing".into(), vec![LocItem::Index(0)], "Field required".into()),
-                ("missing".into(), vec![LocItem::Index(1)], "Field required".into())
+                (
+                    "missing".into(),
+                    vec![LocItem::Index(0)],
+                    "Field required".into()
+                ),
+                (
+                    "missing".into(),
+                    vec![LocItem::Index(1)],
+                    "Field required".into()
+                )
             ]
         );
-        assert_eq!(one(&PAIR, json!([1, "a", 3])), "too_long: Tuple should have at most 2 items after validation, not 3");
-        assert_eq!(one(&PAIR, json!("x")), "tuple_type: Input should be a valid tuple");
+        assert_eq!(
+            one(&PAIR, json!([1, "a", 3])),
+            "too_long: Tuple should have at most 2 items after validation, not 3"
+        );
+        assert_eq!(
+            one(&PAIR, json!("x")),
+            "tuple_type: Input should be a valid tuple"
+        );
         static MAP: Schema = Schema::Map(&INT);
-        assert_eq!(one(&MAP, json!([])), "dict_type: Input should be a valid dictionary");
+        assert_eq!(
+            one(&MAP, json!([])),
+            "dict_type: Input should be a valid dictionary"
+        );
         assert_eq!(run(&MAP, json!({"a": "x"}))[0].1, [k("a")]);
     }
 
@@ -1306,13 +1538,35 @@ mod tests {
     static B_KIND: Schema = Schema::Const("\"b\"");
     static A_OBJECT: ObjectSchema = ObjectSchema {
         name: "A",
-        fields: &[FieldSchema { name: "kind", required: false, schema: &A_KIND }, FieldSchema { name: "v", required: true, schema: &INT }],
+        fields: &[
+            FieldSchema {
+                name: "kind",
+                required: false,
+                schema: &A_KIND,
+            },
+            FieldSchema {
+                name: "v",
+                required: true,
+                schema: &INT,
+            },
+        ],
         deny_unknown: false,
         additional: None,
     };
     static B_OBJECT: ObjectSchema = ObjectSchema {
         name: "B",
-        fields: &[FieldSchema { name: "kind", required: false, schema: &B_KIND }, FieldSchema { name: "s", required: true, schema: &STR }],
+        fields: &[
+            FieldSchema {
+                name: "kind",
+                required: false,
+                schema: &B_KIND,
+            },
+            FieldSchema {
+                name: "s",
+                required: true,
+                schema: &STR,
+            },
+        ],
         deny_unknown: false,
         additional: None,
     };
@@ -1321,59 +1575,137 @@ mod tests {
 
     #[test]
     fn objects() {
-        assert_eq!(one(&A, json!("x")), "model_type: Input should be a valid dictionary or instance of A");
-        assert_eq!(run(&A, json!({})), [("missing".into(), vec![k("v")], "Field required".into())]);
-        static FORBID: ObjectSchema =
-            ObjectSchema { name: "F", fields: &[FieldSchema { name: "x", required: false, schema: &INT }], deny_unknown: true, additional: None };
+        assert_eq!(
+            one(&A, json!("x")),
+            "model_type: Input should be a valid dictionary or instance of A"
+        );
+        assert_eq!(
+            run(&A, json!({})),
+            [("missing".into(), vec![k("v")], "Field required".into())]
+        );
+        static FORBID: ObjectSchema = ObjectSchema {
+            name: "F",
+            fields: &[FieldSchema {
+                name: "x",
+                required: false,
+                schema: &INT,
+            }],
+            deny_unknown: true,
+            additional: None,
+        };
         let errors = run(&Schema::Object(&FORBID), json!({"y": 1, "x": "a", "z": 2}));
-        let summary: Vec<(&str, &[LocItem])> = errors.iter().map(|e| (e.0.as_str(), e.1.as_slice())).collect();
-        assert_eq!(summary, [("int_parsing", &[k("x")][..]), ("extra_forbidden", &[k("y")][..]), ("extra_forbidden", &[k("z")][..])]);
+        let summary: Vec<(&str, &[LocItem])> = errors
+            .iter()
+            .map(|e| (e.0.as_str(), e.1.as_slice()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("int_parsing", &[k("x")][..]),
+                ("extra_forbidden", &[k("y")][..]),
+                ("extra_forbidden", &[k("z")][..])
+            ]
+        );
         assert_eq!(errors[1].2, "Extra inputs are not permitted");
-        static TYPED: ObjectSchema = ObjectSchema { name: "T", fields: &[], deny_unknown: false, additional: Some(&INT) };
-        assert_eq!(run(&Schema::Object(&TYPED), json!({"q": "x"}))[0].1, [k("q")]);
+        static TYPED: ObjectSchema = ObjectSchema {
+            name: "T",
+            fields: &[],
+            deny_unknown: false,
+            additional: Some(&INT),
+        };
+        assert_eq!(
+            run(&Schema::Object(&TYPED), json!({"q": "x"}))[0].1,
+            [k("q")]
+        );
     }
 
     #[test]
     fn unions() {
-        static TAGGED: Schema = Schema::TaggedUnion { property: "kind", arms: &[("b", &B), ("a", &A)] };
+        static TAGGED: Schema = Schema::TaggedUnion {
+            property: "kind",
+            arms: &[("b", &B), ("a", &A)],
+        };
         assert_eq!(
             one(&TAGGED, json!("x")),
             "model_attributes_type: Input should be a valid dictionary or object to extract fields from"
         );
-        assert_eq!(one(&TAGGED, json!({})), "union_tag_not_found: Unable to extract tag using discriminator 'kind'");
+        assert_eq!(
+            one(&TAGGED, json!({})),
+            "union_tag_not_found: Unable to extract tag using discriminator 'kind'"
+        );
         // Nested unions keep the spec's order of tags; only the top level (Chanx's own union) is sorted.
         assert_eq!(
             one(&TAGGED, json!({"kind": {"a": [1, 2.5, null, true, "x"]}})),
             "union_tag_invalid: Input tag '{'a': [1, 2.5, None, True, 'x']}' found using 'kind' does not match any of the expected tags: 'b', 'a'"
         );
-        assert_eq!(run(&TAGGED, json!({"kind": "a"})), [("missing".into(), vec![k("a"), k("v")], "Field required".into())]);
+        assert_eq!(
+            run(&TAGGED, json!({"kind": "a"})),
+            [(
+                "missing".into(),
+                vec![k("a"), k("v")],
+                "Field required".into()
+            )]
+        );
         static EITHER: Schema = Schema::Untagged(&[&INT, &STR]);
         assert_eq!(
             run(&EITHER, json!([])),
             [
-                ("int_type".into(), vec![k("int")], "Input should be a valid integer".into()),
-                ("string_type".into(), vec![k("str")], "Input should be a valid string".into())
+                (
+                    "int_type".into(),
+                    vec![k("int")],
+                    "Input should be a valid integer".into()
+                ),
+                (
+                    "string_type".into(),
+                    vec![k("str")],
+                    "Input should be a valid string".into()
+                )
             ]
         );
         assert!(run(&EITHER, json!("x")).is_empty());
         static MODELS: Schema = Schema::Untagged(&[&A, &B]);
         let errors = run(&MODELS, json!({"kind": "x"}));
         let locs: Vec<&[LocItem]> = errors.iter().map(|e| e.1.as_slice()).collect();
-        assert_eq!(locs, [&[k("A"), k("kind")][..], &[k("A"), k("v")], &[k("B"), k("kind")], &[k("B"), k("s")]]);
+        assert_eq!(
+            locs,
+            [
+                &[k("A"), k("kind")][..],
+                &[k("A"), k("v")],
+                &[k("B"), k("kind")],
+                &[k("B"), k("s")]
+            ]
+        );
         static OPTIONAL: Schema = Schema::Nullable(&INT);
         assert!(run(&OPTIONAL, json!(null)).is_empty());
         assert_eq!(run(&OPTIONAL, json!("x"))[0].1, Vec::<LocItem>::new());
-        static LABELS: Schema = Schema::Untagged(&[&LIST_OF_INT, &MAP_OF_INT, &PAIR, &C_STR, &ENUM, &LIT]);
+        static LABELS: Schema =
+            Schema::Untagged(&[&LIST_OF_INT, &MAP_OF_INT, &PAIR, &C_STR, &ENUM, &LIT]);
         static LIST_OF_INT: Schema = Schema::Array(&INT, ItemsConstraints::NONE);
         static MAP_OF_INT: Schema = Schema::Map(&INT);
         static PAIR: Schema = Schema::Tuple(&[&INT, &STR]);
-        static C_STR: Schema = Schema::Str(StrConstraints { min_length: Some(2), ..StrConstraints::NONE });
-        static ENUM: Schema = Schema::StrEnum { name: "Pri", values: &["low"] };
+        static C_STR: Schema = Schema::Str(StrConstraints {
+            min_length: Some(2),
+            ..StrConstraints::NONE
+        });
+        static ENUM: Schema = Schema::StrEnum {
+            name: "Pri",
+            values: &["low"],
+        };
         static LIT: Schema = Schema::Literal(&["\"q\"", "\"r\""]);
-        let labels: Vec<LocItem> = run(&LABELS, json!(5)).into_iter().map(|e| e.1[0].clone()).collect();
+        let labels: Vec<LocItem> = run(&LABELS, json!(5))
+            .into_iter()
+            .map(|e| e.1[0].clone())
+            .collect();
         assert_eq!(
             labels,
-            [k("list[int]"), k("dict[str,int]"), k("tuple[int, str]"), k("constrained-str"), k("str-enum[Pri]"), k("literal['q','r']")]
+            [
+                k("list[int]"),
+                k("dict[str,int]"),
+                k("tuple[int, str]"),
+                k("constrained-str"),
+                k("str-enum[Pri]"),
+                k("literal['q','r']")
+            ]
         );
     }
 
@@ -1382,21 +1714,62 @@ mod tests {
         let mut errors = Errors::rooted("chat");
         errors.at_key("payload", |e| {
             e.at_key("tags", |e| {
-                check_list(e, &["a".to_owned()], &ItemsConstraints { min_items: Some(2), ..ItemsConstraints::NONE }, true)
+                check_list(
+                    e,
+                    &["a".to_owned()],
+                    &ItemsConstraints {
+                        min_items: Some(2),
+                        ..ItemsConstraints::NONE
+                    },
+                    true,
+                )
             });
-            e.at_key("ids", |e| check_list(e, &[1, 2, 3, 4], &ItemsConstraints { max_items: Some(3), ..ItemsConstraints::NONE }, true));
-            e.at_key("n", |e| check_number(e, 11.0, &NumberConstraints { maximum: Some(Bound::new(10.0, "10")), ..NumberConstraints::NONE }));
+            e.at_key("ids", |e| {
+                check_list(
+                    e,
+                    &[1, 2, 3, 4],
+                    &ItemsConstraints {
+                        max_items: Some(3),
+                        ..ItemsConstraints::NONE
+                    },
+                    true,
+                )
+            });
+            e.at_key("n", |e| {
+                check_number(
+                    e,
+                    11.0,
+                    &NumberConstraints {
+                        maximum: Some(Bound::new(10.0, "10")),
+                        ..NumberConstraints::NONE
+                    },
+                )
+            });
         });
         let items = errors.into_items();
         assert_eq!(items.len(), 3);
         assert_eq!(items[0].loc, [k("chat"), k("payload"), k("tags")]);
-        assert_eq!(items[0].msg, "List should have at least 2 items after validation, not 1");
-        assert_eq!(items[1].msg, "List should have at most 3 items after validation, not 4");
+        assert_eq!(
+            items[0].msg,
+            "List should have at least 2 items after validation, not 1"
+        );
+        assert_eq!(
+            items[1].msg,
+            "List should have at most 3 items after validation, not 4"
+        );
         assert_eq!(items[2].kind, "less_than_equal");
         assert!(all_unique(&[1, 2, 3]));
         assert!(!all_unique(&["a", "b", "a"]));
         let mut errors = Errors::new();
-        check_items(&mut errors, 2, &ItemsConstraints { unique: true, ..ItemsConstraints::NONE }, false);
+        check_items(
+            &mut errors,
+            2,
+            &ItemsConstraints {
+                unique: true,
+                ..ItemsConstraints::NONE
+            },
+            false,
+        );
         assert_eq!(errors.items()[0].kind, "value_error");
     }
 
@@ -1416,7 +1789,10 @@ mod tests {
         (1u8, Some(Box::new(Tagged("in tuple")))).validate(&mut errors);
         None::<Tagged>.validate(&mut errors);
         let locs: Vec<Vec<LocItem>> = errors.into_items().into_iter().map(|e| e.loc).collect();
-        assert_eq!(locs, [vec![k("k"), LocItem::Index(0)], vec![LocItem::Index(1)]]);
+        assert_eq!(
+            locs,
+            [vec![k("k"), LocItem::Index(0)], vec![LocItem::Index(1)]]
+        );
         let mut errors = Errors::new();
         errors.push_key("a");
         errors.push_index(2);
@@ -1435,6 +1811,9 @@ mod tests {
         assert!(lax_int_from_str(".0").is_err());
         assert!(lax_int_from_str("1__0").is_err());
         assert!(lax_int_from_str("1.0_0").is_err());
-        assert_eq!(lax_int_from_str(&"9".repeat(4301)).unwrap_err().0, "int_parsing_size");
+        assert_eq!(
+            lax_int_from_str(&"9".repeat(4301)).unwrap_err().0,
+            "int_parsing_size"
+        );
     }
 }

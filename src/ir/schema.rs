@@ -353,7 +353,11 @@ impl<'s> TypeBuilder<'s> {
                 let mut variants = Vec::new();
                 for (i, arm_loc) in kept.iter().enumerate() {
                     let tag = match &tagging {
-                        Tagging::Internal { property } => self.const_property(arm_loc, property),
+                        // With a `discriminator` and no `const` in the arm, the value is the arm's
+                        // schema name (the OpenAPI convention AsyncAPI follows).
+                        Tagging::Internal { property } => self
+                            .const_property(arm_loc, property)
+                            .or_else(|| self.ref_component_name(arm_loc)),
                         Tagging::Untagged => None,
                     };
                     let arm_ty = self.lower(arm_loc, &format!("{type_name}Variant{i}"));
@@ -434,6 +438,13 @@ impl<'s> TypeBuilder<'s> {
             }
         }
         Tagging::Untagged
+    }
+
+    /// The `components.schemas` key a schema `$ref`s, if it is one.
+    fn ref_component_name(&self, loc: &Loc) -> Option<String> {
+        let reference = self.sources.get(loc)?.get("$ref")?.as_str()?;
+        let target = self.sources.ref_target(loc, reference).ok()?;
+        component_schema_key(&target)
     }
 
     /// The properties of the object schema at `loc` whose value is a constant string, in order.

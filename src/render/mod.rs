@@ -26,6 +26,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "contract_tests.rs.j2",
         include_str!("../../templates/contract_tests.rs.j2"),
     ),
+    (
+        "behaviour_tests.rs.j2",
+        include_str!("../../templates/behaviour_tests.rs.j2"),
+    ),
 ];
 
 /// How code is generated. Shared by the CLI and by `build.rs` users.
@@ -71,6 +75,8 @@ pub struct GeneratedFile {
     pub path: PathBuf,
     /// Its formatted text, header included.
     pub contents: String,
+    /// A scaffold for the user: written when missing, never overwritten, never stale.
+    pub once: bool,
 }
 
 /// Rendering failed: a bug in a (possibly user-supplied) template, not in the spec.
@@ -102,7 +108,8 @@ pub enum RenderError {
     },
 }
 
-/// Renders `api` into files: `mod.rs`, `types.rs`, one file per channel and `contract_tests.rs`.
+/// Renders `api` into files: `mod.rs`, `types.rs`, one file per channel, `contract_tests.rs`, and the
+/// `behaviour_tests.rs` scaffold (marked [`GeneratedFile::once`]).
 /// `header` is the text of the `@generated` comment line (without `//`).
 pub fn render(
     api: &Api,
@@ -117,7 +124,7 @@ pub fn render(
         },
     );
     let mut files = Vec::new();
-    let mut emit = |path: String, template: &str, context: minijinja::Value| {
+    let mut emit = |path: String, template: &str, context: minijinja::Value, once: bool| {
         let text = env
             .get_template(template)
             .and_then(|t| t.render(context))
@@ -125,15 +132,21 @@ pub fn render(
                 name: template.to_owned(),
                 message: format!("{e:#}"),
             })?;
+        let header = if once {
+            "Written once by chanx-gen as a starting point; yours to edit (never overwritten)."
+        } else {
+            header
+        };
         files.push(GeneratedFile {
             contents: format_rust(&path, &text, header)?,
             path: PathBuf::from(path),
+            once,
         });
         Ok::<(), RenderError>(())
     };
     let root = minijinja::Value::from(minijinja::value::Serde(&module));
-    emit("mod.rs".to_owned(), "mod.rs.j2", root.clone())?;
-    emit("types.rs".to_owned(), "types.rs.j2", root.clone())?;
+    emit("mod.rs".to_owned(), "mod.rs.j2", root.clone(), false)?;
+    emit("types.rs".to_owned(), "types.rs.j2", root.clone(), false)?;
     for channel in &module.channels {
         let context = minijinja::context! {
             channel => minijinja::Value::from(minijinja::value::Serde(channel)),
@@ -141,12 +154,19 @@ pub fn render(
             serde_crate => &module.serde_crate,
         };
         emit(
-            format!("{}.rs", channel.module.trim_start_matches("r#")),
+            format!("{}.rs", channel.module_bare),
             "channel.rs.j2",
             context,
+            false,
         )?;
     }
-    emit("contract_tests.rs".to_owned(), "contract_tests.rs.j2", root)?;
+    emit("contract_tests.rs".to_owned(), "contract_tests.rs.j2", root.clone(), false)?;
+    emit(
+        "behaviour_tests.rs".to_owned(),
+        "behaviour_tests.rs.j2",
+        root,
+        true,
+    )?;
     Ok(files)
 }
 
@@ -235,13 +255,16 @@ pub struct WriteReport {
 }
 
 /// Writes `files` under `dir`, creating it; a file whose contents are already equal is not touched
-/// (so its modification time, and the builds that depend on it, stay as they are).
+/// (so its modification time, and the builds that depend on it, stay as they are), nor is a scaffold
+/// that already exists.
 pub fn write_files(dir: &Path, files: &[GeneratedFile]) -> std::io::Result<WriteReport> {
     std::fs::create_dir_all(dir)?;
     let mut report = WriteReport::default();
     for file in files {
         let path = dir.join(&file.path);
-        if std::fs::read_to_string(&path).is_ok_and(|old| old == file.contents) {
+        if (file.once && path.exists())
+            || std::fs::read_to_string(&path).is_ok_and(|old| old == file.contents)
+        {
             report.unchanged.push(path);
             continue;
         }

@@ -106,6 +106,8 @@ pub(crate) struct VariantView {
 pub(crate) struct ChannelView {
     /// The module name.
     pub(crate) module: String,
+    /// The module name without a raw prefix, for derived identifiers.
+    pub(crate) module_bare: String,
     /// The channel key as a literal.
     pub(crate) key: String,
     /// Doc lines.
@@ -146,6 +148,8 @@ pub(crate) struct ChannelView {
     pub(crate) security: Vec<String>,
     /// Generated contract tests.
     pub(crate) contract_tests: Vec<ContractTest>,
+    /// Whether some action has a sample frame (for `check_replies`).
+    pub(crate) has_samples: bool,
 }
 
 /// One generated contract test.
@@ -216,6 +220,11 @@ pub(crate) struct ActionView {
     pub(crate) variant: String,
     /// False for a second action with the same tag: frames go to the first.
     pub(crate) dispatchable: bool,
+    /// A frame that exercises it (the spec's first example, else a generated sample), as a literal;
+    /// empty when none can be built.
+    pub(crate) sample: String,
+    /// The tags (literals) of its declared replies.
+    pub(crate) reply_tags: Vec<String>,
 }
 
 /// A trait method for a server event.
@@ -519,13 +528,23 @@ impl<'a> Builder<'a> {
                         docs: Vec::new(),
                     });
                 }
-                let values: Vec<String> = variants.iter().map(|v| str_lit(&v.value)).collect();
-                view.schema = format!(
-                    "{}::Schema::StrEnum {{ name: {}, values: &[{}] }}",
-                    self.cg,
-                    str_lit(&def.rust_name),
-                    values.join(", ")
-                );
+                // An enum component is a Python Enum class to Chanx (`enum` errors); an inline one
+                // is a `Literal[...]` (`literal_error`).
+                view.schema = if def.origin.contains("#/components/schemas/") {
+                    let values: Vec<String> = variants.iter().map(|v| str_lit(&v.value)).collect();
+                    format!(
+                        "{}::Schema::StrEnum {{ name: {}, values: &[{}] }}",
+                        self.cg,
+                        str_lit(&def.rust_name),
+                        values.join(", ")
+                    )
+                } else {
+                    let values: Vec<String> = variants
+                        .iter()
+                        .map(|v| str_lit(&Value::String(v.value.clone()).to_string()))
+                        .collect();
+                    format!("{}::Schema::Literal(&[{}])", self.cg, values.join(", "))
+                };
             }
             TypeKind::IntegerEnum { variants } => {
                 view.kind = "int_enum";
@@ -1185,7 +1204,24 @@ impl<'a> Builder<'a> {
                     Some(tag) => dispatched_tags.insert(tag.clone()),
                     None => true,
                 };
+                let tag = client_tagged.then_some(message.tag.as_deref()).flatten();
+                let property = match &channel.client_dispatch {
+                    Dispatch::Tag { property } => property.as_str(),
+                    _ => "",
+                };
+                let sample = self
+                    .frame_sample(channel, action.message, tag, property)
+                    .map(|frame| str_lit(&frame.to_string()))
+                    .unwrap_or_default();
+                let reply_tags = action
+                    .replies
+                    .iter()
+                    .filter_map(|&i| channel.messages[i].tag.as_deref())
+                    .map(str_lit)
+                    .collect();
                 ActionView {
+                    sample,
+                    reply_tags,
                     dispatchable,
                     method: action.method.clone(),
                     docs,
@@ -1199,6 +1235,7 @@ impl<'a> Builder<'a> {
                 }
             })
             .collect();
+        let has_samples = actions.iter().any(|a| !a.sample.is_empty());
         let events = channel
             .server_events
             .iter()
@@ -1235,6 +1272,7 @@ impl<'a> Builder<'a> {
             .collect();
         ChannelView {
             module: channel.module_name.clone(),
+            module_bare: naming_bare(&channel.module_name).to_owned(),
             key: str_lit(&channel.key),
             docs: {
                 let mut docs = doc_lines(&format!("Channel `{}`.", channel.key));
@@ -1271,6 +1309,7 @@ impl<'a> Builder<'a> {
             reply_enums,
             security: channel.security.iter().map(|s| str_lit(s)).collect(),
             contract_tests: self.contract_tests(channel, client_tagged, server_tagged),
+            has_samples,
         }
     }
 
@@ -1342,6 +1381,7 @@ impl<'a> Builder<'a> {
             if let (Some(tag), Value::Object(map)) = (&tag, &mut sample) {
                 map.insert(property.clone(), Value::String(tag.clone()));
             }
+            let sample = sample;
             push(
                 &mut tests,
                 "valid_sample",
@@ -1364,6 +1404,30 @@ impl<'a> Builder<'a> {
             }
         }
         tests
+    }
+
+    /// A frame for message `index`: its first example that is an object, else a generated sample, with
+    /// `tag` set in `property`.
+    fn frame_sample(
+        &self,
+        channel: &Channel,
+        index: usize,
+        tag: Option<&str>,
+        property: &str,
+    ) -> Option<Value> {
+        let message = &channel.messages[index];
+        let example = message
+            .examples
+            .iter()
+            .find_map(|e| e.payload.clone().filter(Value::is_object));
+        let mut frame = match example {
+            Some(example) => example,
+            None => self.sample(message.payload.as_ref()?, 0)?,
+        };
+        if let (Some(tag), Value::Object(map)) = (tag, &mut frame) {
+            map.insert(property.to_owned(), Value::String(tag.to_owned()));
+        }
+        frame.is_object().then_some(frame)
     }
 
     /// A JSON value that `ty` accepts and that passes its constraints, or `None` when none can be
@@ -1605,13 +1669,9 @@ fn const_check(value: &Value) -> (String, String) {
     }
 }
 
-/// A number as Python prints it (`1`, `1.5`).
+/// A bound as pydantic prints it in messages (`1`, `1.5`, `0.0000001`), which is Rust's `{}`.
 fn python_number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e16 {
-        format!("{value:.0}")
-    } else {
-        format!("{value}")
-    }
+    format!("{value}")
 }
 
 fn opt_u64(value: Option<u64>) -> String {

@@ -1,0 +1,4 @@
+//! placeholder
+
+#[rustfmt::skip]
+pub mod api;
