@@ -8,6 +8,9 @@
 //! - huge: a ~1 MiB document generated from `specs/chat.yaml` by cloning its channels, operations,
 //!   messages and schemas under renamed keys, with every `$ref` rewritten to its clone.
 //!
+//! `cargo bench --bench frontend -- --write-huge PATH` only writes the huge document to `PATH` (for
+//! `benches/compare-generate.sh`).
+//!
 //! Plain harness (`cargo bench --bench frontend`): warm-up, then at least [`MIN_ITERATIONS`] timed
 //! runs and at least [`MIN_TIME`] per document; prints a markdown table of min / median / mean /
 //! p95 and the throughput at the median.
@@ -33,6 +36,18 @@ const HUGE_BYTES: usize = 1 << 20;
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let chat = root.join("specs/chat.yaml");
+    // `--write-huge PATH`: only write the huge document (for `benches/compare-generate.sh`).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|arg| arg == "--write-huge") {
+        let path = args.get(at + 1).expect("usage: --write-huge PATH");
+        let (text, copies) = huge_document(&chat, HUGE_BYTES);
+        std::fs::write(path, &text).unwrap_or_else(|error| panic!("cannot write {path}: {error}"));
+        eprintln!(
+            "wrote {path}: specs/chat.yaml x{copies}, {} bytes",
+            text.len()
+        );
+        return;
+    }
     let corpus = std::env::var_os("CHANX_CORPUS").map(PathBuf::from);
     let huge = GeneratedFile::new(&chat, HUGE_BYTES);
 
@@ -152,21 +167,9 @@ struct GeneratedFile {
 }
 
 impl GeneratedFile {
-    /// Clones the API of the document at `template` as many times as it takes to reach `min_bytes`
-    /// of pretty-printed JSON.
+    /// Writes [`huge_document`] of `template` to a temporary file, and checks that it is valid.
     fn new(template: &Path, min_bytes: usize) -> Self {
-        let (sources, diagnostics) = Sources::load(template).expect("read the template");
-        assert!(
-            !diagnostics.has_errors(),
-            "{} does not load cleanly",
-            template.display()
-        );
-        let document = sources.file(Sources::ENTRY).root();
-        let one_copy = serde_json::to_string_pretty(&replicate(document, 1))
-            .expect("serialize")
-            .len();
-        let copies = min_bytes.div_ceil(one_copy).max(1);
-        let text = serde_json::to_string_pretty(&replicate(document, copies)).expect("serialize");
+        let (text, copies) = huge_document(template, min_bytes);
         let dir = std::env::temp_dir().join(format!("chanx-gen-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create the bench directory");
         let file = dir.join("generated.json");
@@ -189,6 +192,24 @@ impl Drop for GeneratedFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The API of the document at `template` cloned as many times as it takes to reach `min_bytes` of
+/// pretty-printed JSON: the JSON text and the number of copies.
+fn huge_document(template: &Path, min_bytes: usize) -> (String, usize) {
+    let (sources, diagnostics) = Sources::load(template).expect("read the template");
+    assert!(
+        !diagnostics.has_errors(),
+        "{} does not load cleanly",
+        template.display()
+    );
+    let document = sources.file(Sources::ENTRY).root();
+    let one_copy = serde_json::to_string_pretty(&replicate(document, 1))
+        .expect("serialize")
+        .len();
+    let copies = min_bytes.div_ceil(one_copy).max(1);
+    let text = serde_json::to_string_pretty(&replicate(document, copies)).expect("serialize");
+    (text, copies)
 }
 
 /// `document` with its channels, operations, component messages and component schemas cloned

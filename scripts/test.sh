@@ -2,18 +2,20 @@
 # The project's test command: formatting, lints (warnings are errors), then every test of the
 # workspace. Run it from anywhere: `scripts/test.sh`.
 #
-# Tests that need the shared corpus of real AsyncAPI documents find it through $CHANX_CORPUS; when
-# that is unset and ../shared/corpus exists beside the repository, it is used. Without a corpus those
-# tests say they are skipped (and fail under CI, where CI is set).
+# Tests that need the corpus of real AsyncAPI documents find it through $CHANX_CORPUS (.ci/run sets
+# it); the interop tests find the Python peers through $CHANX_PYTHON, which this script sets up with
+# scripts/python-env.sh when it is unset. Tests whose corpus or service is missing say they are
+# skipped, and fail under CI (where CI is set).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [[ -z ${CHANX_CORPUS:-} && -d ../shared/corpus ]]; then
-  CHANX_CORPUS=$(cd ../shared/corpus && pwd)
-  export CHANX_CORPUS
-fi
 echo "CHANX_CORPUS=${CHANX_CORPUS:-(unset: corpus tests are skipped)}"
+if [[ -z ${CHANX_PYTHON:-} ]] && command -v python3 >/dev/null; then
+  CHANX_PYTHON=$(scripts/python-env.sh)
+  export CHANX_PYTHON
+fi
+echo "CHANX_PYTHON=${CHANX_PYTHON:-(unset: interop tests are skipped)}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

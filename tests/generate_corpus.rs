@@ -65,7 +65,11 @@ fn every_valid_document_generates_code_that_compiles_without_warnings() {
                         code.as_str()
                     ));
                 }
-                crates.push(scratch_crate(&format!("spec-{}", spec.stem()), label, files));
+                crates.push(scratch_crate(
+                    &format!("spec-{}", spec.stem()),
+                    label,
+                    files,
+                ));
             }
             (true, _, Err(why)) => problems.push(format!("{label}: {why}")),
             (false, Some(code), Ok(_)) => problems.push(format!(
@@ -91,14 +95,19 @@ fn every_valid_document_generates_code_that_compiles_without_warnings() {
         let documents = common::corpus_documents(corpus);
         for (name, _) in UNSUPPORTED {
             assert!(
-                documents.iter().any(|d| d.name == *name && d.kind.is_valid()),
+                documents
+                    .iter()
+                    .any(|d| d.name == *name && d.kind.is_valid()),
                 "`{name}` is listed as unsupported, but it is not a valid document of the corpus"
             );
         }
         for document in documents {
             let label = document.name.clone();
             let unsupported = UNSUPPORTED.iter().any(|(n, _)| *n == document.name);
-            match (document.kind.is_valid() && !unsupported, generate(&document.path)) {
+            match (
+                document.kind.is_valid() && !unsupported,
+                generate(&document.path),
+            ) {
                 (true, Ok((files, _))) => {
                     corpus_crates += 1;
                     let package = format!("corpus-{}", document.name);
@@ -178,14 +187,16 @@ fn every_valid_document_generates_code_that_compiles_without_warnings() {
     );
 }
 
+/// Generated files (paths relative to the crate) and the codes of the diagnostics.
+type Output = (Vec<(PathBuf, String)>, Vec<Code>);
+
 /// Generates the document at `path`: its files and the codes of its diagnostics, or why not (a
 /// string that starts with `rejected` when it was rejected with an error diagnostic, and lists the
 /// diagnostics as `[code] message`).
-fn generate(path: &Path) -> Result<(Vec<(PathBuf, String)>, Vec<Code>), String> {
+fn generate(path: &Path) -> Result<Output, String> {
     let settings = chanx_gen::render::Settings::new();
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        chanx_gen::generate(path, &settings)
-    }));
+    let outcome =
+        std::panic::catch_unwind(AssertUnwindSafe(|| chanx_gen::generate(path, &settings)));
     match outcome {
         Ok(Ok(generated)) => Ok((
             generated
@@ -193,7 +204,12 @@ fn generate(path: &Path) -> Result<(Vec<(PathBuf, String)>, Vec<Code>), String> 
                 .into_iter()
                 .map(|file| (Path::new("src/api").join(file.path), file.contents))
                 .collect(),
-            generated.analysis.diagnostics.iter().map(|d| d.code).collect(),
+            generated
+                .analysis
+                .diagnostics
+                .iter()
+                .map(|d| d.code)
+                .collect(),
         )),
         Ok(Err(GenerateError::Document(analysis))) => {
             let errors: Vec<String> = analysis

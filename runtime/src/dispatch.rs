@@ -50,7 +50,9 @@ pub fn no_match(_incoming: &Incoming<'_>) -> Vec<ErrorItem> {
 
 /// Whether a channel-layer event carries `tag` in `property` (always, when `property` is empty).
 pub fn event_matches(event_data: &Value, property: &str, tag: &str) -> bool {
-    property.is_empty() || tag.is_empty() || event_data.get(property).and_then(Value::as_str) == Some(tag)
+    property.is_empty()
+        || tag.is_empty()
+        || event_data.get(property).and_then(Value::as_str) == Some(tag)
 }
 
 /// `deserialize_with` for a field that is required but may be `null`: unlike a plain `Option`, a
@@ -72,7 +74,10 @@ mod tests {
 
     fn context() -> (Context, tokio::sync::mpsc::UnboundedReceiver<Outbound>) {
         let (tx, rx) = channel();
-        (Context::new("test!x".to_owned(), Arc::new(InMemoryLayer::new()), tx), rx)
+        (
+            Context::new("test!x".to_owned(), Arc::new(InMemoryLayer::new()), tx),
+            rx,
+        )
     }
 
     fn next_text(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Outbound>) -> String {
@@ -96,7 +101,11 @@ mod tests {
     #[test]
     fn replies_and_nothing() {
         let (cx, mut rx) = context();
-        finish(&cx, "ping", Ok(Some(serde_json::json!({"action": "pong", "payload": null}))));
+        finish(
+            &cx,
+            "ping",
+            Ok(Some(serde_json::json!({"action": "pong", "payload": null}))),
+        );
         assert_eq!(next_text(&mut rx), r#"{"action": "pong", "payload": null}"#);
         finish::<Value>(&cx, "ping", Ok(None));
         assert!(rx.try_recv().is_err());
@@ -109,8 +118,18 @@ mod tests {
             #[serde(deserialize_with = "required_nullable")]
             value: Option<i64>,
         }
-        assert_eq!(serde_json::from_str::<Holder>(r#"{"value": null}"#).unwrap().value, None);
-        assert_eq!(serde_json::from_str::<Holder>(r#"{"value": 3}"#).unwrap().value, Some(3));
+        assert_eq!(
+            serde_json::from_str::<Holder>(r#"{"value": null}"#)
+                .unwrap()
+                .value,
+            None
+        );
+        assert_eq!(
+            serde_json::from_str::<Holder>(r#"{"value": 3}"#)
+                .unwrap()
+                .value,
+            Some(3)
+        );
         assert!(serde_json::from_str::<Holder>("{}").is_err());
     }
 

@@ -8,17 +8,19 @@
 //!   decoding the message it carries;
 //! * [`validate`]: JSON Schema constraints checked after decoding, and the pydantic-style error report built
 //!   when a frame does not decode;
-//! * [`layer`], [`context`], [`memory`]: channel layers and per-connection plumbing.
+//! * [`layer`], [`context`], [`memory`]: channel layers and per-connection plumbing;
+//! * [`endpoint`]: the trait through which servers drive generated dispatchers.
 
 pub mod context;
 pub mod decode;
 pub mod dispatch;
+pub mod endpoint;
 pub mod layer;
 pub mod memory;
 pub mod protocol;
-pub mod testing;
 mod pyfmt;
 mod temporal;
+pub mod testing;
 pub mod validate;
 
 /// What generated code uses, under one path. Not a stable API for hand-written code.
@@ -31,6 +33,7 @@ pub mod __codegen {
 
     pub use crate::context::{Context, HandlerError, Outbound, SendError};
     pub use crate::decode::{Incoming, Rejected, TagLookup, decode_message, read_frame, tag_error};
+    pub use crate::endpoint::{ChannelInfo, CredentialSource, Endpoint, SecurityScheme};
     pub use crate::layer::{
         BoxFuture, ChannelLayer, Inbound, LayerError, LayerMessage, broadcast_event,
         broadcast_message, classify, safe_group_name, send_event,

@@ -160,7 +160,12 @@ pub fn render(
             false,
         )?;
     }
-    emit("contract_tests.rs".to_owned(), "contract_tests.rs.j2", root.clone(), false)?;
+    emit(
+        "contract_tests.rs".to_owned(),
+        "contract_tests.rs.j2",
+        root.clone(),
+        false,
+    )?;
     emit(
         "behaviour_tests.rs".to_owned(),
         "behaviour_tests.rs.j2",
@@ -230,8 +235,22 @@ fn space_out_items(text: &str) -> String {
             let after_inner_docs =
                 prev_trimmed.starts_with("//!") && !line.trim().starts_with("//!");
             const ITEM_STARTS: &[&str] = &[
-                "///", "#[", "#![", "pub ", "pub(", "fn ", "async fn ", "impl", "const ", "static ",
-                "mod ", "use ", "type ", "struct ", "enum ", "trait ",
+                "///",
+                "#[",
+                "#![",
+                "pub ",
+                "pub(",
+                "fn ",
+                "async fn ",
+                "impl",
+                "const ",
+                "static ",
+                "mod ",
+                "use ",
+                "type ",
+                "struct ",
+                "enum ",
+                "trait ",
             ];
             let starts_item = ITEM_STARTS.iter().any(|s| line.trim_start().starts_with(s));
             if (after_inner_docs || (ends_item && indent == prev_indent)) && starts_item {
@@ -284,4 +303,105 @@ pub fn fnv1a(parts: &[&str]) -> u64 {
         }
     }
     hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chat_api() -> Api {
+        let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/chat.yaml");
+        let analysis = crate::analyze(&spec).expect("specs/chat.yaml loads");
+        analysis.api.expect("specs/chat.yaml has no errors")
+    }
+
+    fn scratch_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("chanx-gen-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    #[test]
+    fn templates_dir_overrides_templates_by_name() {
+        let dir = scratch_dir("templates");
+        std::fs::write(
+            dir.join("mod.rs.j2"),
+            "/// {{ title }}\npub const CUSTOM: u8 = 1;\n",
+        )
+        .expect("write template");
+        let files =
+            render(&chat_api(), "h", &Settings::new().templates_dir(&dir)).expect("renders");
+        let module = files
+            .iter()
+            .find(|f| f.path == Path::new("mod.rs"))
+            .expect("mod.rs");
+        assert!(
+            module.contents.contains("pub const CUSTOM: u8 = 1;"),
+            "{}",
+            module.contents
+        );
+        let types = files
+            .iter()
+            .find(|f| f.path == Path::new("types.rs"))
+            .expect("types.rs");
+        assert!(
+            types.contents.contains("pub struct"),
+            "the other templates stay embedded"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn broken_template_output_is_reported_with_a_position() {
+        let dir = scratch_dir("broken");
+        std::fs::write(dir.join("mod.rs.j2"), "pub const X: u8 = ;\n").expect("write template");
+        let error = render(&chat_api(), "h", &Settings::new().templates_dir(&dir)).unwrap_err();
+        match error {
+            RenderError::InvalidRust { file, line, .. } => {
+                assert_eq!(file, "mod.rs");
+                assert_eq!(line, 1);
+            }
+            other => panic!("unexpected {other}"),
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn writing_skips_unchanged_files_and_existing_scaffolds() {
+        let dir = scratch_dir("write");
+        let files = vec![
+            GeneratedFile {
+                path: PathBuf::from("a.rs"),
+                contents: "// a\n".to_owned(),
+                once: false,
+            },
+            GeneratedFile {
+                path: PathBuf::from("scaffold.rs"),
+                contents: "// new scaffold\n".to_owned(),
+                once: true,
+            },
+        ];
+        let first = write_files(&dir, &files).expect("write");
+        assert_eq!(first.written.len(), 2);
+        std::fs::write(dir.join("scaffold.rs"), "// edited by the user\n").expect("edit");
+        let second = write_files(&dir, &files).expect("write again");
+        assert!(second.written.is_empty());
+        assert_eq!(
+            std::fs::read_to_string(dir.join("scaffold.rs")).expect("read"),
+            "// edited by the user\n"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn items_are_spaced_out() {
+        let spaced = space_out_items(
+            "struct A;\nstruct B;\nfn f() {\n    let x = 1;\n    let y = 2;\n}\nimpl A {}\n",
+        );
+        assert_eq!(
+            spaced,
+            "struct A;\n\nstruct B;\n\nfn f() {\n    let x = 1;\n    let y = 2;\n}\n\nimpl A {}\n"
+        );
+    }
 }

@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::rust::{doc_lines, f64_lit, screaming, str_lit};
 use crate::ir::naming::{self, Namespace};
 use crate::ir::{
-    Additional, Api, Channel, Constraints, Dispatch, Docs, IntegerFormat, StringFormat, Tagging,
-    Ty, TyKind, TypeDef, TypeId, TypeKind,
+    Additional, Api, Channel, Constraints, Credential, Dispatch, Docs, IntegerFormat, StringFormat,
+    Tagging, Ty, TyKind, TypeDef, TypeId, TypeKind,
 };
 
 /// Everything the templates see for one spec.
@@ -67,10 +67,23 @@ pub(crate) struct TypeView {
     pub(crate) target: String,
     /// The body of `Validate::validate`, one statement per entry.
     pub(crate) validate: Vec<String>,
+    /// Functions that give fields their schema `default`.
+    pub(crate) defaults: Vec<DefaultFn>,
     /// The static schema's name.
     pub(crate) schema_name: String,
     /// The static schema's value.
     pub(crate) schema: String,
+}
+
+/// A function giving a field its default (`#[serde(default = "...")]`).
+#[derive(Debug, Serialize)]
+pub(crate) struct DefaultFn {
+    /// The function's name.
+    pub(crate) name: String,
+    /// Its return type.
+    pub(crate) ty: String,
+    /// The expression it returns.
+    pub(crate) expr: String,
 }
 
 /// A struct field.
@@ -146,6 +159,8 @@ pub(crate) struct ChannelView {
     pub(crate) reply_enums: Vec<EnumView>,
     /// Keys of the security schemes, as literals.
     pub(crate) security: Vec<String>,
+    /// The security schemes as `SecurityScheme` expressions.
+    pub(crate) security_schemes: Vec<String>,
     /// Generated contract tests.
     pub(crate) contract_tests: Vec<ContractTest>,
     /// Whether some action has a sample frame (for `check_replies`).
@@ -276,6 +291,8 @@ struct Builder<'a> {
     scope: Scope,
     /// The name of each type's schema static, by type id.
     schema_names: Vec<String>,
+    /// Names of the default functions.
+    default_fns: Namespace,
 }
 
 impl<'a> Builder<'a> {
@@ -291,6 +308,7 @@ impl<'a> Builder<'a> {
             pattern_names: HashMap::new(),
             scope: Scope::Types,
             schema_names: Vec::new(),
+            default_fns: Namespace::new(),
         };
         let mut statics = Namespace::new();
         builder.schema_names = api
@@ -505,6 +523,7 @@ impl<'a> Builder<'a> {
             variants: Vec::new(),
             target: String::new(),
             validate: Vec::new(),
+            defaults: Vec::new(),
             schema_name: self.schema_names[id.0].clone(),
             schema: String::new(),
         };
@@ -678,8 +697,13 @@ impl<'a> Builder<'a> {
             let _ = names.claim(&field.rust_name, &field.wire_name, None);
             let mut ty_use = field.ty.clone();
             let required_nullable = field.required && ty_use.nullable;
-            // A missing optional field reads as null (Chanx sends nulls for them too).
-            if !field.required {
+            // An optional field with a simple default holds the value; other optional fields read a
+            // missing key as null (Chanx sends nulls for them too).
+            let default = match (field.required, ty_use.nullable, &field.default) {
+                (false, false, Some(value)) => self.default_expr(&ty_use, value),
+                _ => None,
+            };
+            if !field.required && default.is_none() {
                 ty_use.nullable = true;
             }
             let mut rust = self.rust_type(&ty_use, Scope::Types);
@@ -696,7 +720,22 @@ impl<'a> Builder<'a> {
             if naming_bare(&field.rust_name) != field.wire_name {
                 attrs.push(format!("#[serde(rename = {})]", str_lit(&field.wire_name)));
             }
-            if !field.required {
+            if let Some(expr) = default {
+                let function = self.default_fns.suggest(
+                    &format!(
+                        "default_{}_{}",
+                        naming::snake_name(&def.rust_name, "type").trim_start_matches("r#"),
+                        naming_bare(&field.rust_name)
+                    ),
+                    &field.wire_name,
+                );
+                attrs.push(format!("#[serde(default = {})]", str_lit(&function)));
+                view.defaults.push(DefaultFn {
+                    name: function,
+                    ty: rust.clone(),
+                    expr,
+                });
+            } else if !field.required {
                 attrs.push("#[serde(default)]".to_owned());
             } else if required_nullable {
                 attrs.push(format!(
@@ -757,6 +796,35 @@ impl<'a> Builder<'a> {
             schema_fields.join(", "),
             cg = self.cg
         );
+    }
+
+    /// A Rust expression for the schema `default` `value` of a field of type `ty`, when the type is
+    /// simple enough to build it without a fallible conversion.
+    fn default_expr(&self, ty: &Ty, value: &Value) -> Option<String> {
+        match (&ty.kind, value) {
+            (TyKind::String(StringFormat::Plain), Value::String(text))
+            | (TyKind::Const(Value::String(_)), Value::String(text)) => {
+                Some(format!("::std::string::String::from({})", str_lit(text)))
+            }
+            (TyKind::Integer(_), Value::Number(n)) => n.as_i64().map(|n| n.to_string()),
+            (TyKind::Number, Value::Number(n)) => n.as_f64().map(f64_lit),
+            (TyKind::Boolean, Value::Bool(b)) => Some(b.to_string()),
+            (TyKind::Named(id), _) => {
+                let name = &self.api.type_def(*id).rust_name;
+                match &self.api.type_def(*id).kind {
+                    TypeKind::StringEnum { variants } => variants
+                        .iter()
+                        .find(|v| value.as_str() == Some(v.value.as_str()))
+                        .map(|v| format!("{name}::{}", v.rust_name)),
+                    TypeKind::IntegerEnum { variants } => variants
+                        .iter()
+                        .find(|v| value.as_i64() == Some(v.value))
+                        .map(|v| format!("{name}::{}", v.rust_name)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
     }
 
     /// Whether validating a value of `ty` can report anything.
@@ -1308,9 +1376,35 @@ impl<'a> Builder<'a> {
             events,
             reply_enums,
             security: channel.security.iter().map(|s| str_lit(s)).collect(),
+            security_schemes: channel
+                .security
+                .iter()
+                .map(|key| self.security_scheme(key))
+                .collect(),
             contract_tests: self.contract_tests(channel, client_tagged, server_tagged),
             has_samples,
         }
+    }
+
+    /// The `SecurityScheme` expression for the scheme with `key` (a scheme the spec does not define,
+    /// which validation reports, reads as an unknown kind).
+    fn security_scheme(&self, key: &str) -> String {
+        let cg = &self.cg;
+        let source = match self.api.security_schemes.iter().find(|s| s.key == key) {
+            Some(scheme) => match &scheme.credential {
+                Credential::Query { name } => format!("Query({})", str_lit(name)),
+                Credential::Header { name } => format!("Header({})", str_lit(name)),
+                Credential::Cookie { name } => format!("Cookie({})", str_lit(name)),
+                Credential::Bearer => "Bearer".to_owned(),
+                Credential::Basic => "Basic".to_owned(),
+                Credential::Other { kind } => format!("Other({})", str_lit(kind)),
+            },
+            None => format!("Other({})", str_lit("unknown")),
+        };
+        format!(
+            "{cg}::SecurityScheme {{ key: {}, source: {cg}::CredentialSource::{source} }}",
+            str_lit(key)
+        )
     }
 
     /// Contract tests for every message of the channel: its examples, a valid sample, and an invalid

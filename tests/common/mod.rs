@@ -5,6 +5,7 @@
 //! items are expected, and `pub` items are reachable from that crate only.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod golden;
 pub mod scratch;
 
 use std::path::{Path, PathBuf};

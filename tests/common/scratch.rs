@@ -193,8 +193,8 @@ pub struct CompilerMessage {
 pub struct CrateOutcome {
     /// The units that were checked (or found fresh): `lib`, `lib test`.
     pub units: BTreeSet<String>,
-    /// Its errors and warnings (the summaries "aborting due to" and "N warnings emitted" left
-    /// out).
+    /// Its errors and warnings, each once (the summaries "aborting due to" and "N warnings
+    /// emitted" left out).
     pub messages: Vec<CompilerMessage>,
 }
 
@@ -283,20 +283,24 @@ pub fn cargo_check(root: &Path) -> CheckReport {
                 if summary {
                     continue;
                 }
-                crates
-                    .entry(name.to_owned())
-                    .or_default()
-                    .messages
-                    .push(CompilerMessage {
-                        level: diagnostic["level"].as_str().unwrap_or("?").to_owned(),
-                        code: diagnostic["code"]["code"].as_str().map(str::to_owned),
-                        message: text.to_owned(),
-                        rendered: diagnostic["rendered"]
-                            .as_str()
-                            .unwrap_or(text)
-                            .trim_end()
-                            .to_owned(),
-                    });
+                let message = CompilerMessage {
+                    level: diagnostic["level"].as_str().unwrap_or("?").to_owned(),
+                    code: diagnostic["code"]["code"].as_str().map(str::to_owned),
+                    message: text.to_owned(),
+                    rendered: diagnostic["rendered"]
+                        .as_str()
+                        .unwrap_or(text)
+                        .trim_end()
+                        .to_owned(),
+                };
+                // The `lib` and `lib test` units report the same problem in shared code once each.
+                let messages = &mut crates.entry(name.to_owned()).or_default().messages;
+                if !messages
+                    .iter()
+                    .any(|m| m.level == message.level && m.rendered == message.rendered)
+                {
+                    messages.push(message);
+                }
             }
             _ => {}
         }

@@ -32,6 +32,13 @@ impl Params {
 /// Keys of the security schemes a client must satisfy to connect.
 pub const SECURITY: &[&str] = &[];
 
+/// What a server needs to know about this channel: its address and how clients authenticate.
+pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__codegen::ChannelInfo {
+    key: KEY,
+    address: ::core::option::Option::Some(ADDRESS),
+    security: &[],
+};
+
 /// The tags a client may send, sorted (as Chanx lists them in errors).
 pub const CLIENT_TAGS: &[&str] = &[
     "attach",
@@ -718,6 +725,28 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
             return;
         }
         let _ = (cx, event_data);
+    }
+}
+
+impl<C: ChatConsumer> ::chanx_runtime::__codegen::Endpoint for ChatDispatcher<C> {
+    fn info(&self) -> &'static ::chanx_runtime::__codegen::ChannelInfo {
+        &INFO
+    }
+
+    fn handle_text<'a>(
+        &'a self,
+        cx: &'a ::chanx_runtime::__codegen::Context,
+        text: &'a str,
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+        ::std::boxed::Box::pin(self.handle_text(cx, text))
+    }
+
+    fn handle_event<'a>(
+        &'a self,
+        cx: &'a ::chanx_runtime::__codegen::Context,
+        event_data: ::chanx_runtime::__codegen::serde_json::Value,
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+        ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }
 

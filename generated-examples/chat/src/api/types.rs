@@ -54,14 +54,18 @@ pub static ANNOUNCEMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_run
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct AnnouncementPayload {
     pub text: ::std::string::String,
-    #[serde(default)]
-    pub priority: ::core::option::Option<Priority>,
+    #[serde(default = "default_announcement_payload_priority")]
+    pub priority: Priority,
     #[serde(default)]
     pub expires_at: ::core::option::Option<
         ::chanx_runtime::__codegen::chrono::DateTime<
             ::chanx_runtime::__codegen::chrono::Utc,
         >,
     >,
+}
+
+fn default_announcement_payload_priority() -> Priority {
+    Priority::Normal
 }
 
 impl ::chanx_runtime::__codegen::Validate for AnnouncementPayload {
@@ -587,8 +591,12 @@ pub struct ChatPayload {
     pub reply_to: ::core::option::Option<::chanx_runtime::__codegen::uuid::Uuid>,
     #[serde(default)]
     pub mentions: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
-    #[serde(default)]
-    pub priority: ::core::option::Option<Priority>,
+    #[serde(default = "default_chat_payload_priority")]
+    pub priority: Priority,
+}
+
+fn default_chat_payload_priority() -> Priority {
+    Priority::Normal
 }
 
 impl ::chanx_runtime::__codegen::Validate for ChatPayload {
@@ -734,8 +742,12 @@ pub struct ChatNotificationPayload {
     >,
     #[serde(default)]
     pub reply_to: ::core::option::Option<::chanx_runtime::__codegen::uuid::Uuid>,
-    #[serde(default)]
-    pub priority: ::core::option::Option<Priority>,
+    #[serde(default = "default_chat_notification_payload_priority")]
+    pub priority: Priority,
+}
+
+fn default_chat_notification_payload_priority() -> Priority {
+    Priority::Normal
 }
 
 impl ::chanx_runtime::__codegen::Validate for ChatNotificationPayload {
@@ -1017,8 +1029,8 @@ pub static HISTORY_PAGE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::c
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct HistoryQuery {
-    #[serde(default)]
-    pub limit: ::core::option::Option<i64>,
+    #[serde(default = "default_history_query_limit")]
+    pub limit: i64,
     #[serde(default)]
     pub before: ::core::option::Option<
         ::chanx_runtime::__codegen::chrono::DateTime<
@@ -1027,28 +1039,30 @@ pub struct HistoryQuery {
     >,
 }
 
+fn default_history_query_limit() -> i64 {
+    50
+}
+
 impl ::chanx_runtime::__codegen::Validate for HistoryQuery {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
         errors.push_key("limit");
-        if let ::core::option::Option::Some(n0) = &self.limit {
-            ::chanx_runtime::__codegen::check_number(
-                errors,
-                *n0 as f64,
-                &::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 1.0,
-                        text: "1",
-                    }),
-                    maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 200.0,
-                        text: "200",
-                    }),
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
-                },
-            );
-        }
+        ::chanx_runtime::__codegen::check_number(
+            errors,
+            *&self.limit as f64,
+            &::chanx_runtime::__codegen::NumberConstraints {
+                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
+                    value: 1.0,
+                    text: "1",
+                }),
+                maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
+                    value: 200.0,
+                    text: "200",
+                }),
+                exclusive_minimum: ::core::option::Option::None,
+                exclusive_maximum: ::core::option::Option::None,
+                multiple_of: ::core::option::Option::None,
+            },
+        );
         errors.pop();
     }
 }
@@ -1702,8 +1716,12 @@ pub static SET_SLOW_MODE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_ru
 pub struct SlowModePayload {
     /// Minimum delay between two posts of one member; 0 turns slow mode off
     pub seconds: i64,
-    #[serde(default)]
-    pub ratio: ::core::option::Option<f64>,
+    #[serde(default = "default_slow_mode_payload_ratio")]
+    pub ratio: f64,
+}
+
+fn default_slow_mode_payload_ratio() -> f64 {
+    1.0
 }
 
 impl ::chanx_runtime::__codegen::Validate for SlowModePayload {
@@ -1728,25 +1746,23 @@ impl ::chanx_runtime::__codegen::Validate for SlowModePayload {
         );
         errors.pop();
         errors.push_key("ratio");
-        if let ::core::option::Option::Some(n0) = &self.ratio {
-            ::chanx_runtime::__codegen::check_number(
-                errors,
-                *n0 as f64,
-                &::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 0.5,
-                        text: "0.5",
-                    }),
-                    maximum: ::core::option::Option::None,
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 10.0,
-                        text: "10",
-                    }),
-                    multiple_of: ::core::option::Option::None,
-                },
-            );
-        }
+        ::chanx_runtime::__codegen::check_number(
+            errors,
+            *&self.ratio as f64,
+            &::chanx_runtime::__codegen::NumberConstraints {
+                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
+                    value: 0.5,
+                    text: "0.5",
+                }),
+                maximum: ::core::option::Option::None,
+                exclusive_minimum: ::core::option::Option::None,
+                exclusive_maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
+                    value: 10.0,
+                    text: "10",
+                }),
+                multiple_of: ::core::option::Option::None,
+            },
+        );
         errors.pop();
     }
 }

@@ -422,23 +422,47 @@ pub static DEFAULT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime:
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct MarketDataV1Query {
     /// Optionally add this parameter and set to true to receive a heartbeat every 5 seconds
-    #[serde(default)]
-    pub heartbeat: ::core::option::Option<bool>,
+    #[serde(default = "default_market_data_v1_query_heartbeat")]
+    pub heartbeat: bool,
     /// If absent or false, receive full order book depth; if present and true, receive top of book only. Only applies to bids and offers.
-    #[serde(default)]
-    pub top_of_book: ::core::option::Option<bool>,
+    #[serde(default = "default_market_data_v1_query_top_of_book")]
+    pub top_of_book: bool,
     /// Include bids in change events
-    #[serde(default)]
-    pub bids: ::core::option::Option<bool>,
+    #[serde(default = "default_market_data_v1_query_bids")]
+    pub bids: bool,
     /// Include asks in change events
-    #[serde(default)]
-    pub offers: ::core::option::Option<bool>,
+    #[serde(default = "default_market_data_v1_query_offers")]
+    pub offers: bool,
     /// Include trade events
-    #[serde(default)]
-    pub trades: ::core::option::Option<bool>,
+    #[serde(default = "default_market_data_v1_query_trades")]
+    pub trades: bool,
     /// Include auction events
-    #[serde(default)]
-    pub auctions: ::core::option::Option<bool>,
+    #[serde(default = "default_market_data_v1_query_auctions")]
+    pub auctions: bool,
+}
+
+fn default_market_data_v1_query_heartbeat() -> bool {
+    false
+}
+
+fn default_market_data_v1_query_top_of_book() -> bool {
+    false
+}
+
+fn default_market_data_v1_query_bids() -> bool {
+    true
+}
+
+fn default_market_data_v1_query_offers() -> bool {
+    true
+}
+
+fn default_market_data_v1_query_trades() -> bool {
+    true
+}
+
+fn default_market_data_v1_query_auctions() -> bool {
+    true
 }
 
 impl ::chanx_runtime::__codegen::Validate for MarketDataV1Query {

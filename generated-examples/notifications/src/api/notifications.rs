@@ -32,6 +32,22 @@ impl Params {
 /// Keys of the security schemes a client must satisfy to connect.
 pub const SECURITY: &[&str] = &["bearer", "token"];
 
+/// What a server needs to know about this channel: its address and how clients authenticate.
+pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__codegen::ChannelInfo {
+    key: KEY,
+    address: ::core::option::Option::Some(ADDRESS),
+    security: &[
+        ::chanx_runtime::__codegen::SecurityScheme {
+            key: "bearer",
+            source: ::chanx_runtime::__codegen::CredentialSource::Bearer,
+        },
+        ::chanx_runtime::__codegen::SecurityScheme {
+            key: "token",
+            source: ::chanx_runtime::__codegen::CredentialSource::Query("token"),
+        },
+    ],
+};
+
 /// The tags a client may send, sorted (as Chanx lists them in errors).
 pub const CLIENT_TAGS: &[&str] = &["mark_read"];
 
@@ -291,6 +307,29 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
             }
         }
         let _ = (cx, event_data);
+    }
+}
+
+impl<C: NotificationsConsumer> ::chanx_runtime::__codegen::Endpoint
+for NotificationsDispatcher<C> {
+    fn info(&self) -> &'static ::chanx_runtime::__codegen::ChannelInfo {
+        &INFO
+    }
+
+    fn handle_text<'a>(
+        &'a self,
+        cx: &'a ::chanx_runtime::__codegen::Context,
+        text: &'a str,
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+        ::std::boxed::Box::pin(self.handle_text(cx, text))
+    }
+
+    fn handle_event<'a>(
+        &'a self,
+        cx: &'a ::chanx_runtime::__codegen::Context,
+        event_data: ::chanx_runtime::__codegen::serde_json::Value,
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+        ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }
 

@@ -16,22 +16,24 @@ pub(crate) static PATTERN_0: ::chanx_runtime::__codegen::Pattern = ::chanx_runti
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct InboxItem {
-    #[serde(default)]
-    pub action: ::core::option::Option<::std::string::String>,
+    #[serde(default = "default_inbox_item_action")]
+    pub action: ::std::string::String,
     pub payload: InboxItemPayload,
+}
+
+fn default_inbox_item_action() -> ::std::string::String {
+    ::std::string::String::from("inbox_item")
 }
 
 impl ::chanx_runtime::__codegen::Validate for InboxItem {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
         errors.push_key("action");
-        if let ::core::option::Option::Some(n0) = &self.action {
-            if *n0 != "inbox_item" {
-                errors
-                    .report(
-                        "literal_error",
-                        ::std::string::String::from("Input should be 'inbox_item'"),
-                    );
-            }
+        if *&self.action != "inbox_item" {
+            errors
+                .report(
+                    "literal_error",
+                    ::std::string::String::from("Input should be 'inbox_item'"),
+                );
         }
         errors.pop();
     }
@@ -119,22 +121,24 @@ pub static INBOX_ITEM_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::cha
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct MarkRead {
-    #[serde(default)]
-    pub action: ::core::option::Option<::std::string::String>,
+    #[serde(default = "default_mark_read_action")]
+    pub action: ::std::string::String,
     pub payload: MarkReadPayload,
+}
+
+fn default_mark_read_action() -> ::std::string::String {
+    ::std::string::String::from("mark_read")
 }
 
 impl ::chanx_runtime::__codegen::Validate for MarkRead {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
         errors.push_key("action");
-        if let ::core::option::Option::Some(n0) = &self.action {
-            if *n0 != "mark_read" {
-                errors
-                    .report(
-                        "literal_error",
-                        ::std::string::String::from("Input should be 'mark_read'"),
-                    );
-            }
+        if *&self.action != "mark_read" {
+            errors
+                .report(
+                    "literal_error",
+                    ::std::string::String::from("Input should be 'mark_read'"),
+                );
         }
         errors.pop();
         errors.push_key("payload");
@@ -264,11 +268,15 @@ pub struct NotificationPayload {
     pub title: ::std::string::String,
     #[serde(default)]
     pub body: ::core::option::Option<::std::string::String>,
-    #[serde(default)]
-    pub severity: ::core::option::Option<Severity>,
+    #[serde(default = "default_notification_payload_severity")]
+    pub severity: Severity,
     pub created_at: ::chanx_runtime::__codegen::chrono::DateTime<
         ::chanx_runtime::__codegen::chrono::Utc,
     >,
+}
+
+fn default_notification_payload_severity() -> Severity {
+    Severity::V1
 }
 
 impl ::chanx_runtime::__codegen::Validate for NotificationPayload {

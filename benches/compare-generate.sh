@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Whole-process generation time, side by side in one run on one machine: `chanx-gen generate DOC -o DIR`
+# (release build) against Modelina's Rust generator, `modelina generate rust DOC -o DIR`
+# (@asyncapi/modelina-cli 5.10.1), on the same documents:
+#   - small: the ~9 KB Gemini WebSocket example of the AsyncAPI spec (corpus);
+#   - large: the ~94 KB Deepgram document (corpus);
+#   - huge:  a ~1 MB document, specs/chat.yaml's API cloned under renamed keys (the one the frontend
+#            benchmark times; written by `cargo bench --bench frontend -- --write-huge PATH`).
+# Each output folder is removed before every run, so both tools write every file each time. One
+# warm-up run, then RUNS (default 5) timed runs; prints a markdown table (mean and min…max wall time,
+# the exit code of the warm-up run, output files and bytes, how many times faster chanx-gen is).
+#
+# Note what is compared: Modelina writes data models only (one file per schema); chanx-gen writes
+# the types plus per-channel message enums, consumer traits, dispatchers, layer clients, the
+# schemas' validation tables and contract tests.
+#
+# Usage: benches/compare-generate.sh [DOC...]
+#   Without DOCs: the three above (without a corpus, specs/chat.yaml and the huge one). The corpus is
+#   $CHANX_CORPUS, else ../shared/corpus when it exists. Modelina is installed into target/peers/
+#   with npm on first use; without node/npm its column stays empty. PEER_TIMEOUT (default 900 s)
+#   bounds each Modelina run.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+runs=${RUNS:-5}
+peer_timeout=${PEER_TIMEOUT:-900}
+corpus=${CHANX_CORPUS:-$root/../shared/corpus}
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+huge=$root/target/compare-generate/huge-chat.json
+docs=("$@")
+if [[ ${#docs[@]} -eq 0 ]]; then
+  if [[ -d $corpus ]]; then
+    docs+=(
+      "$corpus/spec-examples/v3.0.0/websocket-gemini-asyncapi.yml"
+      "$corpus/wild/ws/deepgram-2026-01/asyncapi.yml"
+    )
+  else
+    echo "note: no corpus at $corpus; timing specs/chat.yaml instead" >&2
+    docs+=("$root/specs/chat.yaml")
+  fi
+  echo "writing the huge document (cargo bench --bench frontend -- --write-huge)..." >&2
+  mkdir -p "$(dirname "$huge")"
+  cargo bench --locked --quiet --bench frontend -- --write-huge "$huge" >&2
+  docs+=("$huge")
+fi
+
+echo "building chanx-gen (release)..." >&2
+cargo build --release --locked --quiet --bin chanx-gen
+chanx=$root/target/release/chanx-gen
+
+peer_dir=$root/target/peers
+modelina=$peer_dir/node_modules/.bin/modelina
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  if ! npm ls --prefix "$peer_dir" @asyncapi/modelina-cli@5.10.1 >/dev/null 2>&1; then
+    echo "installing @asyncapi/modelina-cli@5.10.1 into target/peers/ (once)..." >&2
+    mkdir -p "$peer_dir"
+    npm install --prefix "$peer_dir" --no-audit --no-fund --loglevel=error \
+      @asyncapi/modelina-cli@5.10.1 >&2
+  fi
+  peer_version=$("$modelina" --version 2>/dev/null | head -1 || true)
+else
+  echo "note: node/npm not found; the Modelina column stays empty" >&2
+  modelina=
+fi
+
+# measure OUT CMD...: one warm-up run, then $runs timed runs, each after `rm -rf OUT`; prints
+# "MEAN MIN MAX EXIT FILES BYTES" (seconds; the exit code, file count and byte count of the warm-up
+# run's output).
+measure() {
+  local out=$1
+  shift
+  local exit_code=0 i start end
+  rm -rf "$out"
+  "$@" >"$scratch/warm-up.log" 2>&1 || exit_code=$?
+  local files bytes
+  files=$(find "$out" -type f 2>/dev/null | wc -l)
+  bytes=$(find "$out" -type f -exec cat {} + 2>/dev/null | wc -c)
+  for ((i = 0; i < runs; i++)); do
+    rm -rf "$out"
+    start=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || true
+    end=$(date +%s%N)
+    echo $((end - start))
+  done | awk -v code="$exit_code" -v files="$files" -v bytes="$bytes" '
+    { s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+    END { printf "%.6f %.6f %.6f %s %s %s\n", s / NR / 1e9, lo / 1e9, hi / 1e9, code, files, bytes }'
+}
+
+# cell MEAN MIN MAX: "1.234 s (1.100…1.300)", or milliseconds under a second.
+cell() {
+  awk -v mean="$1" -v min="$2" -v max="$3" 'BEGIN {
+    if (mean < 1) printf "%.1f ms (%.1f…%.1f)", mean * 1e3, min * 1e3, max * 1e3
+    else printf "%.2f s (%.2f…%.2f)", mean, min, max }'
+}
+
+kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1e3 }'; }
+
+echo
+echo "Whole-process wall time, $runs runs after 1 warm-up (bash loop, date +%s%N), output folder"
+echo "removed before each run; $(nproc) cores; Modelina: ${peer_version:-not installed}."
+echo
+echo "| document | size | \`chanx-gen generate\` | exit | output | \`modelina generate rust\` | exit | output | chanx-gen faster by |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for doc in "${docs[@]}"; do
+  name=${doc#"$corpus/"}
+  name=${name#"$root/"}
+  size=$(kb "$(wc -c <"$doc")")
+  read -r c_mean c_min c_max c_exit c_files c_bytes < <(measure "$scratch/chanx" "$chanx" generate "$doc" -o "$scratch/chanx")
+  if [[ -n $modelina ]]; then
+    read -r p_mean p_min p_max p_exit p_files p_bytes < <(measure "$scratch/peer" timeout "$peer_timeout" "$modelina" generate rust "$doc" -o "$scratch/peer")
+    peer=$(cell "$p_mean" "$p_min" "$p_max")
+    peer_out="$p_files files, $(kb "$p_bytes")"
+    ratio=$(awk -v p="$p_mean" -v c="$c_mean" 'BEGIN { printf "%.0f×", p / c }')
+  else
+    peer="" p_exit="" peer_out="" ratio=""
+  fi
+  echo "| $name | $size | $(cell "$c_mean" "$c_min" "$c_max") | $c_exit | $c_files files, $(kb "$c_bytes") | $peer | $p_exit | $peer_out | $ratio |"
+done
