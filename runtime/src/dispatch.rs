@@ -1,12 +1,14 @@
 //! What generated dispatchers call after routing a frame: sending rejections, errors and replies the
 //! way Chanx does, and the serde helpers generated types name in attributes.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::context::{Context, HandlerError};
 use crate::decode::{Incoming, Rejected};
 use crate::protocol::{ErrorItem, ErrorPayload, error_frame};
+use crate::validate::{Errors, Validate};
 
 /// Sends the error frame for a frame [`crate::decode::read_frame`] rejected. A closed connection is
 /// not an error here: there is nobody left to tell.
@@ -38,6 +40,13 @@ pub fn finish<M: Serialize>(cx: &Context, tag: &str, outcome: Result<Option<M>, 
     }
 }
 
+/// Answers a frame on a channel whose clients send nothing, as a Chanx consumer without
+/// `@ws_handler`s does: `{"detail": "Failed to process message"}`.
+pub fn no_handler(cx: &Context) {
+    let detail = ErrorPayload::Detail("Failed to process message".to_owned());
+    let _ = cx.send_text(error_frame(&detail, cx.reply_ref()));
+}
+
 /// The error for a frame that matches none of a channel's messages when the channel has no tag to
 /// dispatch on.
 pub fn no_match(_incoming: &Incoming<'_>) -> Vec<ErrorItem> {
@@ -46,6 +55,15 @@ pub fn no_match(_incoming: &Incoming<'_>) -> Vec<ErrorItem> {
         Vec::new(),
         "Input does not match any message this channel accepts",
     )]
+}
+
+/// Decodes and validates the `event_data` of a channel-layer event as `T`; `None` when it does not
+/// decode or breaks a constraint (Chanx logs such events and drops them).
+pub fn decode_event<T: DeserializeOwned + Validate>(event_data: &Value) -> Option<T> {
+    let event = T::deserialize(event_data).ok()?;
+    let mut errors = Errors::new();
+    event.validate(&mut errors);
+    errors.is_empty().then_some(event)
 }
 
 /// Whether a channel-layer event carries `tag` in `property` (always, when `property` is empty).

@@ -27,6 +27,7 @@ pub mod validate;
 #[doc(hidden)]
 pub mod __codegen {
     pub use ::chrono;
+    pub use ::indexmap;
     pub use ::serde;
     pub use ::serde_json;
     pub use ::uuid;
@@ -47,7 +48,8 @@ pub mod __codegen {
     };
 
     pub use crate::dispatch::{
-        event_matches, finish, no_match, required_nullable, send_errors, send_rejection,
+        decode_event, event_matches, finish, no_handler, no_match, required_nullable, send_errors,
+        send_rejection,
     };
     pub use crate::testing;
 

@@ -196,6 +196,14 @@ impl<T: Validate> Validate for BTreeMap<String, T> {
     }
 }
 
+impl<T: Validate, S> Validate for indexmap::IndexMap<String, T, S> {
+    fn validate(&self, errors: &mut Errors) {
+        for (key, value) in self {
+            errors.at_key(key, |e| value.validate(e));
+        }
+    }
+}
+
 impl<T: Validate, S> Validate for HashMap<String, T, S> {
     fn validate(&self, errors: &mut Errors) {
         let mut entries: Vec<(&String, &T)> = self.iter().collect();

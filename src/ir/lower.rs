@@ -404,10 +404,8 @@ impl<'s> Lowering<'s> {
         indexes: &[usize],
         direction: &str,
     ) -> Dispatch {
-        match indexes {
-            [] => return Dispatch::None,
-            [_] => return Dispatch::Single,
-            _ => {}
+        if indexes.is_empty() {
+            return Dispatch::None;
         }
         // Binary frames are told apart from text frames by the frame itself: with at most one binary
         // message, only the text ones need a tag.
@@ -416,10 +414,12 @@ impl<'s> Lowering<'s> {
             .map(|&i| sources[i].1)
             .partition(|m| is_binary(m));
         let messages = match (binary.len(), text.len()) {
-            (0 | 1, 0 | 1) if !binary.is_empty() => return Dispatch::Single,
+            (1, 0) => return Dispatch::Single,
             (0 | 1, _) => text,
             _ => indexes.iter().map(|&i| sources[i].1).collect(),
         };
+        // A lone message keeps its tag when it has one: Chanx validates even a single handler's
+        // frames as a union discriminated on `action`, so a wrong or missing tag is an error.
         let mut candidates = vec!["action".to_owned()];
         if let Some(payload) = messages[0].payload.as_ref() {
             candidates.extend(self.types.const_properties(&payload.loc));
@@ -450,6 +450,9 @@ impl<'s> Lowering<'s> {
                 }
                 return Dispatch::Tag { property };
             }
+        }
+        if messages.len() == 1 {
+            return Dispatch::Single;
         }
         self.diagnostics.push(
             Diagnostic::new(

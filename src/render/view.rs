@@ -155,8 +155,9 @@ pub(crate) struct ChannelView {
     pub(crate) actions: Vec<ActionView>,
     /// Trait methods for server events.
     pub(crate) events: Vec<EventView>,
-    /// Per-action reply enums (for actions with more than one reply).
-    pub(crate) reply_enums: Vec<EnumView>,
+    /// Enums of the replies of an action with several, and of the events of a method that handles
+    /// several; each converts into `ServerMessage`.
+    pub(crate) wrapper_enums: Vec<EnumView>,
     /// Keys of the security schemes, as literals.
     pub(crate) security: Vec<String>,
     /// The security schemes as `SecurityScheme` expressions.
@@ -251,8 +252,22 @@ pub(crate) struct EventView {
     pub(crate) docs: Vec<String>,
     /// The event type (a message type, or an enum of several).
     pub(crate) event_ty: String,
-    /// Tags (literals) of the messages it handles, with the `ServerMessage` variant of each.
-    pub(crate) arms: Vec<(String, String)>,
+    /// The messages it handles, tried in order.
+    pub(crate) arms: Vec<EventArmView>,
+    /// How the method's output becomes a `ServerMessage` (`ServerMessage::V(out)` or
+    /// `ServerMessage::from(out)`).
+    pub(crate) forward: String,
+}
+
+/// One message an event method handles.
+#[derive(Debug, Serialize)]
+pub(crate) struct EventArmView {
+    /// The tag literal that selects it (empty when the server side is not tagged).
+    pub(crate) tag: String,
+    /// The message type decoded from the event.
+    pub(crate) ty: String,
+    /// The method's argument built from the decoded `event` (`event` or `Enum::V(event)`).
+    pub(crate) argument: String,
 }
 
 /// How types are named from where they are used.
@@ -463,8 +478,10 @@ impl<'a> Builder<'a> {
                 let items: Vec<String> = items.iter().map(|t| self.rust_type(t, scope)).collect();
                 format!("({},)", items.join(", "))
             }
+            // An ordered map: Chanx (a Python dict) keeps the keys in the order they came in.
             TyKind::Map(value) => format!(
-                "::std::collections::BTreeMap<::std::string::String, {}>",
+                "{}::indexmap::IndexMap<::std::string::String, {}>",
+                self.cg,
                 self.rust_type(value, scope)
             ),
             TyKind::Const(value) => const_base_type(value).to_owned(),
@@ -642,13 +659,22 @@ impl<'a> Builder<'a> {
                 for (i, variant) in variants.iter().enumerate() {
                     let access = format!("v{i}");
                     let stmts = self.validate_stmts(&variant.ty, &access, 1);
-                    if !stmts.is_empty() {
-                        view.validate.push(format!(
-                            "if let Self::{}({access}) = self {{ {} }}",
-                            view.variants[i].name,
-                            stmts.join(" ")
-                        ));
+                    if stmts.is_empty() {
+                        continue;
                     }
+                    // pydantic reports errors inside a discriminated union's arm under its tag.
+                    let (enter, leave) = match (tagged, &variant.tag) {
+                        (true, Some(tag)) => (
+                            format!("errors.push_key({});", str_lit(tag)),
+                            "errors.pop();",
+                        ),
+                        _ => (String::new(), ""),
+                    };
+                    view.validate.push(format!(
+                        "if let Self::{}({access}) = self {{ {enter} {} {leave} }}",
+                        view.variants[i].name,
+                        stmts.join(" ")
+                    ));
                 }
             }
             TypeKind::Alias { target } => {
@@ -780,7 +806,8 @@ impl<'a> Builder<'a> {
                 view.fields.push(FieldView {
                     name,
                     ty: format!(
-                        "::std::collections::BTreeMap<::std::string::String, {}>",
+                        "{}::indexmap::IndexMap<::std::string::String, {}>",
+                        self.cg,
                         self.rust_type(ty, Scope::Types)
                     ),
                     attrs: vec!["#[serde(flatten)]".to_owned()],
@@ -809,6 +836,12 @@ impl<'a> Builder<'a> {
             (TyKind::Integer(_), Value::Number(n)) => n.as_i64().map(|n| n.to_string()),
             (TyKind::Number, Value::Number(n)) => n.as_f64().map(f64_lit),
             (TyKind::Boolean, Value::Bool(b)) => Some(b.to_string()),
+            (TyKind::Array(_), Value::Array(items)) if items.is_empty() => {
+                Some("::std::vec::Vec::new()".to_owned())
+            }
+            (TyKind::Map(_), Value::Object(entries)) if entries.is_empty() => {
+                Some(format!("{}::indexmap::IndexMap::new()", self.cg))
+            }
             (TyKind::Named(id), _) => {
                 let name = &self.api.type_def(*id).rust_name;
                 match &self.api.type_def(*id).kind {
@@ -1215,7 +1248,7 @@ impl<'a> Builder<'a> {
         client_tags.sort();
         client_tags.dedup();
 
-        let mut reply_enums = Vec::new();
+        let mut wrapper_enums = Vec::new();
         let mut dispatched_tags = HashSet::new();
         let actions: Vec<ActionView> = channel
             .client_actions
@@ -1245,10 +1278,10 @@ impl<'a> Builder<'a> {
                                 attrs: Vec::new(),
                                 ty: self.message_type(channel, i),
                                 value: String::new(),
-                                docs: Vec::new(),
+                                docs: doc_lines("A reply."),
                             })
                             .collect();
-                        reply_enums.push(EnumView {
+                        wrapper_enums.push(EnumView {
                             name: name.clone(),
                             docs: doc_lines(&format!(
                                 "What `{}` may answer with.",
@@ -1308,19 +1341,57 @@ impl<'a> Builder<'a> {
             .server_events
             .iter()
             .map(|event| {
-                let arms: Vec<(String, String)> = event
+                let single = event.messages.len() == 1;
+                let event_ty = if single {
+                    self.message_type(channel, event.messages[0])
+                } else {
+                    items.suggest(
+                        &format!("{}Event", naming::type_name(&event.method, "Event")),
+                        &event.method,
+                    )
+                };
+                let arms: Vec<EventArmView> = event
                     .messages
                     .iter()
                     .map(|&i| {
-                        (
-                            channel.messages[i].tag.as_deref().map(str_lit).unwrap_or_default(),
-                            channel.messages[i].rust_name.clone(),
-                        )
+                        let message = &channel.messages[i];
+                        EventArmView {
+                            tag: message.tag.as_deref().map(str_lit).unwrap_or_default(),
+                            ty: self.message_type(channel, i),
+                            argument: if single {
+                                "event".to_owned()
+                            } else {
+                                format!("{event_ty}::{}(event)", message.rust_name)
+                            },
+                        }
                     })
                     .collect();
-                let event_ty = match event.messages.as_slice() {
-                    [only] => self.message_type(channel, *only),
-                    _ => "ServerMessage".to_owned(),
+                let forward = if single {
+                    format!(
+                        "ServerMessage::{}(out)",
+                        channel.messages[event.messages[0]].rust_name
+                    )
+                } else {
+                    wrapper_enums.push(EnumView {
+                        name: event_ty.clone(),
+                        docs: doc_lines(&format!(
+                            "The events `{}` handles.",
+                            naming_bare(&event.method)
+                        )),
+                        attrs: Vec::new(),
+                        variants: event
+                            .messages
+                            .iter()
+                            .map(|&i| VariantView {
+                                name: channel.messages[i].rust_name.clone(),
+                                attrs: Vec::new(),
+                                ty: self.message_type(channel, i),
+                                value: String::new(),
+                                docs: doc_lines("An event."),
+                            })
+                            .collect(),
+                    });
+                    "ServerMessage::from(out)".to_owned()
                 };
                 let mut docs = Self::docs(&event.docs);
                 if docs.is_empty() {
@@ -1335,6 +1406,7 @@ impl<'a> Builder<'a> {
                     docs,
                     event_ty,
                     arms,
+                    forward,
                 }
             })
             .collect();
@@ -1374,7 +1446,7 @@ impl<'a> Builder<'a> {
             server_enum,
             actions,
             events,
-            reply_enums,
+            wrapper_enums,
             security: channel.security.iter().map(|s| str_lit(s)).collect(),
             security_schemes: channel
                 .security

@@ -470,12 +470,9 @@ async fn server_events_are_forwarded_by_the_default_event_methods() {
     assert!(bob.written().is_empty());
 }
 
-// What Chanx does where the generated code differs: each test names the generator bug (they are
-// described in generated-examples/README.md) and runs with `cargo test -- --ignored`.
+// Behaviours where the generator once differed from Chanx (see generated-examples/README.md).
 
 #[tokio::test]
-#[ignore = "generator bug: an array field with `default: []` stays `Option<Vec<_>>` and accepts \
-            `null`; see generated-examples/README.md"]
 async fn null_is_not_an_empty_list() {
     assert_exchanges(&[
         (
@@ -487,8 +484,6 @@ async fn null_is_not_an_empty_list() {
 }
 
 #[tokio::test]
-#[ignore = "generator bug: a constraint failing inside a tagged-union arm loses the tag from \
-            `loc` (generated `Validate` for tagged enums); see generated-examples/README.md"]
 async fn constraint_errors_in_a_tagged_union_arm_carry_the_tag() {
     assert_exchanges(&[(
         r#"{"action": "attach", "payload": {"attachment": {"kind": "image", "url": "u", "width": 0, "height": 1}}}"#,
@@ -498,8 +493,6 @@ async fn constraint_errors_in_a_tagged_union_arm_carry_the_tag() {
 }
 
 #[tokio::test]
-#[ignore = "generator bug: `additionalProperties` objects are a `BTreeMap`, which sorts keys \
-            that Chanx (a dict) keeps in order; see generated-examples/README.md"]
 async fn free_form_objects_keep_their_key_order() {
     assert_exchanges(&[(
         r#"{"action": "set_metadata", "payload": {"topic": "x", "pinned": []}}"#,
@@ -509,9 +502,6 @@ async fn free_form_objects_keep_their_key_order() {
 }
 
 #[tokio::test]
-#[ignore = "generator bug: the event method of a `send` operation with several messages \
-            (`chat_emits`) takes the whole `ServerMessage`, so undeclared events are forwarded; \
-            see generated-examples/README.md"]
 async fn undeclared_events_are_dropped() {
     let (layer, dispatcher) = setup();
     let mut bob = Connection::open(&layer, Some("lobby"), "bob").await;

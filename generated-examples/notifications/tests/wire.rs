@@ -312,8 +312,6 @@ async fn frames_that_are_not_messages() {
 /// What Chanx sends for a consumer with one `@ws_handler` (its adapter is still a discriminated
 /// union on `action`).
 #[tokio::test]
-#[ignore = "generator bug: a side with a single message is not dispatched on `action` \
-            (src/ir/lower.rs `Dispatch::Single`); see generated-examples/README.md"]
 async fn one_action_is_still_a_tagged_union() {
     let (layer, dispatcher) = setup();
     let mut alice = signed_in(&layer, &dispatcher, ALICE, "alice-token-0123456789").await;
@@ -389,7 +387,6 @@ async fn inbox_items_are_forwarded() {
     cx.join_group("inbox.0badcafe").await.unwrap();
 
     let item = inbox::ServerMessage::InboxItem(InboxItem {
-        action: "inbox_item".to_owned(),
         payload: InboxItemPayload {
             item_id: 12,
             subject: "Invoice".to_owned(),
@@ -416,8 +413,6 @@ async fn inbox_items_are_forwarded() {
 
 /// What Chanx does on a channel with a single server message and no client message.
 #[tokio::test]
-#[ignore = "generator bug: a side with a single message, or none, is not dispatched on `action` \
-            (src/ir/lower.rs `Dispatch::Single` / `Dispatch::None`); see generated-examples/README.md"]
 async fn inbox_is_chanx_on_the_wire() {
     let layer: Arc<dyn ChannelLayer> = Arc::new(InMemoryLayer::new());
     let dispatcher = InboxDispatcher::new(Inbox);
@@ -442,8 +437,6 @@ async fn inbox_is_chanx_on_the_wire() {
 }
 
 #[tokio::test]
-#[ignore = "generator bug: channel events are decoded but not validated (constraints), so \
-            invalid events are forwarded; see generated-examples/README.md"]
 async fn invalid_events_are_dropped() {
     let (layer, dispatcher) = setup();
     let mut alice = signed_in(&layer, &dispatcher, ALICE, "alice-token-0123456789").await;

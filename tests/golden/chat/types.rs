@@ -253,7 +253,9 @@ pub enum Attachment {
 impl ::chanx_runtime::__codegen::Validate for Attachment {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
         if let Self::ImageAttachment(v0) = self {
+            errors.push_key("image");
             ::chanx_runtime::__codegen::Validate::validate(v0, errors);
+            errors.pop();
         }
     }
 }
@@ -527,7 +529,9 @@ pub enum AttachmentPostedPayloadAttachment {
 impl ::chanx_runtime::__codegen::Validate for AttachmentPostedPayloadAttachment {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
         if let Self::ImageAttachment(v0) = self {
+            errors.push_key("image");
             ::chanx_runtime::__codegen::Validate::validate(v0, errors);
+            errors.pop();
         }
     }
 }
@@ -589,10 +593,14 @@ pub struct ChatPayload {
     pub text: ::std::string::String,
     #[serde(default)]
     pub reply_to: ::core::option::Option<::chanx_runtime::__codegen::uuid::Uuid>,
-    #[serde(default)]
-    pub mentions: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(default = "default_chat_payload_mentions")]
+    pub mentions: ::std::vec::Vec<::std::string::String>,
     #[serde(default = "default_chat_payload_priority")]
     pub priority: Priority,
+}
+
+fn default_chat_payload_mentions() -> ::std::vec::Vec<::std::string::String> {
+    ::std::vec::Vec::new()
 }
 
 fn default_chat_payload_priority() -> Priority {
@@ -613,30 +621,28 @@ impl ::chanx_runtime::__codegen::Validate for ChatPayload {
         );
         errors.pop();
         errors.push_key("mentions");
-        if let ::core::option::Option::Some(n0) = &self.mentions {
-            ::chanx_runtime::__codegen::check_items(
+        ::chanx_runtime::__codegen::check_items(
+            errors,
+            (&self.mentions).len(),
+            &::chanx_runtime::__codegen::ItemsConstraints {
+                min_items: ::core::option::Option::None,
+                max_items: ::core::option::Option::Some(20),
+                unique: false,
+            },
+            true,
+        );
+        for (i0, item0) in (&self.mentions).iter().enumerate() {
+            errors.push_index(i0);
+            ::chanx_runtime::__codegen::check_str(
                 errors,
-                (n0).len(),
-                &::chanx_runtime::__codegen::ItemsConstraints {
-                    min_items: ::core::option::Option::None,
-                    max_items: ::core::option::Option::Some(20),
-                    unique: false,
+                item0,
+                &::chanx_runtime::__codegen::StrConstraints {
+                    min_length: ::core::option::Option::None,
+                    max_length: ::core::option::Option::None,
+                    pattern: ::core::option::Option::Some(&PATTERN_0),
                 },
-                true,
             );
-            for (i1, item1) in (n0).iter().enumerate() {
-                errors.push_index(i1);
-                ::chanx_runtime::__codegen::check_str(
-                    errors,
-                    item1,
-                    &::chanx_runtime::__codegen::StrConstraints {
-                        min_length: ::core::option::Option::None,
-                        max_length: ::core::option::Option::None,
-                        pattern: ::core::option::Option::Some(&PATTERN_0),
-                    },
-                );
-                errors.pop();
-            }
+            errors.pop();
         }
         errors.pop();
     }
@@ -1601,7 +1607,7 @@ pub static REACTION_ADDED_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = :
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct RoomMetadata {
-    pub payload: ::std::collections::BTreeMap<
+    pub payload: ::chanx_runtime::__codegen::indexmap::IndexMap<
         ::std::string::String,
         ::chanx_runtime::__codegen::serde_json::Value,
     >,
@@ -1639,7 +1645,7 @@ pub static ROOM_METADATA_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_ru
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct SetMetadata {
-    pub payload: ::std::collections::BTreeMap<
+    pub payload: ::chanx_runtime::__codegen::indexmap::IndexMap<
         ::std::string::String,
         ::chanx_runtime::__codegen::serde_json::Value,
     >,

@@ -92,10 +92,7 @@ impl<C: AcksConsumer> AcksDispatcher<C> {
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        ::chanx_runtime::__codegen::send_errors(
-            &cx,
-            ::chanx_runtime::__codegen::no_match(&incoming),
-        );
+        ::chanx_runtime::__codegen::no_handler(&cx);
     }
 
     /// Sends a frame of every client action (the spec's example, else a generated sample) through

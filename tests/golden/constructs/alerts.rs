@@ -124,10 +124,7 @@ impl<C: AlertsConsumer> AlertsDispatcher<C> {
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        ::chanx_runtime::__codegen::send_errors(
-            &cx,
-            ::chanx_runtime::__codegen::no_match(&incoming),
-        );
+        ::chanx_runtime::__codegen::no_handler(&cx);
     }
 
     /// Sends a frame of every client action (the spec's example, else a generated sample) through
@@ -147,9 +144,9 @@ impl<C: AlertsConsumer> AlertsDispatcher<C> {
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
     ) {
         if ::chanx_runtime::__codegen::event_matches(&event_data, "", "") {
-            if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
                 super::types::Alert,
-            >(event_data.clone()) {
+            >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as AlertsConsumer>::alert(
                         &self.consumer,
                         cx,

@@ -129,10 +129,7 @@ impl<C: MirrorConsumer> MirrorDispatcher<C> {
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        ::chanx_runtime::__codegen::send_errors(
-            &cx,
-            ::chanx_runtime::__codegen::no_match(&incoming),
-        );
+        ::chanx_runtime::__codegen::no_handler(&cx);
     }
 
     /// Sends a frame of every client action (the spec's example, else a generated sample) through
@@ -152,9 +149,9 @@ impl<C: MirrorConsumer> MirrorDispatcher<C> {
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
     ) {
         if ::chanx_runtime::__codegen::event_matches(&event_data, "", "") {
-            if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
                 super::types::Reading,
-            >(event_data.clone()) {
+            >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as MirrorConsumer>::mirror_reading(
                         &self.consumer,
                         cx,

@@ -74,6 +74,24 @@ pub enum ServerMessage {
     Batch(super::types::Batch),
 }
 
+/// The events `publish_reading` handles.
+#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+pub enum PublishReadingEvent {
+    /// An event.
+    Reading(super::types::Reading),
+    /// An event.
+    Batch(super::types::Batch),
+}
+
+impl ::core::convert::From<PublishReadingEvent> for ServerMessage {
+    fn from(message: PublishReadingEvent) -> Self {
+        match message {
+            PublishReadingEvent::Reading(message) => ServerMessage::Reading(message),
+            PublishReadingEvent::Batch(message) => ServerMessage::Batch(message),
+        }
+    }
+}
+
 /// What an implementation of channel `sensors` does: one method per client action, one
 /// per server event.
 pub trait SensorsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -129,10 +147,10 @@ pub trait SensorsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static
     fn publish_reading(
         &self,
         _cx: &::chanx_runtime::__codegen::Context,
-        event: ServerMessage,
+        event: PublishReadingEvent,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
-            ::core::option::Option<ServerMessage>,
+            ::core::option::Option<PublishReadingEvent>,
             ::chanx_runtime::__codegen::HandlerError,
         >,
     > + ::core::marker::Send {
@@ -329,19 +347,37 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
         cx: &::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
     ) {
-        if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
-            ServerMessage,
-        >(event_data.clone()) {
-            if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as SensorsConsumer>::publish_reading(
-                    &self.consumer,
-                    cx,
-                    event,
-                )
-                .await
-            {
-                let _ = cx.send(&out);
+        if ::chanx_runtime::__codegen::event_matches(&event_data, "", "") {
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+                super::types::Reading,
+            >(&event_data) {
+                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as SensorsConsumer>::publish_reading(
+                        &self.consumer,
+                        cx,
+                        PublishReadingEvent::Reading(event),
+                    )
+                    .await
+                {
+                    let _ = cx.send(&ServerMessage::from(out));
+                }
+                return;
             }
-            return;
+        }
+        if ::chanx_runtime::__codegen::event_matches(&event_data, "", "") {
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+                super::types::Batch,
+            >(&event_data) {
+                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as SensorsConsumer>::publish_reading(
+                        &self.consumer,
+                        cx,
+                        PublishReadingEvent::Batch(event),
+                    )
+                    .await
+                {
+                    let _ = cx.send(&ServerMessage::from(out));
+                }
+                return;
+            }
         }
         let _ = (cx, event_data);
     }

@@ -598,13 +598,14 @@ pub struct Configuration {
     pub interval: i64,
     #[serde(default = "default_configuration_enabled")]
     pub enabled: bool,
-    #[serde(default)]
-    pub labels: ::core::option::Option<
-        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+    #[serde(default = "default_configuration_labels")]
+    pub labels: ::chanx_runtime::__codegen::indexmap::IndexMap<
+        ::std::string::String,
+        ::std::string::String,
     >,
     #[serde(default)]
     pub thresholds: ::core::option::Option<
-        ::std::collections::BTreeMap<::std::string::String, Threshold>,
+        ::chanx_runtime::__codegen::indexmap::IndexMap<::std::string::String, Threshold>,
     >,
     #[serde(default)]
     pub calibration: ::core::option::Option<Calibration>,
@@ -637,6 +638,13 @@ pub struct Configuration {
 
 fn default_configuration_enabled() -> bool {
     true
+}
+
+fn default_configuration_labels() -> ::chanx_runtime::__codegen::indexmap::IndexMap<
+    ::std::string::String,
+    ::std::string::String,
+> {
+    ::chanx_runtime::__codegen::indexmap::IndexMap::new()
 }
 
 impl ::chanx_runtime::__codegen::Validate for Configuration {
@@ -950,7 +958,9 @@ pub enum Command {
 impl ::chanx_runtime::__codegen::Validate for Command {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
         if let Self::CommandVariant0(v0) = self {
+            errors.push_key("start");
             ::chanx_runtime::__codegen::Validate::validate(v0, errors);
+            errors.pop();
         }
     }
 }
@@ -1251,7 +1261,7 @@ pub struct ShapesDefaults {
     pub list: ::core::option::Option<::std::vec::Vec<i64>>,
     #[serde(default)]
     pub obj: ::core::option::Option<
-        ::std::collections::BTreeMap<::std::string::String, i64>,
+        ::chanx_runtime::__codegen::indexmap::IndexMap<::std::string::String, i64>,
     >,
 }
 

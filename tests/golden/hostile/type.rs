@@ -90,6 +90,27 @@ pub enum ServerMessage {
     NewRoom(super::types::NewRoom),
 }
 
+/// The events `fn` handles.
+#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+pub enum RFnEvent {
+    /// An event.
+    Gen(super::types::Gen),
+    /// An event.
+    ChatMessage(super::types::ChatMessage),
+    /// An event.
+    NewRoom(super::types::NewRoom),
+}
+
+impl ::core::convert::From<RFnEvent> for ServerMessage {
+    fn from(message: RFnEvent) -> Self {
+        match message {
+            RFnEvent::Gen(message) => ServerMessage::Gen(message),
+            RFnEvent::ChatMessage(message) => ServerMessage::ChatMessage(message),
+            RFnEvent::NewRoom(message) => ServerMessage::NewRoom(message),
+        }
+    }
+}
+
 /// What an implementation of channel `r#type` does: one method per client action, one
 /// per server event.
 pub trait TypeConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -127,10 +148,10 @@ pub trait TypeConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     fn r#fn(
         &self,
         _cx: &::chanx_runtime::__codegen::Context,
-        event: ServerMessage,
+        event: RFnEvent,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
-            ::core::option::Option<ServerMessage>,
+            ::core::option::Option<RFnEvent>,
             ::chanx_runtime::__codegen::HandlerError,
         >,
     > + ::core::marker::Send {
@@ -326,19 +347,57 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
         cx: &::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
     ) {
-        if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
-            ServerMessage,
-        >(event_data.clone()) {
-            if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as TypeConsumer>::r#fn(
-                    &self.consumer,
-                    cx,
-                    event,
-                )
-                .await
-            {
-                let _ = cx.send(&out);
+        if ::chanx_runtime::__codegen::event_matches(&event_data, "action", "gen") {
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+                super::types::Gen,
+            >(&event_data) {
+                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as TypeConsumer>::r#fn(
+                        &self.consumer,
+                        cx,
+                        RFnEvent::Gen(event),
+                    )
+                    .await
+                {
+                    let _ = cx.send(&ServerMessage::from(out));
+                }
+                return;
             }
-            return;
+        }
+        if ::chanx_runtime::__codegen::event_matches(
+            &event_data,
+            "action",
+            "chat.message",
+        ) {
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+                super::types::ChatMessage,
+            >(&event_data) {
+                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as TypeConsumer>::r#fn(
+                        &self.consumer,
+                        cx,
+                        RFnEvent::ChatMessage(event),
+                    )
+                    .await
+                {
+                    let _ = cx.send(&ServerMessage::from(out));
+                }
+                return;
+            }
+        }
+        if ::chanx_runtime::__codegen::event_matches(&event_data, "action", "new-room") {
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+                super::types::NewRoom,
+            >(&event_data) {
+                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as TypeConsumer>::r#fn(
+                        &self.consumer,
+                        cx,
+                        RFnEvent::NewRoom(event),
+                    )
+                    .await
+                {
+                    let _ = cx.send(&ServerMessage::from(out));
+                }
+                return;
+            }
         }
         let _ = (cx, event_data);
     }

@@ -481,7 +481,9 @@ pub static STRING_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 #[serde(transparent)]
-pub struct Clone(pub ::std::collections::BTreeMap<::std::string::String, Drop>);
+pub struct Clone(
+    pub ::chanx_runtime::__codegen::indexmap::IndexMap<::std::string::String, Drop>,
+);
 
 impl ::chanx_runtime::__codegen::Validate for Clone {
     fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}

@@ -56,6 +56,15 @@ pub enum ClientMessage {}
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 #[serde(untagged)]
 pub enum ServerMessage {}
+/// The events `ask` handles.
+#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+pub enum AskEvent {}
+impl ::core::convert::From<AskEvent> for ServerMessage {
+    fn from(message: AskEvent) -> Self {
+        match message {}
+    }
+}
+
 /// What an implementation of channel `requests` does: one method per client action, one
 /// per server event.
 pub trait RequestsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -63,10 +72,10 @@ pub trait RequestsConsumer: ::core::marker::Send + ::core::marker::Sync + 'stati
     fn ask(
         &self,
         _cx: &::chanx_runtime::__codegen::Context,
-        event: ServerMessage,
+        event: AskEvent,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
-            ::core::option::Option<ServerMessage>,
+            ::core::option::Option<AskEvent>,
             ::chanx_runtime::__codegen::HandlerError,
         >,
     > + ::core::marker::Send {
@@ -121,10 +130,7 @@ impl<C: RequestsConsumer> RequestsDispatcher<C> {
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        ::chanx_runtime::__codegen::send_errors(
-            &cx,
-            ::chanx_runtime::__codegen::no_match(&incoming),
-        );
+        ::chanx_runtime::__codegen::no_handler(&cx);
     }
 
     /// Sends a frame of every client action (the spec's example, else a generated sample) through
@@ -143,20 +149,6 @@ impl<C: RequestsConsumer> RequestsDispatcher<C> {
         cx: &::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
     ) {
-        if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
-            ServerMessage,
-        >(event_data.clone()) {
-            if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as RequestsConsumer>::ask(
-                    &self.consumer,
-                    cx,
-                    event,
-                )
-                .await
-            {
-                let _ = cx.send(&out);
-            }
-            return;
-        }
         let _ = (cx, event_data);
     }
 }

@@ -115,6 +115,28 @@ pub enum ServerMessage {
     UserLeft(super::types::UserLeft),
 }
 
+/// The events `chat_emits` handles.
+#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+pub enum ChatEmitsEvent {
+    /// An event.
+    ReactionAdded(super::types::ReactionAdded),
+    /// An event.
+    SlowModeChanged(super::types::SlowModeChanged),
+}
+
+impl ::core::convert::From<ChatEmitsEvent> for ServerMessage {
+    fn from(message: ChatEmitsEvent) -> Self {
+        match message {
+            ChatEmitsEvent::ReactionAdded(message) => {
+                ServerMessage::ReactionAdded(message)
+            }
+            ChatEmitsEvent::SlowModeChanged(message) => {
+                ServerMessage::SlowModeChanged(message)
+            }
+        }
+    }
+}
+
 /// What an implementation of channel `chat` does: one method per client action, one
 /// per server event.
 pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -276,10 +298,10 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     fn chat_emits(
         &self,
         _cx: &::chanx_runtime::__codegen::Context,
-        event: ServerMessage,
+        event: ChatEmitsEvent,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
-            ::core::option::Option<ServerMessage>,
+            ::core::option::Option<ChatEmitsEvent>,
             ::chanx_runtime::__codegen::HandlerError,
         >,
     > + ::core::marker::Send {
@@ -655,9 +677,9 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
             "action",
             "announcement",
         ) {
-            if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
                 super::types::Announcement,
-            >(event_data.clone()) {
+            >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::handle_announcement(
                         &self.consumer,
                         cx,
@@ -675,9 +697,9 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
             "action",
             "user_joined",
         ) {
-            if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
                 super::types::UserJoined,
-            >(event_data.clone()) {
+            >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::handle_passthrough_user_joined(
                         &self.consumer,
                         cx,
@@ -695,9 +717,9 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
             "action",
             "user_left",
         ) {
-            if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
                 super::types::UserLeft,
-            >(event_data.clone()) {
+            >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::handle_passthrough_user_left(
                         &self.consumer,
                         cx,
@@ -710,19 +732,45 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 return;
             }
         }
-        if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
-            ServerMessage,
-        >(event_data.clone()) {
-            if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::chat_emits(
-                    &self.consumer,
-                    cx,
-                    event,
-                )
-                .await
-            {
-                let _ = cx.send(&out);
+        if ::chanx_runtime::__codegen::event_matches(
+            &event_data,
+            "action",
+            "reaction_added",
+        ) {
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+                super::types::ReactionAdded,
+            >(&event_data) {
+                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::chat_emits(
+                        &self.consumer,
+                        cx,
+                        ChatEmitsEvent::ReactionAdded(event),
+                    )
+                    .await
+                {
+                    let _ = cx.send(&ServerMessage::from(out));
+                }
+                return;
             }
-            return;
+        }
+        if ::chanx_runtime::__codegen::event_matches(
+            &event_data,
+            "action",
+            "slow_mode_changed",
+        ) {
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+                super::types::SlowModeChanged,
+            >(&event_data) {
+                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::chat_emits(
+                        &self.consumer,
+                        cx,
+                        ChatEmitsEvent::SlowModeChanged(event),
+                    )
+                    .await
+                {
+                    let _ = cx.send(&ServerMessage::from(out));
+                }
+                return;
+            }
         }
         let _ = (cx, event_data);
     }

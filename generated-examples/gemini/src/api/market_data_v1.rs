@@ -28,6 +28,13 @@ impl Params {
 /// Keys of the security schemes a client must satisfy to connect.
 pub const SECURITY: &[&str] = &[];
 
+/// What a server needs to know about this channel: its address and how clients authenticate.
+pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__codegen::ChannelInfo {
+    key: KEY,
+    address: ::core::option::Option::Some(ADDRESS),
+    security: &[],
+};
+
 /// The tags a client may send, sorted (as Chanx lists them in errors).
 pub const CLIENT_TAGS: &[&str] = &[];
 
@@ -124,10 +131,7 @@ impl<C: MarketDataV1Consumer> MarketDataV1Dispatcher<C> {
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        ::chanx_runtime::__codegen::send_errors(
-            &cx,
-            ::chanx_runtime::__codegen::no_match(&incoming),
-        );
+        ::chanx_runtime::__codegen::no_handler(&cx);
     }
 
     /// Sends a frame of every client action (the spec's example, else a generated sample) through
@@ -147,9 +151,9 @@ impl<C: MarketDataV1Consumer> MarketDataV1Dispatcher<C> {
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
     ) {
         if ::chanx_runtime::__codegen::event_matches(&event_data, "", "") {
-            if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
                 super::types::Market,
-            >(event_data.clone()) {
+            >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as MarketDataV1Consumer>::send_market_data(
                         &self.consumer,
                         cx,
@@ -163,6 +167,29 @@ impl<C: MarketDataV1Consumer> MarketDataV1Dispatcher<C> {
             }
         }
         let _ = (cx, event_data);
+    }
+}
+
+impl<C: MarketDataV1Consumer> ::chanx_runtime::__codegen::Endpoint
+for MarketDataV1Dispatcher<C> {
+    fn info(&self) -> &'static ::chanx_runtime::__codegen::ChannelInfo {
+        &INFO
+    }
+
+    fn handle_text<'a>(
+        &'a self,
+        cx: &'a ::chanx_runtime::__codegen::Context,
+        text: &'a str,
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+        ::std::boxed::Box::pin(self.handle_text(cx, text))
+    }
+
+    fn handle_event<'a>(
+        &'a self,
+        cx: &'a ::chanx_runtime::__codegen::Context,
+        event_data: ::chanx_runtime::__codegen::serde_json::Value,
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+        ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }
 

@@ -22,7 +22,9 @@ pub enum Market {
 impl ::chanx_runtime::__codegen::Validate for Market {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
         if let Self::Update(v1) = self {
+            errors.push_key("update");
             ::chanx_runtime::__codegen::Validate::validate(v1, errors);
+            errors.pop();
         }
     }
 }

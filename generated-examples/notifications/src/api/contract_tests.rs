@@ -9,8 +9,8 @@ fn notifications_mark_read_valid_sample() {
     ::chanx_runtime::__codegen::testing::valid_sample::<
         super::types::MarkRead,
     >(
-        "{\"payload\":{\"ids\":[\"00000000-0000-4000-8000-000000000000\"]}}",
-        "",
+        "{\"payload\":{\"ids\":[\"00000000-0000-4000-8000-000000000000\"]},\"action\":\"mark_read\"}",
+        "mark_read",
         &super::types::MARK_READ_SCHEMA,
     );
 }
@@ -19,7 +19,13 @@ fn notifications_mark_read_valid_sample() {
 fn notifications_mark_read_missing_field() {
     ::chanx_runtime::__codegen::testing::invalid_sample::<
         super::types::MarkRead,
-    >("{}", "", &super::types::MARK_READ_SCHEMA, "missing", &["payload"]);
+    >(
+        "{\"action\":\"mark_read\"}",
+        "mark_read",
+        &super::types::MARK_READ_SCHEMA,
+        "missing",
+        &["mark_read", "payload"],
+    );
 }
 
 #[test]
@@ -106,8 +112,8 @@ fn inbox_inbox_item_valid_sample() {
     ::chanx_runtime::__codegen::testing::valid_sample::<
         super::types::InboxItem,
     >(
-        "{\"payload\":{\"item_id\":0,\"subject\":\"a\",\"received_at\":\"2026-01-02T03:04:05Z\"}}",
-        "",
+        "{\"payload\":{\"item_id\":0,\"subject\":\"a\",\"received_at\":\"2026-01-02T03:04:05Z\"},\"action\":\"inbox_item\"}",
+        "inbox_item",
         &super::types::INBOX_ITEM_SCHEMA,
     );
 }
@@ -116,5 +122,11 @@ fn inbox_inbox_item_valid_sample() {
 fn inbox_inbox_item_missing_field() {
     ::chanx_runtime::__codegen::testing::invalid_sample::<
         super::types::InboxItem,
-    >("{}", "", &super::types::INBOX_ITEM_SCHEMA, "missing", &["payload"]);
+    >(
+        "{\"action\":\"inbox_item\"}",
+        "inbox_item",
+        &super::types::INBOX_ITEM_SCHEMA,
+        "missing",
+        &["inbox_item", "payload"],
+    );
 }

@@ -69,8 +69,9 @@ pub enum ClientMessage {}
     ::chanx_runtime::__codegen::serde::Deserialize
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
-#[serde(untagged)]
+#[serde(tag = "action")]
 pub enum ServerMessage {
+    #[serde(rename = "inbox_item")]
     InboxItem(super::types::InboxItem),
 }
 
@@ -139,10 +140,7 @@ impl<C: InboxConsumer> InboxDispatcher<C> {
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        ::chanx_runtime::__codegen::send_errors(
-            &cx,
-            ::chanx_runtime::__codegen::no_match(&incoming),
-        );
+        ::chanx_runtime::__codegen::no_handler(&cx);
     }
 
     /// Sends a frame of every client action (the spec's example, else a generated sample) through
@@ -161,10 +159,14 @@ impl<C: InboxConsumer> InboxDispatcher<C> {
         cx: &::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
     ) {
-        if ::chanx_runtime::__codegen::event_matches(&event_data, "", "inbox_item") {
-            if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
+        if ::chanx_runtime::__codegen::event_matches(
+            &event_data,
+            "action",
+            "inbox_item",
+        ) {
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
                 super::types::InboxItem,
-            >(event_data.clone()) {
+            >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as InboxConsumer>::handle_inbox_item(
                         &self.consumer,
                         cx,

@@ -60,8 +60,9 @@ pub const CLIENT_TAGS: &[&str] = &["mark_read"];
     ::chanx_runtime::__codegen::serde::Deserialize
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
-#[serde(untagged)]
+#[serde(tag = "action")]
 pub enum ClientMessage {
+    #[serde(rename = "mark_read")]
     MarkRead(super::types::MarkRead),
 }
 
@@ -187,7 +188,7 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
         cx: &::chanx_runtime::__codegen::Context,
         text: &str,
     ) {
-        let incoming = match ::chanx_runtime::__codegen::read_frame(text, "") {
+        let incoming = match ::chanx_runtime::__codegen::read_frame(text, "action") {
             ::core::result::Result::Ok(incoming) => incoming,
             ::core::result::Result::Err(rejected) => {
                 ::chanx_runtime::__codegen::send_rejection(cx, rejected);
@@ -195,26 +196,39 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        if let ::core::result::Result::Ok(message) = ::chanx_runtime::__codegen::decode_message::<
-            super::types::MarkRead,
-        >(&incoming, "", &super::types::MARK_READ_SCHEMA) {
-            let outcome = <C as NotificationsConsumer>::mark_read(
-                    &self.consumer,
+        match incoming.tag().as_str() {
+            ::core::option::Option::Some("mark_read") => {
+                match ::chanx_runtime::__codegen::decode_message::<
+                    super::types::MarkRead,
+                >(&incoming, "mark_read", &super::types::MARK_READ_SCHEMA) {
+                    ::core::result::Result::Ok(message) => {
+                        let outcome = <C as NotificationsConsumer>::mark_read(
+                                &self.consumer,
+                                &cx,
+                                message,
+                            )
+                            .await;
+                        ::chanx_runtime::__codegen::finish(
+                            &cx,
+                            "mark_read",
+                            outcome.map(|reply| reply.map(ServerMessage::ReadAck)),
+                        );
+                    }
+                    ::core::result::Result::Err(errors) => {
+                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
+                    }
+                }
+            }
+            _ => {
+                ::chanx_runtime::__codegen::send_errors(
                     &cx,
-                    message,
+                    ::std::vec![
+                        ::chanx_runtime::__codegen::tag_error(& incoming.tag(), "action",
+                        CLIENT_TAGS)
+                    ],
                 )
-                .await;
-            ::chanx_runtime::__codegen::finish(
-                &cx,
-                "",
-                outcome.map(|reply| reply.map(ServerMessage::ReadAck)),
-            );
-            return;
+            }
         }
-        ::chanx_runtime::__codegen::send_errors(
-            &cx,
-            ::chanx_runtime::__codegen::no_match(&incoming),
-        );
     }
 
     /// Sends a frame of every client action (the spec's example, else a generated sample) through
@@ -226,14 +240,14 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
             let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
                     self.handle_text(
                             &cx,
-                            "{\"payload\":{\"ids\":[\"00000000-0000-4000-8000-000000000000\"]}}",
+                            "{\"payload\":{\"ids\":[\"00000000-0000-4000-8000-000000000000\"]},\"action\":\"mark_read\"}",
                         )
                         .await
                 })
                 .await;
             ::chanx_runtime::__codegen::testing::check_replies(
                 &mut problems,
-                "{\"payload\":{\"ids\":[\"00000000-0000-4000-8000-000000000000\"]}}",
+                "{\"payload\":{\"ids\":[\"00000000-0000-4000-8000-000000000000\"]},\"action\":\"mark_read\"}",
                 &frames,
                 "action",
                 &["read_ack"],
@@ -255,9 +269,9 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
             "action",
             "notification",
         ) {
-            if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
                 super::types::Notification,
-            >(event_data.clone()) {
+            >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as NotificationsConsumer>::handle_notify(
                         &self.consumer,
                         cx,
@@ -275,9 +289,9 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
             "action",
             "unread_count",
         ) {
-            if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
                 super::types::UnreadCount,
-            >(event_data.clone()) {
+            >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as NotificationsConsumer>::handle_passthrough_unread_count(
                         &self.consumer,
                         cx,
@@ -291,9 +305,9 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
             }
         }
         if ::chanx_runtime::__codegen::event_matches(&event_data, "action", "welcome") {
-            if let ::core::result::Result::Ok(event) = ::chanx_runtime::__codegen::serde_json::from_value::<
+            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
                 super::types::Welcome,
-            >(event_data.clone()) {
+            >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as NotificationsConsumer>::notifications_emits(
                         &self.consumer,
                         cx,

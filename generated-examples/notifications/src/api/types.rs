@@ -16,27 +16,11 @@ pub(crate) static PATTERN_0: ::chanx_runtime::__codegen::Pattern = ::chanx_runti
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct InboxItem {
-    #[serde(default = "default_inbox_item_action")]
-    pub action: ::std::string::String,
     pub payload: InboxItemPayload,
 }
 
-fn default_inbox_item_action() -> ::std::string::String {
-    ::std::string::String::from("inbox_item")
-}
-
 impl ::chanx_runtime::__codegen::Validate for InboxItem {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("action");
-        if *&self.action != "inbox_item" {
-            errors
-                .report(
-                    "literal_error",
-                    ::std::string::String::from("Input should be 'inbox_item'"),
-                );
-        }
-        errors.pop();
-    }
+    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
 }
 
 /// The schema of [`InboxItem`], for pydantic-style validation errors.
@@ -44,11 +28,6 @@ pub static INBOX_ITEM_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runti
     &::chanx_runtime::__codegen::ObjectSchema {
         name: "InboxItem",
         fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "action",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Const("\"inbox_item\""),
-            },
             ::chanx_runtime::__codegen::FieldSchema {
                 name: "payload",
                 required: true,
@@ -121,26 +100,11 @@ pub static INBOX_ITEM_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::cha
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct MarkRead {
-    #[serde(default = "default_mark_read_action")]
-    pub action: ::std::string::String,
     pub payload: MarkReadPayload,
-}
-
-fn default_mark_read_action() -> ::std::string::String {
-    ::std::string::String::from("mark_read")
 }
 
 impl ::chanx_runtime::__codegen::Validate for MarkRead {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("action");
-        if *&self.action != "mark_read" {
-            errors
-                .report(
-                    "literal_error",
-                    ::std::string::String::from("Input should be 'mark_read'"),
-                );
-        }
-        errors.pop();
         errors.push_key("payload");
         ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
         errors.pop();
@@ -152,11 +116,6 @@ pub static MARK_READ_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtim
     &::chanx_runtime::__codegen::ObjectSchema {
         name: "MarkRead",
         fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "action",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Const("\"mark_read\""),
-            },
             ::chanx_runtime::__codegen::FieldSchema {
                 name: "payload",
                 required: true,
