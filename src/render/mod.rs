@@ -123,7 +123,9 @@ pub fn render(
             runtime: &settings.runtime_path,
         },
     );
-    let mut files = Vec::new();
+    // Render every file first (quick), then parse and print them, which takes most of the time, on
+    // all cores: each file is cut into independent chunks at the templates' item breaks.
+    let mut rendered: Vec<Rendered> = Vec::new();
     let mut emit = |path: String, template: &str, context: minijinja::Value, once: bool| {
         let text = env
             .get_template(template)
@@ -132,26 +134,26 @@ pub fn render(
                 name: template.to_owned(),
                 message: format!("{e:#}"),
             })?;
-        let header = if once {
-            "Written once by chanx-gen as a starting point; yours to edit (never overwritten)."
-        } else {
-            header
-        };
-        files.push(GeneratedFile {
-            contents: format_rust(&path, &text, header)?,
-            path: PathBuf::from(path),
-            once,
-        });
+        rendered.push(Rendered { path, text, once });
         Ok::<(), RenderError>(())
     };
     let root = minijinja::Value::from(minijinja::value::Serde(&module));
-    emit("mod.rs".to_owned(), "mod.rs.j2", root.clone(), false)?;
-    emit("types.rs".to_owned(), "types.rs.j2", root.clone(), false)?;
+    let with_break = |value: &minijinja::Value| {
+        minijinja::context! { item_break => ITEM_BREAK, ..value.clone() }
+    };
+    emit("mod.rs".to_owned(), "mod.rs.j2", with_break(&root), false)?;
+    emit(
+        "types.rs".to_owned(),
+        "types.rs.j2",
+        with_break(&root),
+        false,
+    )?;
     for channel in &module.channels {
         let context = minijinja::context! {
             channel => minijinja::Value::from(minijinja::value::Serde(channel)),
             cg => &module.cg,
             serde_crate => &module.serde_crate,
+            item_break => ITEM_BREAK,
         };
         emit(
             format!("{}.rs", channel.module_bare),
@@ -163,16 +165,133 @@ pub fn render(
     emit(
         "contract_tests.rs".to_owned(),
         "contract_tests.rs.j2",
-        root.clone(),
+        with_break(&root),
         false,
     )?;
     emit(
         "behaviour_tests.rs".to_owned(),
         "behaviour_tests.rs.j2",
-        root,
+        with_break(&root),
         true,
     )?;
-    Ok(files)
+    let formatted = format_all(&rendered);
+    rendered
+        .into_iter()
+        .zip(formatted)
+        .map(|(file, contents)| {
+            let header = if file.once {
+                "Written once by chanx-gen as a starting point; yours to edit (never overwritten)."
+            } else {
+                header
+            };
+            Ok(GeneratedFile {
+                contents: format!("// {header}\n\n{}", contents?),
+                path: PathBuf::from(file.path),
+                once: file.once,
+            })
+        })
+        .collect()
+}
+
+/// A line templates print between top-level items where a file may be cut for formatting; never
+/// part of the output.
+const ITEM_BREAK: &str = "//~ chanx-gen item break";
+
+/// A file as the template printed it.
+struct Rendered {
+    path: String,
+    text: String,
+    once: bool,
+}
+
+/// One piece of a rendered file that parses on its own.
+struct Chunk<'a> {
+    file: usize,
+    /// The 0-based line of the file where the chunk starts.
+    first_line: usize,
+    text: &'a str,
+}
+
+/// Formats every file, in order, spreading the chunks of all files over the available cores.
+fn format_all(files: &[Rendered]) -> Vec<Result<String, RenderError>> {
+    let mut chunks = Vec::new();
+    for (file, rendered) in files.iter().enumerate() {
+        let mut first_line = 0;
+        for text in rendered.text.split(&format!("\n{ITEM_BREAK}\n")) {
+            chunks.push(Chunk {
+                file,
+                first_line,
+                text,
+            });
+            first_line += text.matches('\n').count() + 2;
+        }
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 8)
+        .min(chunks.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut printed: Vec<Option<Result<String, RenderError>>> = Vec::new();
+    printed.resize_with(chunks.len(), || None);
+    let results = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(chunk) = chunks.get(index) else {
+                            break done;
+                        };
+                        done.push((index, format_chunk(&files[chunk.file], chunk)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect::<Vec<_>>()
+    });
+    for (index, result) in results {
+        printed[index] = Some(result);
+    }
+    let mut out: Vec<Result<String, RenderError>> =
+        files.iter().map(|_| Ok(String::new())).collect();
+    for (chunk, result) in chunks.iter().zip(printed) {
+        let slot = &mut out[chunk.file];
+        match (slot.as_mut(), result) {
+            (Ok(text), Some(Ok(piece))) => text.push_str(&piece),
+            (Ok(_), Some(Err(error))) => *slot = Err(error),
+            _ => {}
+        }
+    }
+    out.into_iter()
+        .map(|text| text.map(|text| space_out_items(&text)))
+        .collect()
+}
+
+/// Parses one chunk with syn and prints it with prettyplease.
+fn format_chunk(file: &Rendered, chunk: &Chunk<'_>) -> Result<String, RenderError> {
+    match syn::parse_file(chunk.text) {
+        Ok(parsed) => Ok(prettyplease::unparse(&parsed)),
+        Err(error) => {
+            let start = error.span().start();
+            let dump = std::env::temp_dir().join(format!("chanx-gen-unformatted-{}", file.path));
+            let _ = std::fs::write(&dump, &file.text);
+            Err(RenderError::InvalidRust {
+                file: file.path.clone(),
+                line: chunk.first_line + start.line,
+                column: start.column + 1,
+                message: error.to_string(),
+                dump: dump.display().to_string(),
+            })
+        }
+    }
 }
 
 fn environment(settings: &Settings) -> Result<Environment<'static>, RenderError> {
@@ -195,28 +314,6 @@ fn environment(settings: &Settings) -> Result<Environment<'static>, RenderError>
             })?;
     }
     Ok(env)
-}
-
-/// Parses the rendered text with syn and prints it with prettyplease, under the header.
-fn format_rust(file: &str, text: &str, header: &str) -> Result<String, RenderError> {
-    match syn::parse_file(text) {
-        Ok(parsed) => Ok(format!(
-            "// {header}\n\n{}",
-            space_out_items(&prettyplease::unparse(&parsed))
-        )),
-        Err(error) => {
-            let start = error.span().start();
-            let dump = std::env::temp_dir().join(format!("chanx-gen-unformatted-{file}"));
-            let _ = std::fs::write(&dump, text);
-            Err(RenderError::InvalidRust {
-                file: file.to_owned(),
-                line: start.line,
-                column: start.column + 1,
-                message: error.to_string(),
-                dump: dump.display().to_string(),
-            })
-        }
-    }
 }
 
 /// Puts a blank line between items, which prettyplease leaves out: before a line that starts an
@@ -313,6 +410,35 @@ mod tests {
         let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/chat.yaml");
         let analysis = crate::analyze(&spec).expect("specs/chat.yaml loads");
         analysis.api.expect("specs/chat.yaml has no errors")
+    }
+
+    #[test]
+    fn chunks_are_formatted_in_order_and_errors_point_into_the_whole_file() {
+        let good = Rendered {
+            path: "good.rs".to_owned(),
+            text: format!(
+                "//! Docs.\nstruct A;\n{ITEM_BREAK}\nstruct B ;\n{ITEM_BREAK}\nstruct C;"
+            ),
+            once: false,
+        };
+        let bad = Rendered {
+            path: "bad.rs".to_owned(),
+            text: format!("struct A;\n{ITEM_BREAK}\nstruct B;\n\nstruct C {{ x: }}\n"),
+            once: false,
+        };
+        let mut results = format_all(&[good, bad]).into_iter();
+        assert_eq!(
+            results.next().map(|r| r.ok()),
+            Some(Some(
+                "//! Docs.\n\nstruct A;\n\nstruct B;\n\nstruct C;\n".to_owned()
+            ))
+        );
+        match results.next() {
+            Some(Err(RenderError::InvalidRust { file, line, .. })) => {
+                assert_eq!((file.as_str(), line), ("bad.rs", 5));
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
     }
 
     fn scratch_dir(name: &str) -> PathBuf {
