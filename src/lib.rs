@@ -9,7 +9,24 @@
 //! ```
 //!
 //! [`analyze`] runs the front end on a file; [`generate`] runs everything and returns the files. A
-//! `build.rs` can call [`generate`] with the same [`render::Settings`] the CLI uses.
+//! `build.rs` can call [`generate`] with the same [`render::Settings`] the CLI uses:
+//!
+//! ```no_run
+//! // build.rs of a crate that depends on `chanx-runtime` and has `chanx-gen` as a build-dependency.
+//! use std::path::Path;
+//!
+//! fn main() {
+//!     let spec = Path::new("api/chat.yaml");
+//!     println!("cargo::rerun-if-changed={}", spec.display());
+//!     let settings = chanx_gen::render::Settings::new().runtime_path("::chanx_runtime");
+//!     let generated = chanx_gen::generate(spec, &settings).unwrap_or_else(|e| panic!("{e}"));
+//!     // Only changed files are written, so this does not retrigger builds.
+//!     chanx_gen::render::write_files(Path::new("src/api"), &generated.files)
+//!         .expect("src/api is writable");
+//! }
+//! ```
+//!
+//! and `src/lib.rs` declares `#[rustfmt::skip] pub mod api;`.
 
 pub mod cli;
 pub mod diagnostics;
@@ -42,6 +59,15 @@ impl Analysis {
     /// Whether the document has errors (and so no code can be generated from it).
     pub fn has_errors(&self) -> bool {
         self.diagnostics.has_errors()
+    }
+
+    /// Every diagnostic rendered like rustc's, one after another.
+    pub fn render_diagnostics(&self) -> String {
+        self.diagnostics
+            .iter()
+            .map(|d| d.render(&self.sources))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -77,8 +103,8 @@ pub enum GenerateError {
     /// The spec file could not be read.
     #[error(transparent)]
     Load(#[from] LoadError),
-    /// The document has errors; the analysis holds them.
-    #[error("the document has errors")]
+    /// The document has errors; the analysis holds them (and `Display` prints them).
+    #[error("the document has errors:\n{}", .0.render_diagnostics())]
     Document(Box<Analysis>),
     /// A template failed.
     #[error(transparent)]
