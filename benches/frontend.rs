@@ -213,8 +213,9 @@ fn huge_document(template: &Path, min_bytes: usize) -> (String, usize) {
 }
 
 /// `document` with its channels, operations, component messages and component schemas cloned
-/// `copies` times: copy `i` has every key suffixed `_i`, every address prefixed `/copy{i}`, and
-/// every `$ref` to one of those rewritten to the clone. Everything else is kept once.
+/// `copies` times: copy `i` has every key, title and message name suffixed `_i`, every address
+/// prefixed `/copy{i}`, and every `$ref` to one of those rewritten to the clone. Everything else is
+/// kept once.
 fn replicate(document: &Value, copies: usize) -> Value {
     let mut out = document.clone();
     let sections: [&[&str]; 4] = [
@@ -233,6 +234,7 @@ fn replicate(document: &Value, copies: usize) -> Value {
             for (key, value) in original {
                 let mut value = value.clone();
                 rewrite_refs(&mut value, &suffix);
+                rename_titles(&mut value, &suffix);
                 if let Some(Value::String(address)) = value.get_mut("address") {
                     *address = format!("/copy{i}/{}", address.trim_start_matches('/'));
                 }
@@ -261,6 +263,30 @@ fn rewrite_refs(value: &mut Value, suffix: &str) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|item| rewrite_refs(item, suffix)),
+        _ => {}
+    }
+}
+
+/// Suffixes every schema and message `title` (and message `name`) in `value`, so that each copy is a
+/// distinct API for every generator (Modelina, for one, merges schemas that share a title); values
+/// (`examples`, `default`, `const`, `enum`) are left alone.
+fn rename_titles(value: &mut Value, suffix: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                match child {
+                    Value::String(text) if key == "title" || key == "name" => text.push_str(suffix),
+                    _ if matches!(
+                        key.as_str(),
+                        "examples" | "example" | "default" | "const" | "enum"
+                    ) => {}
+                    _ => rename_titles(child, suffix),
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| rename_titles(item, suffix)),
         _ => {}
     }
 }
