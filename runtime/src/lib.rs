@@ -9,6 +9,7 @@
 //! * [`validate`]: JSON Schema constraints checked after decoding, and the pydantic-style error report built
 //!   when a frame does not decode;
 //! * [`layer`], [`context`], [`memory`]: channel layers and per-connection plumbing;
+//! * `redis` (feature `redis`, on by default): `RedisLayer`, wire-compatible with channels_redis 4.x;
 //! * [`endpoint`]: the trait through which servers drive generated dispatchers.
 
 pub mod context;
@@ -19,6 +20,8 @@ pub mod layer;
 pub mod memory;
 pub mod protocol;
 mod pyfmt;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod temporal;
 pub mod testing;
 pub mod validate;

@@ -1,0 +1,1455 @@
+//! [`RedisLayer`]: a channel layer on Redis that is wire-compatible with `channels_redis` 4.x's
+//! `RedisChannelLayer`, so Rust and Python (Django Channels, Chanx) processes share groups and
+//! channels.
+//!
+//! What is on the wire (see `docs/redis-layer.md` for the full story):
+//!
+//! * a channel's messages live in the sorted set `{prefix}{non-local name}` (no separator), scored
+//!   by send time in float seconds, with a TTL of `expiry`; a group is the sorted set
+//!   `{prefix}:group:{name}` of member channel names scored by join time, TTL `group_expiry`;
+//! * a stored message is `random_prefix_length` (12) random bytes then the msgpack (or JSON)
+//!   dict, optionally a Fernet token of it; `__asgi_channel__` is appended last: the channel name
+//!   for a direct send to a `!` channel, the list of members sharing the key for a group send;
+//! * with several hosts, a key lives on host `crc32(name) & 0xFFF` scaled to the ring, hosts
+//!   numbered in configuration order.
+//!
+//! Every process-specific channel of one layer shares one key (`specific.<client prefix>!`), so
+//! one receive loop per process (per host) pops from it with `BZPOPMIN`, backs each message up in
+//! `<key>$inflight` until it is handed over, and demultiplexes into bounded per-channel queues.
+//!
+//! Delivery is **at most once**: a message popped from Redis whose reply is lost with the
+//! connection, a message that expires, or one dropped by a full queue is not delivered.
+
+mod codec;
+#[cfg(feature = "redis-encryption")]
+mod crypto;
+mod msgpack;
+mod resp;
+mod shard;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+pub use codec::Serializer;
+pub use shard::consistent_hash;
+
+use crate::layer::{
+    BoxFuture, ChannelLayer, LayerError, LayerMessage, glob_match, non_local_name,
+    valid_channel_name, valid_group_name, valid_message,
+};
+use crate::pyfmt::float_repr;
+use codec::{Codec, Route};
+use resp::{Address, Cmd, Connection, Reply, RespError};
+
+/// channels_redis' default host when none is configured.
+pub const DEFAULT_URL: &str = "redis://localhost:6379";
+/// channels_redis' default key prefix.
+pub const DEFAULT_PREFIX: &str = "asgi";
+const DEFAULT_CAPACITY: usize = 100;
+const DEFAULT_EXPIRY: Duration = Duration::from_secs(60);
+const DEFAULT_GROUP_EXPIRY: Duration = Duration::from_secs(86_400);
+const DEFAULT_RANDOM_PREFIX_LENGTH: usize = 12;
+const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
+/// channels_redis' `brpop_timeout`: how long one `BZPOPMIN` blocks.
+const BLOCK_SECONDS: u64 = 5;
+/// How long a normal-channel poll blocks (short, so it stops soon after its last receiver).
+const NORMAL_BLOCK_SECONDS: u64 = 1;
+/// The most extra messages one receive step takes after a `BZPOPMIN`.
+const RECEIVE_BATCH: usize = 256;
+/// First and longest pause between reconnection attempts of a receive loop.
+const BACKOFF_MIN: Duration = Duration::from_millis(50);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// How often local queues are swept for expired messages.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+/// A capacity standing for "unbounded" in Lua (an exact integer in a double).
+const UNBOUNDED: u64 = 1 << 52;
+
+/// Puts the contents of `<key>$inflight` back on `<key>` (what a receive loop popped but did not
+/// hand over before it stopped). Same effect as channels_redis' cleanup script.
+const RESTORE_LUA: &str = "\
+local backed_up = redis.call('ZRANGE', ARGV[2], 0, -1, 'WITHSCORES')
+for i = #backed_up, 1, -2 do
+  redis.call('ZADD', ARGV[1], backed_up[i], backed_up[i - 1])
+end
+redis.call('DEL', ARGV[2])";
+
+/// Pops up to ARGV[1] more messages from KEYS[1], backing each up in KEYS[2].
+const DRAIN_LUA: &str = "\
+local popped = redis.call('ZPOPMIN', KEYS[1], ARGV[1])
+for i = 1, #popped, 2 do
+  redis.call('ZADD', KEYS[2], popped[i + 1], popped[i])
+end
+return popped";
+
+/// `send`: channels_redis' trim, capacity check, ZADD and EXPIRE, atomically.
+/// ARGV: message, score, trim cutoff, capacity, expiry.
+const SEND_LUA: &str = "\
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[3])
+if redis.call('ZCOUNT', KEYS[1], '-inf', '+inf') >= tonumber(ARGV[4]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1";
+
+/// `group_send` on one host: channels_redis' script (capacity per key, count of keys over
+/// capacity) with the expiry trim done in the same call, on the right host. Also reports which
+/// keys had messages expire unread (their process has stopped reading).
+/// ARGV: n messages, n capacities, score, expiry, trim cutoff.
+/// Returns {over_capacity, stale key index...}.
+const GROUP_SEND_LUA: &str = "\
+local n = #KEYS
+local now = ARGV[2 * n + 1]
+local expiry = ARGV[2 * n + 2]
+local cutoff = ARGV[2 * n + 3]
+local result = {0}
+for i = 1, n do
+  if redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, cutoff) > 0 then
+    result[#result + 1] = i
+  end
+  if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[n + i]) then
+    redis.call('ZADD', KEYS[i], now, ARGV[i])
+    redis.call('EXPIRE', KEYS[i], expiry)
+  else
+    result[1] = result[1] + 1
+  end
+end
+return result";
+
+/// A channel layer on one or more Redis servers, wire-compatible with channels_redis 4.x.
+///
+/// Build it with [`RedisLayer::builder`] (or [`RedisLayer::from_urls`]); every option mirrors a
+/// `RedisChannelLayer` argument and must match the Python peers' `CHANNEL_LAYERS` settings:
+/// host list and order, `prefix`, `expiry`, `group_expiry`, `capacity` / `channel_capacity`,
+/// `serializer_format`, `symmetric_encryption_keys`.
+///
+/// * Connections are made lazily and re-made after a failure; a receive loop reconnects with
+///   backoff (50 ms doubling to 2 s) and carries on, so after a Redis restart receiving resumes
+///   within about 2 s of the server accepting connections again.
+/// * Receive loops start on the first [`receive`](ChannelLayer::receive) and stop when the last
+///   clone of the layer is dropped; no task outlives the layer.
+/// * A message that does not decode (wrong serializer, wrong key, garbage) is logged, counted in
+///   [`RedisLayerStats::decode_errors`] and dropped; the loop goes on.
+/// * `group_send` removes from the group the process-specific members whose key had a message
+///   expire unread (their process stopped receiving), so dead processes cost at most `expiry`
+///   of writes instead of `group_expiry`; see [`RedisLayerBuilder::prune_stale_members`].
+///
+/// Delivery is at most once. Cloning is cheap and shares connections and loops.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), chanx_runtime::layer::LayerError> {
+/// use chanx_runtime::layer::ChannelLayer;
+/// use chanx_runtime::redis::RedisLayer;
+///
+/// let layer = RedisLayer::builder()
+///     .url("redis://10.0.0.1:6379")
+///     .url("redis://10.0.0.2:6379")
+///     .capacity(1000)
+///     .build()?;
+/// let me = layer.new_channel("specific").await?;
+/// layer.group_add("chat_room", &me).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisLayer {
+    inner: Arc<Inner>,
+}
+
+/// Owned by the user-facing handles: aborts the background tasks when the last one goes.
+struct Inner {
+    shared: Arc<Shared>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for task in self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+        {
+            task.abort();
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Config {
+    prefix: String,
+    capacity: usize,
+    channel_capacity: Vec<(String, usize)>,
+    expiry: u64,
+    group_expiry: u64,
+    command_timeout: Duration,
+    prune_stale_members: bool,
+}
+
+impl Config {
+    /// The capacity of `channel`: the first matching `channel_capacity` pattern, else the default.
+    fn capacity_of(&self, channel: &str) -> usize {
+        self.channel_capacity
+            .iter()
+            .find(|(pattern, _)| glob_match(pattern, channel))
+            .map_or(self.capacity, |&(_, capacity)| capacity)
+    }
+
+    /// The capacity as sent to Redis (0 means unbounded).
+    fn redis_capacity(&self, channel: &str) -> u64 {
+        match self.capacity_of(channel) {
+            0 => UNBOUNDED,
+            n => n as u64,
+        }
+    }
+
+    fn channel_key(&self, channel: &str) -> String {
+        format!("{}{}", self.prefix, non_local_name(channel))
+    }
+
+    fn group_key(&self, group: &str) -> String {
+        format!("{}:group:{group}", self.prefix)
+    }
+}
+
+struct Shard {
+    address: Address,
+    connection: tokio::sync::Mutex<Option<Connection>>,
+}
+
+impl Shard {
+    async fn connection(&self) -> Result<Connection, RespError> {
+        let mut slot = self.connection.lock().await;
+        if let Some(connection) = slot.as_ref().filter(|c| !c.is_closed()) {
+            return Ok(connection.clone());
+        }
+        let connection = Connection::connect(&self.address).await?;
+        *slot = Some(connection.clone());
+        Ok(connection)
+    }
+
+    async fn forget(&self) {
+        *self.connection.lock().await = None;
+    }
+}
+
+/// Counters a [`RedisLayer`] keeps about itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RedisLayerStats {
+    /// Messages put on Redis by `send`.
+    pub sent: u64,
+    /// `group_send` calls that reached Redis.
+    pub group_sends: u64,
+    /// Group messages not written because the member's key was at capacity (as channels_redis,
+    /// they are dropped and logged at INFO).
+    pub over_capacity: u64,
+    /// Messages popped from Redis and handed to local queues (one per Redis message).
+    pub received: u64,
+    /// Messages dropped because a local channel queue was full (the oldest goes).
+    pub queue_drops: u64,
+    /// Messages dropped because they expired in a local queue nobody read.
+    pub expired: u64,
+    /// Stored messages that did not decode and were dropped.
+    pub decode_errors: u64,
+    /// Times a receive loop lost its connection and reconnected.
+    pub reconnects: u64,
+    /// Group members removed because their process stopped reading.
+    pub pruned_members: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    sent: AtomicU64,
+    group_sends: AtomicU64,
+    over_capacity: AtomicU64,
+    received: AtomicU64,
+    queue_drops: AtomicU64,
+    expired: AtomicU64,
+    decode_errors: AtomicU64,
+    reconnects: AtomicU64,
+    pruned_members: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64, by: u64) {
+    counter.fetch_add(by, Ordering::Relaxed);
+}
+
+/// One local channel's queue.
+struct Queue {
+    messages: VecDeque<(Instant, LayerMessage)>,
+    notify: Arc<Notify>,
+    waiters: usize,
+}
+
+impl Queue {
+    fn new() -> Self {
+        Self {
+            messages: VecDeque::new(),
+            notify: Arc::new(Notify::new()),
+            waiters: 0,
+        }
+    }
+}
+
+struct Local {
+    queues: HashMap<String, Queue>,
+    /// Non-local names whose receive loops run.
+    loops: HashSet<String>,
+    /// Normal channels whose poller runs.
+    pollers: HashSet<String>,
+    next_sweep: Instant,
+}
+
+/// What the background tasks share with the handles.
+struct Shared {
+    config: Config,
+    codec: Codec,
+    shards: Vec<Shard>,
+    client_prefix: String,
+    local: Mutex<Local>,
+    counters: Counters,
+    round_robin: AtomicUsize,
+}
+
+fn backend(shard: &Shard, error: &RespError) -> LayerError {
+    LayerError::Backend(format!("{}: {error}", shard.address))
+}
+
+/// `time.time()`.
+fn now_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+impl Shared {
+    fn local(&self) -> MutexGuard<'_, Local> {
+        self.local.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs commands on a shard's shared connection, with the command timeout.
+    async fn run(&self, index: usize, commands: &[Cmd]) -> Result<Vec<Reply>, LayerError> {
+        let shard = &self.shards[index];
+        let connection = shard.connection().await.map_err(|e| backend(shard, &e))?;
+        match tokio::time::timeout(self.config.command_timeout, connection.pipeline(commands)).await
+        {
+            Ok(Ok(replies)) => Ok(replies),
+            Ok(Err(e)) => Err(backend(shard, &e)),
+            Err(_) => {
+                // A server that stopped answering: start afresh next time.
+                shard.forget().await;
+                Err(backend(shard, &RespError::Timeout))
+            }
+        }
+    }
+
+    fn trim_cutoff(now: f64, lifetime: u64) -> String {
+        // channels_redis: int(time.time()) - int(expiry).
+        (now as i64 - lifetime as i64).to_string()
+    }
+
+    /// Hands a popped message to its local channels.
+    fn dispatch(&self, raw: &[u8], normal_channel: Option<&str>) {
+        bump(&self.counters.received, 1);
+        let (message, route) = match self.codec.decode(raw) {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                bump(&self.counters.decode_errors, 1);
+                log::warn!(
+                    "dropping a message that does not decode ({e}); check that every peer uses \
+                     the same serializer_format and symmetric_encryption_keys"
+                );
+                return;
+            }
+        };
+        let targets: Vec<String> = match route {
+            Some(Value::String(channel)) => vec![channel],
+            Some(Value::Array(channels)) => channels
+                .into_iter()
+                .filter_map(|c| match c {
+                    Value::String(c) => Some(c),
+                    _ => None,
+                })
+                .collect(),
+            None => match normal_channel {
+                Some(channel) => vec![channel.to_owned()],
+                None => Vec::new(),
+            },
+            Some(_) => Vec::new(),
+        };
+        if targets.is_empty() {
+            bump(&self.counters.decode_errors, 1);
+            log::warn!("dropping a message without a usable __asgi_channel__");
+            return;
+        }
+        let now = Instant::now();
+        let mut local = self.local();
+        self.sweep_if_due(&mut local, now);
+        let last = targets.len() - 1;
+        let mut message = Some(message);
+        for (i, target) in targets.into_iter().enumerate() {
+            let copy = if i == last {
+                message.take()
+            } else {
+                message.clone()
+            };
+            let Some(copy) = copy else { continue };
+            let queue = local.queues.entry(target).or_insert_with(Queue::new);
+            if self.config.capacity > 0 && queue.messages.len() >= self.config.capacity {
+                queue.messages.pop_front();
+                bump(&self.counters.queue_drops, 1);
+            }
+            queue.messages.push_back((now, copy));
+            queue.notify.notify_waiters();
+        }
+    }
+
+    /// Drops expired messages from every local queue and queues nobody uses, once a second.
+    fn sweep_if_due(&self, local: &mut Local, now: Instant) {
+        if now < local.next_sweep {
+            return;
+        }
+        local.next_sweep = now + SWEEP_INTERVAL;
+        let expiry = Duration::from_secs(self.config.expiry);
+        let mut expired = 0;
+        local.queues.retain(|_, queue| {
+            let before = queue.messages.len();
+            queue
+                .messages
+                .retain(|(at, _)| now.saturating_duration_since(*at) <= expiry);
+            expired += before - queue.messages.len();
+            queue.waiters > 0 || !queue.messages.is_empty()
+        });
+        bump(&self.counters.expired, expired as u64);
+    }
+}
+
+/// One pop step: acknowledges the previous batch, blocks on `BZPOPMIN`, and on a hit backs the
+/// message up in `$inflight` and drains up to `batch` more (also backed up). Returns the raw
+/// members popped, oldest first.
+async fn pop(
+    connection: &Connection,
+    key: &str,
+    inflight: &str,
+    block_seconds: u64,
+    batch: usize,
+    acks: &mut Vec<Vec<u8>>,
+    command_timeout: Duration,
+) -> Result<Vec<Vec<u8>>, RespError> {
+    let mut commands = Vec::with_capacity(2);
+    if !acks.is_empty() {
+        let mut zrem = Cmd::new("ZREM").arg(inflight);
+        for member in acks.drain(..) {
+            zrem = zrem.arg_vec(member);
+        }
+        commands.push(zrem);
+    }
+    commands.push(Cmd::new("BZPOPMIN").arg(key).arg(block_seconds.to_string()));
+    let wait = Duration::from_secs(block_seconds) + command_timeout;
+    let mut replies = tokio::time::timeout(wait, connection.pipeline(&commands))
+        .await
+        .map_err(|_| RespError::Timeout)??;
+    for reply in &replies {
+        if let Reply::Error(e) = reply {
+            return Err(RespError::Server(e.clone()));
+        }
+    }
+    let popped = replies
+        .pop()
+        .ok_or_else(|| RespError::Protocol("missing reply".to_owned()))?;
+    if popped.is_nil() {
+        return Ok(Vec::new());
+    }
+    let mut items = popped.array()?.into_iter();
+    let (Some(_), Some(member), Some(score)) = (items.next(), items.next(), items.next()) else {
+        return Err(RespError::Protocol("short BZPOPMIN reply".to_owned()));
+    };
+    let member = member.bytes()?;
+    let score = score.bytes()?;
+    let mut commands = vec![Cmd::new("ZADD").arg(inflight).arg_vec(score).arg(&member)];
+    if batch > 0 {
+        commands.push(
+            Cmd::new("EVAL")
+                .arg(DRAIN_LUA)
+                .arg("2")
+                .arg(key)
+                .arg(inflight)
+                .arg(batch.to_string()),
+        );
+    }
+    let replies = tokio::time::timeout(command_timeout, connection.pipeline(&commands))
+        .await
+        .map_err(|_| RespError::Timeout)??;
+    let mut members = vec![member];
+    let mut replies = replies.into_iter();
+    if let Some(reply) = replies.next() {
+        reply.ok()?;
+    }
+    if let Some(drained) = replies.next() {
+        let mut drained = drained.array()?.into_iter();
+        while let (Some(member), Some(_score)) = (drained.next(), drained.next()) {
+            members.push(member.bytes()?);
+        }
+    }
+    Ok(members)
+}
+
+async fn restore_inflight(
+    connection: &Connection,
+    key: &str,
+    inflight: &str,
+    command_timeout: Duration,
+) -> Result<(), RespError> {
+    let command = Cmd::new("EVAL")
+        .arg(RESTORE_LUA)
+        .arg("0")
+        .arg(key)
+        .arg(inflight);
+    tokio::time::timeout(command_timeout, connection.query(command))
+        .await
+        .map_err(|_| RespError::Timeout)??
+        .ok()?;
+    Ok(())
+}
+
+/// The receive loop of one process-specific key on one host: runs until aborted.
+async fn specific_loop(shared: Arc<Shared>, index: usize, key: String) {
+    let inflight = format!("{key}$inflight");
+    let mut backoff = BACKOFF_MIN;
+    let mut failed = false;
+    loop {
+        let address = &shared.shards[index].address;
+        let connection = match Connection::connect(address).await {
+            Ok(connection) => connection,
+            Err(e) => {
+                log::warn!(
+                    "receive loop on {address}: cannot connect ({e}); retrying in {backoff:?}"
+                );
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                continue;
+            }
+        };
+        if failed {
+            bump(&shared.counters.reconnects, 1);
+            log::info!("receive loop on {address}: reconnected");
+        }
+        let Err(error) = receive_session(&shared, &connection, &key, &inflight, &mut backoff).await;
+        failed = true;
+        log::warn!("receive loop on {address}: {error}; reconnecting in {backoff:?}");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+    }
+}
+
+/// Receives on one connection until it fails.
+async fn receive_session(
+    shared: &Shared,
+    connection: &Connection,
+    key: &str,
+    inflight: &str,
+    backoff: &mut Duration,
+) -> Result<std::convert::Infallible, RespError> {
+    let timeout = shared.config.command_timeout;
+    restore_inflight(connection, key, inflight, timeout).await?;
+    let mut acks = Vec::new();
+    loop {
+        let members = pop(
+            connection,
+            key,
+            inflight,
+            BLOCK_SECONDS,
+            RECEIVE_BATCH,
+            &mut acks,
+            timeout,
+        )
+        .await?;
+        *backoff = BACKOFF_MIN;
+        for member in &members {
+            shared.dispatch(member, None);
+        }
+        acks = members;
+    }
+}
+
+/// Polls a normal (non-`!`) channel on every host in turn while someone waits on it.
+async fn normal_loop(shared: Arc<Shared>, channel: String) {
+    let key = shared.config.channel_key(&channel);
+    let inflight = format!("{key}$inflight");
+    let timeout = shared.config.command_timeout;
+    let mut connections: Vec<Option<Connection>> = vec![None; shared.shards.len()];
+    let mut restored = vec![false; shared.shards.len()];
+    let mut backoff = BACKOFF_MIN;
+    let mut index = 0;
+    loop {
+        {
+            let mut local = shared.local();
+            if local.queues.get(&channel).is_none_or(|q| q.waiters == 0) {
+                local.pollers.remove(&channel);
+                return;
+            }
+        }
+        index = (index + 1) % shared.shards.len();
+        let address = &shared.shards[index].address;
+        let connection = match &connections[index] {
+            Some(c) if !c.is_closed() => c.clone(),
+            _ => match Connection::connect(address).await {
+                Ok(c) => {
+                    connections[index] = Some(c.clone());
+                    c
+                }
+                Err(e) => {
+                    log::warn!("receive on {channel} via {address}: {e}; retrying in {backoff:?}");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                    continue;
+                }
+            },
+        };
+        let step = async {
+            if !restored[index] {
+                restore_inflight(&connection, &key, &inflight, timeout).await?;
+                restored[index] = true;
+            }
+            let mut acks = Vec::new();
+            let members = pop(
+                &connection,
+                &key,
+                &inflight,
+                NORMAL_BLOCK_SECONDS,
+                0,
+                &mut acks,
+                timeout,
+            )
+            .await?;
+            for member in &members {
+                shared.dispatch(member, Some(&channel));
+            }
+            if !members.is_empty() {
+                let mut zrem = Cmd::new("ZREM").arg(&inflight);
+                for member in members {
+                    zrem = zrem.arg_vec(member);
+                }
+                tokio::time::timeout(timeout, connection.query(zrem))
+                    .await
+                    .map_err(|_| RespError::Timeout)??;
+            }
+            Ok::<(), RespError>(())
+        }
+        .await;
+        match step {
+            Ok(()) => backoff = BACKOFF_MIN,
+            Err(e) => {
+                connections[index] = None;
+                restored[index] = false;
+                bump(&shared.counters.reconnects, 1);
+                log::warn!("receive on {channel} via {address}: {e}; retrying in {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
+
+/// Decrements a queue's waiter count when a `receive` ends (or is cancelled).
+struct Waiting<'a> {
+    shared: &'a Shared,
+    channel: &'a str,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut local = self.shared.local();
+        if let Some(queue) = local.queues.get_mut(self.channel) {
+            queue.waiters = queue.waiters.saturating_sub(1);
+            if queue.waiters == 0 && queue.messages.is_empty() {
+                local.queues.remove(self.channel);
+            }
+        }
+    }
+}
+
+impl RedisLayer {
+    /// A builder with channels_redis' defaults (host `redis://localhost:6379`, prefix `asgi`,
+    /// capacity 100, expiry 60 s, group expiry 86 400 s, msgpack, no encryption).
+    pub fn builder() -> RedisLayerBuilder {
+        RedisLayerBuilder {
+            urls: Vec::new(),
+            config: Config {
+                prefix: DEFAULT_PREFIX.to_owned(),
+                capacity: DEFAULT_CAPACITY,
+                channel_capacity: Vec::new(),
+                expiry: DEFAULT_EXPIRY.as_secs(),
+                group_expiry: DEFAULT_GROUP_EXPIRY.as_secs(),
+                command_timeout: DEFAULT_COMMAND_TIMEOUT,
+                prune_stale_members: true,
+            },
+            serializer: Serializer::Msgpack,
+            random_prefix_length: DEFAULT_RANDOM_PREFIX_LENGTH,
+            keys: Vec::new(),
+        }
+    }
+
+    /// A layer on these hosts (in shard order) with channels_redis' defaults otherwise.
+    pub fn from_urls<S: AsRef<str>>(urls: &[S]) -> Result<Self, LayerError> {
+        urls.iter()
+            .fold(Self::builder(), |b, url| b.url(url.as_ref()))
+            .build()
+    }
+
+    /// This layer's client prefix: the 32 hex digits in every channel it makes.
+    pub fn client_prefix(&self) -> &str {
+        &self.inner.shared.client_prefix
+    }
+
+    /// The number of hosts (shards).
+    pub fn shard_count(&self) -> usize {
+        self.inner.shared.shards.len()
+    }
+
+    /// The host index (position in the configured list) holding `group`'s key.
+    pub fn group_shard(&self, group: &str) -> usize {
+        consistent_hash(group, self.shard_count())
+    }
+
+    /// The host index holding `channel`'s messages when this layer sends to it: the hash of the
+    /// non-local name for a `!` channel (channels_redis' `send()` hashes the full name, a bug
+    /// this layer does not copy), else `None` (normal channels go round-robin).
+    pub fn channel_shard(&self, channel: &str) -> Option<usize> {
+        channel
+            .contains('!')
+            .then(|| consistent_hash(non_local_name(channel), self.shard_count()))
+    }
+
+    /// What the layer counted so far.
+    pub fn stats(&self) -> RedisLayerStats {
+        let c = &self.inner.shared.counters;
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        RedisLayerStats {
+            sent: get(&c.sent),
+            group_sends: get(&c.group_sends),
+            over_capacity: get(&c.over_capacity),
+            received: get(&c.received),
+            queue_drops: get(&c.queue_drops),
+            expired: get(&c.expired),
+            decode_errors: get(&c.decode_errors),
+            reconnects: get(&c.reconnects),
+            pruned_members: get(&c.pruned_members),
+        }
+    }
+
+    /// The current (unexpired) members of `group`, in join order.
+    pub async fn group_members(&self, group: &str) -> Result<Vec<String>, LayerError> {
+        valid_group_name(group)?;
+        let shared = &self.inner.shared;
+        let since = Shared::trim_cutoff(now_seconds(), shared.config.group_expiry);
+        let command = Cmd::new("ZRANGEBYSCORE")
+            .arg(shared.config.group_key(group))
+            .arg(format!("({since}"))
+            .arg("+inf");
+        let index = self.group_shard(group);
+        let reply = shared.run(index, &[command]).await?;
+        members_of(reply)
+    }
+
+    /// What is stored under this layer's prefix on each host: groups with their member counts,
+    /// channel keys with their message counts, and TTLs. Uses `SCAN`, so it does not block
+    /// Redis; at most `limit` keys per host are reported.
+    pub async fn inspect(&self, limit: usize) -> Result<Vec<ShardReport>, LayerError> {
+        let shared = &self.inner.shared;
+        let mut reports = Vec::new();
+        for (index, shard) in shared.shards.iter().enumerate() {
+            let keys = scan_keys(shared, index, limit).await?;
+            let mut commands = Vec::new();
+            for key in &keys {
+                commands.push(Cmd::new("ZCARD").arg(key));
+                commands.push(Cmd::new("TTL").arg(key));
+            }
+            let replies = shared.run(index, &commands).await?;
+            let mut replies = replies.into_iter();
+            let mut entries = Vec::new();
+            for key in keys {
+                let count = replies.next().and_then(|r| r.int().ok());
+                let ttl = replies.next().and_then(|r| r.int().ok()).unwrap_or(-2);
+                let group_prefix = format!("{}:group:", shared.config.prefix);
+                let kind = if key.starts_with(&group_prefix) {
+                    KeyKind::Group
+                } else if key.ends_with("$inflight") {
+                    KeyKind::Inflight
+                } else {
+                    KeyKind::Channel
+                };
+                entries.push(KeyReport {
+                    key,
+                    kind,
+                    entries: count,
+                    ttl,
+                });
+            }
+            reports.push(ShardReport {
+                address: shard.address.to_string(),
+                keys: entries,
+            });
+        }
+        Ok(reports)
+    }
+
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let mut tasks = self
+            .inner
+            .tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(tokio::spawn(task));
+    }
+
+    /// Starts the receive loops of a process-specific key (one per host) if not yet running.
+    fn ensure_loops(&self, non_local: &str) {
+        let shared = &self.inner.shared;
+        if !shared.local().loops.insert(non_local.to_owned()) {
+            return;
+        }
+        let key = format!("{}{non_local}", shared.config.prefix);
+        // The key's own shard, plus every other host: Python's send() hashes the full channel
+        // name and may have put the message on any of them.
+        for index in 0..shared.shards.len() {
+            self.spawn(specific_loop(Arc::clone(shared), index, key.clone()));
+        }
+    }
+
+    async fn do_receive(&self, channel: &str) -> Result<LayerMessage, LayerError> {
+        valid_channel_name(channel)?;
+        let shared = &self.inner.shared;
+        let specific = channel.contains('!');
+        if specific {
+            self.ensure_loops(non_local_name(channel));
+        }
+        let start_poller = {
+            let mut local = shared.local();
+            local
+                .queues
+                .entry(channel.to_owned())
+                .or_insert_with(Queue::new)
+                .waiters += 1;
+            !specific && local.pollers.insert(channel.to_owned())
+        };
+        let _waiting = Waiting { shared, channel };
+        if start_poller {
+            self.spawn(normal_loop(Arc::clone(shared), channel.to_owned()));
+        }
+        let expiry = Duration::from_secs(shared.config.expiry);
+        loop {
+            let notify = {
+                let mut local = shared.local();
+                let queue = local
+                    .queues
+                    .entry(channel.to_owned())
+                    .or_insert_with(Queue::new);
+                Arc::clone(&queue.notify)
+            };
+            let mut notified = std::pin::pin!(notify.notified());
+            notified.as_mut().enable();
+            {
+                let now = Instant::now();
+                let mut local = shared.local();
+                if let Some(queue) = local.queues.get_mut(channel) {
+                    while let Some((at, message)) = queue.messages.pop_front() {
+                        if now.saturating_duration_since(at) <= expiry {
+                            return Ok(message);
+                        }
+                        bump(&shared.counters.expired, 1);
+                    }
+                }
+            }
+            notified.await;
+        }
+    }
+
+    async fn do_send(&self, channel: &str, message: LayerMessage) -> Result<(), LayerError> {
+        valid_channel_name(channel)?;
+        valid_message(&message)?;
+        let shared = &self.inner.shared;
+        let config = &shared.config;
+        let specific = channel.contains('!');
+        let index = match self.channel_shard(channel) {
+            Some(index) => index,
+            None => shared.round_robin.fetch_add(1, Ordering::Relaxed) % shared.shards.len(),
+        };
+        let payload = shared
+            .codec
+            .encode(&message, specific.then_some(Route::One(channel)))
+            .map_err(LayerError::InvalidMessage)?;
+        let now = now_seconds();
+        let command = Cmd::new("EVAL")
+            .arg(SEND_LUA)
+            .arg("1")
+            .arg(config.channel_key(channel))
+            .arg_vec(payload)
+            .arg(float_repr(now))
+            .arg(Shared::trim_cutoff(now, config.expiry))
+            .arg(config.redis_capacity(channel).to_string())
+            .arg(config.expiry.to_string());
+        let reply = shared.run(index, &[command]).await?;
+        let shard = &shared.shards[index];
+        let stored = reply
+            .into_iter()
+            .next()
+            .ok_or_else(|| backend(shard, &RespError::Protocol("missing reply".to_owned())))?
+            .int()
+            .map_err(|e| backend(shard, &e))?;
+        if stored == 1 {
+            bump(&shared.counters.sent, 1);
+            Ok(())
+        } else {
+            Err(LayerError::ChannelFull {
+                channel: channel.to_owned(),
+            })
+        }
+    }
+
+    async fn do_group_send(&self, group: &str, message: LayerMessage) -> Result<(), LayerError> {
+        valid_group_name(group)?;
+        valid_message(&message)?;
+        let shared = &self.inner.shared;
+        let config = &shared.config;
+        let group_key = config.group_key(group);
+        let group_index = self.group_shard(group);
+        let now = now_seconds();
+        let replies = shared
+            .run(
+                group_index,
+                &[
+                    Cmd::new("ZREMRANGEBYSCORE")
+                        .arg(&group_key)
+                        .arg("0")
+                        .arg(Shared::trim_cutoff(now, config.group_expiry)),
+                    Cmd::new("ZRANGE").arg(&group_key).arg("0").arg("-1"),
+                ],
+            )
+            .await?;
+        let members = members_of(replies)?;
+        bump(&shared.counters.group_sends, 1);
+        if members.is_empty() {
+            return Ok(());
+        }
+
+        // Bucket members by key, in first-seen order, as channels_redis does.
+        struct Bucket {
+            key: String,
+            members: Vec<String>,
+            capacity: u64,
+        }
+        let mut buckets: Vec<Bucket> = Vec::new();
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        for member in &members {
+            let key = config.channel_key(member);
+            match by_key.get(&key) {
+                Some(&at) => buckets[at].members.push(member.clone()),
+                None => {
+                    by_key.insert(key.clone(), buckets.len());
+                    buckets.push(Bucket {
+                        key,
+                        members: vec![member.clone()],
+                        capacity: config.redis_capacity(member),
+                    });
+                }
+            }
+        }
+        let mut per_shard: Vec<Vec<usize>> = vec![Vec::new(); shared.shards.len()];
+        for (at, bucket) in buckets.iter().enumerate() {
+            let index = consistent_hash(non_local_name(&bucket.members[0]), shared.shards.len());
+            per_shard[index].push(at);
+        }
+
+        let score = float_repr(now);
+        let cutoff = Shared::trim_cutoff(now, config.expiry);
+        let mut calls = Vec::new();
+        for (index, buckets_here) in per_shard.iter().enumerate() {
+            if buckets_here.is_empty() {
+                continue;
+            }
+            let mut command = Cmd::new("EVAL")
+                .arg(GROUP_SEND_LUA)
+                .arg(buckets_here.len().to_string());
+            for &at in buckets_here {
+                command = command.arg(&buckets[at].key);
+            }
+            for &at in buckets_here {
+                let payload = shared
+                    .codec
+                    .encode(&message, Some(Route::Many(&buckets[at].members)))
+                    .map_err(LayerError::InvalidMessage)?;
+                command = command.arg_vec(payload);
+            }
+            for &at in buckets_here {
+                command = command.arg(buckets[at].capacity.to_string());
+            }
+            command = command
+                .arg(&score)
+                .arg(config.expiry.to_string())
+                .arg(&cutoff);
+            // Queue on every host before waiting on any.
+            let shard = &shared.shards[index];
+            let connection = shard.connection().await.map_err(|e| backend(shard, &e))?;
+            let reply = connection.pipeline(std::slice::from_ref(&command));
+            calls.push((index, buckets_here, reply));
+        }
+
+        let mut over = 0;
+        let mut stale: Vec<&str> = Vec::new();
+        let mut failure = None;
+        for (index, buckets_here, reply) in calls {
+            let shard = &shared.shards[index];
+            let result = match tokio::time::timeout(config.command_timeout, reply).await {
+                Ok(Ok(mut replies)) => match replies.pop() {
+                    Some(reply) => reply.array(),
+                    None => Err(RespError::Protocol("missing reply".to_owned())),
+                },
+                Ok(Err(e)) => Err(e),
+                Err(_) => {
+                    shard.forget().await;
+                    Err(RespError::Timeout)
+                }
+            };
+            let items = match result {
+                Ok(items) => items,
+                Err(e) => {
+                    failure.get_or_insert(backend(shard, &e));
+                    continue;
+                }
+            };
+            let mut items = items.into_iter();
+            over += items.next().and_then(|r| r.int().ok()).unwrap_or(0);
+            for item in items {
+                let Some(at) = item
+                    .int()
+                    .ok()
+                    .and_then(|i| usize::try_from(i - 1).ok())
+                    .and_then(|i| buckets_here.get(i))
+                else {
+                    continue;
+                };
+                stale.extend(
+                    buckets[*at]
+                        .members
+                        .iter()
+                        .filter(|m| m.contains('!'))
+                        .map(String::as_str),
+                );
+            }
+        }
+        if over > 0 {
+            bump(&shared.counters.over_capacity, over as u64);
+            log::info!(
+                "{over} of {} channels over capacity in group {group}",
+                members.len()
+            );
+        }
+        if config.prune_stale_members && !stale.is_empty() {
+            let mut zrem = Cmd::new("ZREM").arg(&group_key);
+            for member in &stale {
+                zrem = zrem.arg(member);
+            }
+            match shared.run(group_index, &[zrem]).await {
+                Ok(replies) => {
+                    let removed = replies.first().and_then(|r| r.int().ok()).unwrap_or(0);
+                    bump(&shared.counters.pruned_members, removed as u64);
+                    log::info!(
+                        "removed {removed} members from group {group}: their process stopped \
+                         receiving (a message expired unread)"
+                    );
+                }
+                Err(e) => log::warn!("could not prune stale members of group {group}: {e}"),
+            }
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+fn members_of(replies: Vec<Reply>) -> Result<Vec<String>, LayerError> {
+    let reply = replies
+        .into_iter()
+        .last()
+        .ok_or_else(|| LayerError::Backend("missing reply".to_owned()))?;
+    let items = reply
+        .array()
+        .map_err(|e| LayerError::Backend(e.to_string()))?;
+    let mut members = Vec::with_capacity(items.len());
+    for item in items {
+        match item.bytes().map(String::from_utf8) {
+            Ok(Ok(member)) => members.push(member),
+            _ => log::warn!("skipping a group member that is not a UTF-8 string"),
+        }
+    }
+    Ok(members)
+}
+
+/// Escapes glob characters for `SCAN MATCH`.
+fn glob_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+async fn scan_keys(shared: &Shared, index: usize, limit: usize) -> Result<Vec<String>, LayerError> {
+    let pattern = format!("{}*", glob_escape(&shared.config.prefix));
+    let mut cursor = "0".to_owned();
+    let mut keys = Vec::new();
+    loop {
+        let command = Cmd::new("SCAN")
+            .arg(&cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg("1000");
+        let reply = shared.run(index, &[command]).await?;
+        let bad = || LayerError::Backend("unexpected SCAN reply".to_owned());
+        let mut parts = reply
+            .into_iter()
+            .next()
+            .ok_or_else(bad)?
+            .array()
+            .map_err(|_| bad())?
+            .into_iter();
+        let (Some(next), Some(found)) = (parts.next(), parts.next()) else {
+            return Err(bad());
+        };
+        cursor = String::from_utf8(next.bytes().map_err(|_| bad())?).map_err(|_| bad())?;
+        for key in found.array().map_err(|_| bad())? {
+            if keys.len() >= limit {
+                return Ok(keys);
+            }
+            if let Ok(Ok(key)) = key.bytes().map(String::from_utf8) {
+                keys.push(key);
+            }
+        }
+        if cursor == "0" {
+            return Ok(keys);
+        }
+    }
+}
+
+/// What [`RedisLayer::inspect`] found on one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardReport {
+    /// The host, as `redis://host:port/db` (never with the password).
+    pub address: String,
+    /// The keys under the layer's prefix.
+    pub keys: Vec<KeyReport>,
+}
+
+/// One key under the layer's prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyReport {
+    /// The Redis key.
+    pub key: String,
+    /// What the key holds.
+    pub kind: KeyKind,
+    /// Members of the sorted set (`None` if the key vanished or is not a sorted set).
+    pub entries: Option<i64>,
+    /// Seconds to live; `-1` for none, `-2` if the key is gone.
+    pub ttl: i64,
+}
+
+/// What a key under the layer's prefix is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// `{prefix}:group:{name}`: a group's members.
+    Group,
+    /// `{prefix}{channel}`: a channel's (or process') messages.
+    Channel,
+    /// `{prefix}{channel}$inflight`: messages being handed over by a receive loop.
+    Inflight,
+}
+
+impl fmt::Debug for RedisLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shared = &self.inner.shared;
+        f.debug_struct("RedisLayer")
+            .field(
+                "hosts",
+                &shared
+                    .shards
+                    .iter()
+                    .map(|s| s.address.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .field("config", &shared.config)
+            .field("serializer", &shared.codec.serializer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChannelLayer for RedisLayer {
+    /// `"{prefix}.{client prefix}!{32 hex digits}"`, as channels_redis (whose default prefix is
+    /// `"specific"`).
+    fn new_channel<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<String, LayerError>> {
+        Box::pin(async move {
+            let name = format!(
+                "{prefix}.{}!{}",
+                self.inner.shared.client_prefix,
+                uuid::Uuid::new_v4().simple()
+            );
+            valid_channel_name(&name)?;
+            Ok(name)
+        })
+    }
+
+    fn send<'a>(
+        &'a self,
+        channel: &'a str,
+        message: LayerMessage,
+    ) -> BoxFuture<'a, Result<(), LayerError>> {
+        Box::pin(self.do_send(channel, message))
+    }
+
+    fn receive<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<LayerMessage, LayerError>> {
+        Box::pin(self.do_receive(channel))
+    }
+
+    fn group_add<'a>(
+        &'a self,
+        group: &'a str,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<(), LayerError>> {
+        Box::pin(async move {
+            valid_group_name(group)?;
+            valid_channel_name(channel)?;
+            let shared = &self.inner.shared;
+            let key = shared.config.group_key(group);
+            let replies = shared
+                .run(
+                    self.group_shard(group),
+                    &[
+                        Cmd::new("ZADD")
+                            .arg(&key)
+                            .arg(float_repr(now_seconds()))
+                            .arg(channel),
+                        Cmd::new("EXPIRE")
+                            .arg(&key)
+                            .arg(shared.config.group_expiry.to_string()),
+                    ],
+                )
+                .await?;
+            for reply in replies {
+                reply.ok().map_err(|e| LayerError::Backend(e.to_string()))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn group_discard<'a>(
+        &'a self,
+        group: &'a str,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<(), LayerError>> {
+        Box::pin(async move {
+            valid_group_name(group)?;
+            valid_channel_name(channel)?;
+            let shared = &self.inner.shared;
+            let command = Cmd::new("ZREM")
+                .arg(shared.config.group_key(group))
+                .arg(channel);
+            for reply in shared.run(self.group_shard(group), &[command]).await? {
+                reply.ok().map_err(|e| LayerError::Backend(e.to_string()))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn group_send<'a>(
+        &'a self,
+        group: &'a str,
+        message: LayerMessage,
+    ) -> BoxFuture<'a, Result<(), LayerError>> {
+        Box::pin(self.do_group_send(group, message))
+    }
+
+    /// Deletes every key under the prefix on every host (with `SCAN` and `DEL`, not the
+    /// blocking `KEYS` channels_redis uses) and empties the local queues.
+    fn flush<'a>(&'a self) -> BoxFuture<'a, Result<(), LayerError>> {
+        Box::pin(async move {
+            let shared = &self.inner.shared;
+            for index in 0..shared.shards.len() {
+                let keys = scan_keys(shared, index, usize::MAX).await?;
+                for chunk in keys.chunks(1000) {
+                    let mut del = Cmd::new("DEL");
+                    for key in chunk {
+                        del = del.arg(key);
+                    }
+                    shared.run(index, &[del]).await?;
+                }
+            }
+            let mut local = shared.local();
+            for queue in local.queues.values_mut() {
+                queue.messages.clear();
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Builds a [`RedisLayer`]; start with [`RedisLayer::builder`].
+#[derive(Clone)]
+pub struct RedisLayerBuilder {
+    urls: Vec<String>,
+    config: Config,
+    serializer: Serializer,
+    random_prefix_length: usize,
+    keys: Vec<String>,
+}
+
+impl fmt::Debug for RedisLayerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisLayerBuilder")
+            .field("hosts", &self.urls.len())
+            .field("config", &self.config)
+            .field("serializer", &self.serializer)
+            .field("encryption_keys", &self.keys.len())
+            .finish()
+    }
+}
+
+impl RedisLayerBuilder {
+    /// Adds a host, `redis://[[user]:password@]host[:port][/db]`. Hosts are shards, numbered in
+    /// the order added: list them in the same order as every other peer. With no host,
+    /// `redis://localhost:6379` is used.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.urls.push(url.into());
+        self
+    }
+
+    /// The key prefix (default `"asgi"`).
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.config.prefix = prefix.into();
+        self
+    }
+
+    /// How many messages a channel key holds before `send` fails with
+    /// [`LayerError::ChannelFull`] and `group_send` skips it (default 100). Also bounds each
+    /// local channel queue (the oldest message is dropped). `0` means unbounded (channels_redis
+    /// would refuse every message).
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.config.capacity = capacity;
+        self
+    }
+
+    /// The capacity of channels whose name matches the glob `pattern` (channels_redis'
+    /// `channel_capacity`; first match wins, in the order added). Regex patterns are not
+    /// supported.
+    pub fn channel_capacity(mut self, pattern: impl Into<String>, capacity: usize) -> Self {
+        self.config
+            .channel_capacity
+            .push((pattern.into(), capacity));
+        self
+    }
+
+    /// How long a message waits to be received (default 60 s; whole seconds, as Redis TTLs).
+    pub fn expiry(mut self, expiry: Duration) -> Self {
+        self.config.expiry = expiry.as_secs();
+        self
+    }
+
+    /// How long a group membership lasts after `group_add` (default 86 400 s).
+    pub fn group_expiry(mut self, group_expiry: Duration) -> Self {
+        self.config.group_expiry = group_expiry.as_secs();
+        self
+    }
+
+    /// The serializer (`serializer_format`; default msgpack).
+    pub fn serializer(mut self, serializer: Serializer) -> Self {
+        self.serializer = serializer;
+        self
+    }
+
+    /// How many random bytes precede each stored message (default 12, as channels_redis).
+    pub fn random_prefix_length(mut self, length: usize) -> Self {
+        self.random_prefix_length = length;
+        self
+    }
+
+    /// Adds a `symmetric_encryption_keys` entry. The first key added encrypts; all decrypt.
+    #[cfg(feature = "redis-encryption")]
+    pub fn symmetric_encryption_key(mut self, key: impl Into<String>) -> Self {
+        self.keys.push(key.into());
+        self
+    }
+
+    /// How long a non-blocking command may take before it fails (default 5 s).
+    pub fn command_timeout(mut self, timeout: Duration) -> Self {
+        self.config.command_timeout = timeout;
+        self
+    }
+
+    /// Whether `group_send` removes process-specific members whose key had a message expire
+    /// unread (default `true`). Such a process has stopped receiving (it died, or lags by more
+    /// than `expiry`, in which case its messages are lost anyway); without this its members
+    /// would receive writes until `group_expiry` (a day by default).
+    pub fn prune_stale_members(mut self, prune: bool) -> Self {
+        self.config.prune_stale_members = prune;
+        self
+    }
+
+    /// The layer. Fails on an unparsable URL; connects lazily, so an unreachable host is only
+    /// reported by the first operation that needs it.
+    pub fn build(self) -> Result<RedisLayer, LayerError> {
+        let urls = if self.urls.is_empty() {
+            vec![DEFAULT_URL.to_owned()]
+        } else {
+            self.urls
+        };
+        let shards = urls
+            .iter()
+            .map(|url| {
+                Ok(Shard {
+                    address: Address::parse(url).map_err(LayerError::Backend)?,
+                    connection: tokio::sync::Mutex::new(None),
+                })
+            })
+            .collect::<Result<Vec<_>, LayerError>>()?;
+        #[cfg(not(feature = "redis-encryption"))]
+        let _ = &self.keys;
+        let codec = Codec {
+            serializer: self.serializer,
+            random_prefix_length: self.random_prefix_length,
+            expiry: self.config.expiry,
+            #[cfg(feature = "redis-encryption")]
+            fernet: crypto::MultiFernet::new(&self.keys),
+        };
+        Ok(RedisLayer {
+            inner: Arc::new(Inner {
+                shared: Arc::new(Shared {
+                    config: self.config,
+                    codec,
+                    shards,
+                    client_prefix: uuid::Uuid::new_v4().simple().to_string(),
+                    local: Mutex::new(Local {
+                        queues: HashMap::new(),
+                        loops: HashSet::new(),
+                        pollers: HashSet::new(),
+                        next_sweep: Instant::now() + SWEEP_INTERVAL,
+                    }),
+                    counters: Counters::default(),
+                    round_robin: AtomicUsize::new(0),
+                }),
+                tasks: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+}
