@@ -33,6 +33,7 @@ pub mod diagnostics;
 pub mod inspect;
 pub mod ir;
 pub mod load;
+pub mod mock;
 pub mod render;
 pub mod spec;
 pub mod validate;

@@ -321,21 +321,32 @@ pub fn decode_message<T: DeserializeOwned + Validate>(
             }
         }
         Err(serde_error) => {
-            let mut errors = Errors::rooted(tag);
-            if let Ok(mut value) = serde_json::from_str::<serde_json::Value>(incoming.text) {
-                if let Some(map) = value.as_object_mut() {
-                    for key in ENVELOPE_KEYS {
-                        map.shift_remove(key);
-                    }
-                }
-                check_value(schema, &value, &mut errors);
-            }
+            let mut errors = check_message(incoming, tag, schema);
             if errors.is_empty() {
-                errors.report("value_error", format!("Value error, {serde_error}"));
+                let mut error = Errors::rooted(tag);
+                error.report("value_error", format!("Value error, {serde_error}"));
+                errors = error.into_items();
             }
-            Err(errors.into_items())
+            Err(errors)
         }
     }
+}
+
+/// Checks the message a frame carries (the frame without its envelope keys) against `schema`
+/// alone, as pydantic would: the errors, with `loc` starting with `tag`; empty when it is valid.
+/// This is how [`decode_message`] explains a frame that does not decode, and how a server without
+/// generated types (`chanx-gen mock`) validates frames.
+pub fn check_message(incoming: &Incoming<'_>, tag: &str, schema: &Schema) -> Vec<ErrorItem> {
+    let mut errors = Errors::rooted(tag);
+    if let Ok(mut value) = serde_json::from_str::<serde_json::Value>(incoming.text) {
+        if let Some(map) = value.as_object_mut() {
+            for key in ENVELOPE_KEYS {
+                map.shift_remove(key);
+            }
+        }
+        check_value(schema, &value, &mut errors);
+    }
+    errors.into_items()
 }
 
 /// Decodes the body of a JSON string (between the quotes): escapes resolved, surrogate pairs joined,

@@ -6,7 +6,8 @@
 //! on every machine; [`write_files`] adds the `@generated` header and writes only what changed.
 
 mod rust;
-mod view;
+pub(crate) mod schema;
+pub(crate) mod view;
 
 use std::path::{Path, PathBuf};
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::rust::{doc_lines, f64_lit, screaming, str_lit};
+use super::schema::{ObjectNode, SchemaNode};
 use crate::ir::naming::{self, Namespace};
 use crate::ir::{
     Additional, Api, Channel, Constraints, Credential, Dispatch, Docs, IntegerFormat, StringFormat,
@@ -31,6 +32,9 @@ pub(crate) struct ModuleView {
     pub(crate) version: String,
     /// Named types.
     pub(crate) types: Vec<TypeView>,
+    /// The schema of each named type, by [`TypeId`] (printed in its view as `schema`).
+    #[serde(skip)]
+    pub(crate) schemas: Vec<SchemaNode>,
     /// Compiled-once patterns.
     pub(crate) patterns: Vec<PatternView>,
     /// Channels.
@@ -166,6 +170,12 @@ pub(crate) struct ChannelView {
     pub(crate) contract_tests: Vec<ContractTest>,
     /// Whether some action has a sample frame (for `check_replies`).
     pub(crate) has_samples: bool,
+    /// Each server message that a frame can be built for: its key and the frame.
+    #[serde(skip)]
+    pub(crate) server_frames: Vec<(String, Value)>,
+    /// The property client frames are dispatched on (empty when they are matched by shape).
+    #[serde(skip)]
+    pub(crate) client_tag_property: String,
 }
 
 /// One generated contract test.
@@ -241,6 +251,15 @@ pub(crate) struct ActionView {
     pub(crate) sample: String,
     /// The tags (literals) of its declared replies.
     pub(crate) reply_tags: Vec<String>,
+    /// A frame of each declared reply that one can be built for (its example, else a sample).
+    #[serde(skip)]
+    pub(crate) reply_frames: Vec<Value>,
+    /// The schema its frames are checked against.
+    #[serde(skip)]
+    pub(crate) schema_node: SchemaNode,
+    /// The tag value that selects it, when the channel dispatches on a tag.
+    #[serde(skip)]
+    pub(crate) tag_value: Option<String>,
 }
 
 /// A trait method for a server event.
@@ -340,9 +359,9 @@ impl<'a> Builder<'a> {
     }
 
     fn module(mut self) -> ModuleView {
-        let types = (0..self.api.types.len())
+        let (types, schemas) = (0..self.api.types.len())
             .map(|i| self.type_view(TypeId(i)))
-            .collect();
+            .unzip();
         let channels = self
             .api
             .channels
@@ -361,6 +380,7 @@ impl<'a> Builder<'a> {
             title: str_lit(&self.api.title),
             version: str_lit(&self.api.version),
             types,
+            schemas,
             patterns: self.patterns,
             channels,
         }
@@ -517,7 +537,8 @@ impl<'a> Builder<'a> {
         )
     }
 
-    fn type_view(&mut self, id: TypeId) -> TypeView {
+    /// The view of a named type, and its schema.
+    fn type_view(&mut self, id: TypeId) -> (TypeView, SchemaNode) {
         let def = self.api.type_def(id);
         let mut view = TypeView {
             name: def.rust_name.clone(),
@@ -547,9 +568,10 @@ impl<'a> Builder<'a> {
         if view.docs.is_empty() {
             view.docs = doc_lines(&format!("`{}` from the spec.", origin_name(def)));
         }
+        let node: SchemaNode;
         match &def.kind {
             TypeKind::Struct { fields, additional } => {
-                self.struct_view(id, def, fields, additional, &mut view)
+                node = self.struct_view(id, def, fields, additional, &mut view);
             }
             TypeKind::StringEnum { variants } => {
                 view.kind = "enum";
@@ -566,20 +588,18 @@ impl<'a> Builder<'a> {
                 }
                 // An enum component is a Python Enum class to Chanx (`enum` errors); an inline one
                 // is a `Literal[...]` (`literal_error`).
-                view.schema = if def.origin.contains("#/components/schemas/") {
-                    let values: Vec<String> = variants.iter().map(|v| str_lit(&v.value)).collect();
-                    format!(
-                        "{}::Schema::StrEnum {{ name: {}, values: &[{}] }}",
-                        self.cg,
-                        str_lit(&def.rust_name),
-                        values.join(", ")
-                    )
+                node = if def.origin.contains("#/components/schemas/") {
+                    SchemaNode::StrEnum {
+                        name: def.rust_name.clone(),
+                        values: variants.iter().map(|v| v.value.clone()).collect(),
+                    }
                 } else {
-                    let values: Vec<String> = variants
-                        .iter()
-                        .map(|v| str_lit(&Value::String(v.value.clone()).to_string()))
-                        .collect();
-                    format!("{}::Schema::Literal(&[{}])", self.cg, values.join(", "))
+                    SchemaNode::Literal(
+                        variants
+                            .iter()
+                            .map(|v| Value::String(v.value.clone()).to_string())
+                            .collect(),
+                    )
                 };
             }
             TypeKind::IntegerEnum { variants } => {
@@ -599,45 +619,29 @@ impl<'a> Builder<'a> {
                         docs: Vec::new(),
                     });
                 }
-                let values: Vec<String> = variants.iter().map(|v| v.value.to_string()).collect();
-                view.schema = format!(
-                    "{}::Schema::IntEnum {{ name: {}, values: &[{}] }}",
-                    self.cg,
-                    str_lit(&def.rust_name),
-                    values.join(", ")
-                );
+                node = SchemaNode::IntEnum {
+                    name: def.rust_name.clone(),
+                    values: variants.iter().map(|v| v.value).collect(),
+                };
             }
             TypeKind::Union { variants, tagging } => {
                 view.kind = "union";
-                let arms_schema: Vec<String>;
                 match tagging {
                     Tagging::Internal { property } if self.arms_are_structs(variants) => {
                         view.attrs
                             .push(format!("#[serde(tag = {})]", str_lit(property)));
-                        arms_schema = variants
-                            .iter()
-                            .map(|v| {
-                                format!(
-                                    "({}, {})",
-                                    str_lit(v.tag.as_deref().unwrap_or_default()),
-                                    self.schema_ref(&v.ty)
-                                )
-                            })
-                            .collect();
-                        view.schema = format!(
-                            "{}::Schema::TaggedUnion {{ property: {}, arms: &[{}] }}",
-                            self.cg,
-                            str_lit(property),
-                            arms_schema.join(", ")
-                        );
+                        node = SchemaNode::TaggedUnion {
+                            property: property.clone(),
+                            arms: variants
+                                .iter()
+                                .map(|v| (v.tag.clone().unwrap_or_default(), self.node_ref(&v.ty)))
+                                .collect(),
+                        };
                     }
                     _ => {
                         view.attrs.push("#[serde(untagged)]".to_owned());
-                        arms_schema = variants.iter().map(|v| self.schema_ref(&v.ty)).collect();
-                        view.schema = format!(
-                            "{}::Schema::Untagged(&[{}])",
-                            self.cg,
-                            arms_schema.join(", ")
+                        node = SchemaNode::Untagged(
+                            variants.iter().map(|v| self.node_ref(&v.ty)).collect(),
                         );
                     }
                 }
@@ -682,10 +686,11 @@ impl<'a> Builder<'a> {
                 view.target = self.rust_type(target, Scope::Types);
                 view.attrs.push("#[serde(transparent)]".to_owned());
                 view.validate = self.validate_stmts(target, "&self.0", 0);
-                view.schema = self.schema_expr(target);
+                node = self.node_expr(target);
             }
         }
-        view
+        view.schema = self.print_expr(&node);
+        (view, node)
     }
 
     fn arms_are_structs(&self, variants: &[crate::ir::UnionVariant]) -> bool {
@@ -713,7 +718,7 @@ impl<'a> Builder<'a> {
         fields: &[crate::ir::Field],
         additional: &Additional,
         view: &mut TypeView,
-    ) {
+    ) -> SchemaNode {
         let mut names = Namespace::new();
         let mut schema_fields = Vec::new();
         for field in fields {
@@ -778,12 +783,10 @@ impl<'a> Builder<'a> {
                     stmts.join(" ")
                 ));
             }
-            schema_fields.push(format!(
-                "{cg}::FieldSchema {{ name: {}, required: {}, schema: {} }}",
-                str_lit(&field.wire_name),
+            schema_fields.push((
+                field.wire_name.clone(),
                 field.required,
-                self.schema_ref(&field.ty),
-                cg = self.cg
+                self.node_ref(&field.ty),
             ));
             view.fields.push(FieldView {
                 name: field.rust_name.clone(),
@@ -793,7 +796,7 @@ impl<'a> Builder<'a> {
             });
         }
         let mut deny_unknown = false;
-        let mut additional_schema = "::core::option::Option::None".to_owned();
+        let mut additional_schema = None;
         match additional {
             Additional::Ignore => {}
             Additional::Deny if !self.message_types.contains(&id) => {
@@ -813,16 +816,15 @@ impl<'a> Builder<'a> {
                     attrs: vec!["#[serde(flatten)]".to_owned()],
                     docs: doc_lines("Properties the schema does not name."),
                 });
-                additional_schema =
-                    format!("::core::option::Option::Some({})", self.schema_ref(ty));
+                additional_schema = Some(Box::new(self.node_ref(ty)));
             }
         }
-        view.schema = format!(
-            "{cg}::Schema::Object(&{cg}::ObjectSchema {{ name: {}, fields: &[{}], deny_unknown: {deny_unknown}, additional: {additional_schema} }})",
-            str_lit(&def.rust_name),
-            schema_fields.join(", "),
-            cg = self.cg
-        );
+        SchemaNode::Object(ObjectNode {
+            name: def.rust_name.clone(),
+            fields: schema_fields,
+            deny_unknown,
+            additional: additional_schema,
+        })
     }
 
     /// A Rust expression for the schema `default` `value` of a field of type `ty`, when the type is
@@ -1085,17 +1087,51 @@ impl<'a> Builder<'a> {
         )
     }
 
-    /// A `&'static Schema` expression for `ty`.
-    fn schema_ref(&mut self, ty: &Ty) -> String {
+    /// The schema of a use of `ty`: its named type's, or its own.
+    fn node_ref(&self, ty: &Ty) -> SchemaNode {
         match (&ty.kind, ty.nullable) {
-            (TyKind::Named(id), false) => format!("&{}", self.schema_static(*id)),
-            _ => format!("&{}", self.schema_expr(ty)),
+            (TyKind::Named(id), false) => SchemaNode::Named(self.resolve_alias(*id)),
+            _ => self.node_expr(ty),
         }
     }
 
-    /// The path of a named type's schema static, from the current scope.
-    fn schema_static(&self, id: TypeId) -> String {
-        // An alias of another named type checks exactly as that type does.
+    /// The schema of `ty` itself.
+    fn node_expr(&self, ty: &Ty) -> SchemaNode {
+        if ty.nullable && ty.kind != TyKind::Null {
+            let inner = Ty {
+                nullable: false,
+                ..ty.clone()
+            };
+            return SchemaNode::Nullable(Box::new(self.node_ref(&inner)));
+        }
+        let c = &ty.constraints;
+        match &ty.kind {
+            // Only an alias of a named type gets here; its uses point at the target's schema.
+            TyKind::Named(id) => {
+                SchemaNode::Untagged(vec![SchemaNode::Named(self.resolve_alias(*id))])
+            }
+            TyKind::String(StringFormat::DateTime) => SchemaNode::DateTime,
+            TyKind::String(StringFormat::Date) => SchemaNode::Date,
+            TyKind::String(StringFormat::Time) => SchemaNode::Time,
+            TyKind::String(StringFormat::Uuid) => SchemaNode::Uuid,
+            TyKind::String(_) => SchemaNode::Str(c.clone()),
+            TyKind::Integer(_) => SchemaNode::Int(c.clone()),
+            TyKind::Number => SchemaNode::Number(c.clone()),
+            TyKind::Boolean => SchemaNode::Bool,
+            TyKind::Null => SchemaNode::Null,
+            TyKind::Any => SchemaNode::Any,
+            TyKind::Array(item) => SchemaNode::Array(Box::new(self.node_ref(item)), c.clone()),
+            TyKind::Tuple(items) => {
+                SchemaNode::Tuple(items.iter().map(|t| self.node_ref(t)).collect())
+            }
+            TyKind::Map(value) => SchemaNode::Map(Box::new(self.node_ref(value))),
+            TyKind::Const(value) => SchemaNode::Const(value.to_string()),
+        }
+    }
+
+    /// A named type, with aliases of other named types followed (they check exactly as their
+    /// target does).
+    fn resolve_alias(&self, id: TypeId) -> TypeId {
         let mut id = id;
         for _ in 0..self.api.types.len() {
             match &self.api.type_def(id).kind {
@@ -1109,55 +1145,122 @@ impl<'a> Builder<'a> {
                 _ => break,
             }
         }
-        let name = self.schema_names[id.0].clone();
+        id
+    }
+
+    /// The path of a named type's schema static, from the current scope.
+    fn schema_static(&self, id: TypeId) -> String {
+        let name = self.schema_names[self.resolve_alias(id).0].clone();
         match self.scope {
             Scope::Types => name,
             Scope::Channel => format!("super::types::{name}"),
         }
     }
 
-    /// A `Schema` value expression for `ty`.
-    fn schema_expr(&mut self, ty: &Ty) -> String {
-        let cg = self.cg.clone();
-        if ty.nullable && ty.kind != TyKind::Null {
-            let inner = Ty {
-                nullable: false,
-                ..ty.clone()
-            };
-            return format!("{cg}::Schema::Nullable({})", self.schema_ref(&inner));
+    /// A `&'static Schema` expression for `node`.
+    fn print_ref(&mut self, node: &SchemaNode) -> String {
+        match node {
+            SchemaNode::Named(id) => format!("&{}", self.schema_static(*id)),
+            _ => format!("&{}", self.print_expr(node)),
         }
-        let c = &ty.constraints;
-        match &ty.kind {
-            // Only an alias of a named type gets here; its uses point at the target's static.
-            TyKind::Named(id) => format!("{cg}::Schema::Untagged(&[&{}])", self.schema_static(*id)),
-            TyKind::String(StringFormat::DateTime) => format!("{cg}::Schema::DateTime"),
-            TyKind::String(StringFormat::Date) => format!("{cg}::Schema::Date"),
-            TyKind::String(StringFormat::Time) => format!("{cg}::Schema::Time"),
-            TyKind::String(StringFormat::Uuid) => format!("{cg}::Schema::Uuid"),
-            TyKind::String(_) => format!("{cg}::Schema::Str({})", self.str_constraints(c)),
-            TyKind::Integer(_) | TyKind::Number => {
-                let base = if ty.kind == TyKind::Number {
-                    "Number"
-                } else {
-                    "Int"
-                };
-                format!("{cg}::Schema::{base}({})", self.number_constraints(c))
+    }
+
+    /// A `Schema` value expression for `node`.
+    fn print_expr(&mut self, node: &SchemaNode) -> String {
+        let cg = self.cg.clone();
+        let refs = |builder: &mut Self, nodes: &[SchemaNode]| {
+            nodes
+                .iter()
+                .map(|n| builder.print_ref(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match node {
+            SchemaNode::Any => format!("{cg}::Schema::Any"),
+            SchemaNode::Null => format!("{cg}::Schema::Null"),
+            SchemaNode::Bool => format!("{cg}::Schema::Bool"),
+            SchemaNode::Int(c) => format!("{cg}::Schema::Int({})", self.number_constraints(c)),
+            SchemaNode::Number(c) => {
+                format!("{cg}::Schema::Number({})", self.number_constraints(c))
             }
-            TyKind::Boolean => format!("{cg}::Schema::Bool"),
-            TyKind::Null => format!("{cg}::Schema::Null"),
-            TyKind::Any => format!("{cg}::Schema::Any"),
-            TyKind::Array(item) => format!(
+            SchemaNode::Str(c) => format!("{cg}::Schema::Str({})", self.str_constraints(c)),
+            SchemaNode::Uuid => format!("{cg}::Schema::Uuid"),
+            SchemaNode::DateTime => format!("{cg}::Schema::DateTime"),
+            SchemaNode::Date => format!("{cg}::Schema::Date"),
+            SchemaNode::Time => format!("{cg}::Schema::Time"),
+            SchemaNode::Const(json) => format!("{cg}::Schema::Const({})", str_lit(json)),
+            SchemaNode::Literal(values) => {
+                let values: Vec<String> = values.iter().map(|v| str_lit(v)).collect();
+                format!("{cg}::Schema::Literal(&[{}])", values.join(", "))
+            }
+            SchemaNode::StrEnum { name, values } => {
+                let values: Vec<String> = values.iter().map(|v| str_lit(v)).collect();
+                format!(
+                    "{cg}::Schema::StrEnum {{ name: {}, values: &[{}] }}",
+                    str_lit(name),
+                    values.join(", ")
+                )
+            }
+            SchemaNode::IntEnum { name, values } => {
+                let values: Vec<String> = values.iter().map(i64::to_string).collect();
+                format!(
+                    "{cg}::Schema::IntEnum {{ name: {}, values: &[{}] }}",
+                    str_lit(name),
+                    values.join(", ")
+                )
+            }
+            SchemaNode::Array(item, c) => format!(
                 "{cg}::Schema::Array({}, {})",
-                self.schema_ref(item),
+                self.print_ref(item),
                 self.items_constraints(c)
             ),
-            TyKind::Tuple(items) => {
-                let items: Vec<String> = items.iter().map(|t| self.schema_ref(t)).collect();
-                format!("{cg}::Schema::Tuple(&[{}])", items.join(", "))
+            SchemaNode::Tuple(items) => format!("{cg}::Schema::Tuple(&[{}])", refs(self, items)),
+            SchemaNode::Map(value) => format!("{cg}::Schema::Map({})", self.print_ref(value)),
+            SchemaNode::Object(object) => {
+                let fields: Vec<String> = object
+                    .fields
+                    .iter()
+                    .map(|(name, required, schema)| {
+                        format!(
+                            "{cg}::FieldSchema {{ name: {}, required: {required}, schema: {} }}",
+                            str_lit(name),
+                            self.print_ref(schema)
+                        )
+                    })
+                    .collect();
+                let additional = match &object.additional {
+                    Some(schema) => {
+                        format!("::core::option::Option::Some({})", self.print_ref(schema))
+                    }
+                    None => "::core::option::Option::None".to_owned(),
+                };
+                format!(
+                    "{cg}::Schema::Object(&{cg}::ObjectSchema {{ name: {}, fields: &[{}], deny_unknown: {}, additional: {additional} }})",
+                    str_lit(&object.name),
+                    fields.join(", "),
+                    object.deny_unknown
+                )
             }
-            TyKind::Map(value) => format!("{cg}::Schema::Map({})", self.schema_ref(value)),
-            TyKind::Const(value) => {
-                format!("{cg}::Schema::Const({})", str_lit(&value.to_string()))
+            SchemaNode::TaggedUnion { property, arms } => {
+                let arms: Vec<String> = arms
+                    .iter()
+                    .map(|(tag, arm)| format!("({}, {})", str_lit(tag), self.print_ref(arm)))
+                    .collect();
+                format!(
+                    "{cg}::Schema::TaggedUnion {{ property: {}, arms: &[{}] }}",
+                    str_lit(property),
+                    arms.join(", ")
+                )
+            }
+            SchemaNode::Untagged(arms) => {
+                format!("{cg}::Schema::Untagged(&[{}])", refs(self, arms))
+            }
+            SchemaNode::Nullable(inner) => {
+                format!("{cg}::Schema::Nullable({})", self.print_ref(inner))
+            }
+            // A named type's schema as a value: a one-arm union that checks exactly as it does.
+            SchemaNode::Named(id) => {
+                format!("{cg}::Schema::Untagged(&[&{}])", self.schema_static(*id))
             }
         }
     }
@@ -1320,9 +1423,17 @@ impl<'a> Builder<'a> {
                     .filter_map(|&i| channel.messages[i].tag.as_deref())
                     .map(str_lit)
                     .collect();
+                let reply_frames = action
+                    .replies
+                    .iter()
+                    .filter_map(|&i| self.server_frame(channel, i, server_tagged))
+                    .collect();
                 ActionView {
                     sample,
                     reply_tags,
+                    reply_frames,
+                    schema_node: self.message_node(channel, action.message),
+                    tag_value: tag.map(str::to_owned),
                     dispatchable,
                     method: action.method.clone(),
                     docs,
@@ -1455,6 +1566,18 @@ impl<'a> Builder<'a> {
                 .collect(),
             contract_tests: self.contract_tests(channel, client_tagged, server_tagged),
             has_samples,
+            client_tag_property: match (&channel.client_dispatch, client_tagged) {
+                (Dispatch::Tag { property }, true) => property.clone(),
+                _ => String::new(),
+            },
+            server_frames: channel
+                .server_messages
+                .iter()
+                .filter_map(|&i| {
+                    let frame = self.server_frame(channel, i, server_tagged)?;
+                    Some((channel.messages[i].key.clone(), frame))
+                })
+                .collect(),
         }
     }
 
@@ -1721,12 +1844,31 @@ impl<'a> Builder<'a> {
 
     fn message_schema(&mut self, channel: &Channel, index: usize) -> String {
         self.scope = Scope::Channel;
-        let schema = match channel.messages[index].payload.clone() {
-            Some(ty) => self.schema_ref(&ty),
-            None => format!("&{}::Schema::Any", self.cg),
-        };
+        let node = self.message_node(channel, index);
+        let schema = self.print_ref(&node);
         self.scope = Scope::Types;
         schema
+    }
+
+    /// The schema of a message's frames (its payload's; anything when it has none).
+    fn message_node(&self, channel: &Channel, index: usize) -> SchemaNode {
+        match &channel.messages[index].payload {
+            Some(ty) => self.node_ref(ty),
+            None => SchemaNode::Any,
+        }
+    }
+
+    /// A frame of the server message `index` (its example, else a sample), tagged when the
+    /// server side is.
+    fn server_frame(&self, channel: &Channel, index: usize, server_tagged: bool) -> Option<Value> {
+        let property = match &channel.server_dispatch {
+            Dispatch::Tag { property } => property.as_str(),
+            _ => "",
+        };
+        let tag = server_tagged
+            .then_some(channel.messages[index].tag.as_deref())
+            .flatten();
+        self.frame_sample(channel, index, tag, property)
     }
 
     fn message_enum(
@@ -1836,7 +1978,7 @@ fn const_check(value: &Value) -> (String, String) {
 }
 
 /// A bound as pydantic prints it in messages (`1`, `1.5`, `0.0000001`), which is Rust's `{}`.
-fn python_number(value: f64) -> String {
+pub(crate) fn python_number(value: f64) -> String {
     format!("{value}")
 }
 
