@@ -36,11 +36,13 @@ pub(crate) struct Codec {
     pub(crate) serializer: Serializer,
     pub(crate) random_prefix_length: usize,
     /// Message lifetime in seconds (encrypted tokens are accepted for this plus 10 s).
+    #[cfg_attr(not(feature = "redis-encryption"), allow(dead_code))]
     pub(crate) expiry: u64,
     #[cfg(feature = "redis-encryption")]
     pub(crate) fernet: Option<MultiFernet>,
 }
 
+#[cfg(feature = "redis-encryption")]
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

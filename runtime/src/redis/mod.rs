@@ -431,18 +431,22 @@ impl Shared {
     }
 }
 
-/// One pop step: acknowledges the previous batch, blocks on `BZPOPMIN`, and on a hit backs the
-/// message up in `$inflight` and drains up to `batch` more (also backed up). Returns the raw
-/// members popped, oldest first.
+/// One pop step: acknowledges (removes from `$inflight`) the previous batch, blocks on
+/// `BZPOPMIN`, and on a hit hands the message over at once, then drains up to `batch` more with
+/// a script that backs each up in `$inflight` (they are acknowledged by the next step).
+///
+/// The message `BZPOPMIN` returns is handed to `deliver` in the same poll that reads the reply,
+/// with no suspension point in between, so no cancellation or abort can lose it there and it
+/// needs no backup; channels_redis backs it up because its hand-over spans awaits.
 async fn pop(
     connection: &Connection,
-    key: &str,
-    inflight: &str,
+    (key, inflight): (&str, &str),
     block_seconds: u64,
     batch: usize,
     acks: &mut Vec<Vec<u8>>,
     command_timeout: Duration,
-) -> Result<Vec<Vec<u8>>, RespError> {
+    deliver: &mut (dyn FnMut(&[u8]) + Send),
+) -> Result<(), RespError> {
     let mut commands = Vec::with_capacity(2);
     if !acks.is_empty() {
         let mut zrem = Cmd::new("ZREM").arg(inflight);
@@ -465,40 +469,32 @@ async fn pop(
         .pop()
         .ok_or_else(|| RespError::Protocol("missing reply".to_owned()))?;
     if popped.is_nil() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let mut items = popped.array()?.into_iter();
-    let (Some(_), Some(member), Some(score)) = (items.next(), items.next(), items.next()) else {
+    let (Some(_), Some(member), Some(_score)) = (items.next(), items.next(), items.next()) else {
         return Err(RespError::Protocol("short BZPOPMIN reply".to_owned()));
     };
-    let member = member.bytes()?;
-    let score = score.bytes()?;
-    let mut commands = vec![Cmd::new("ZADD").arg(inflight).arg_vec(score).arg(&member)];
-    if batch > 0 {
-        commands.push(
-            Cmd::new("EVAL")
-                .arg(DRAIN_LUA)
-                .arg("2")
-                .arg(key)
-                .arg(inflight)
-                .arg(batch.to_string()),
-        );
+    deliver(&member.bytes()?);
+    if batch == 0 {
+        return Ok(());
     }
-    let replies = tokio::time::timeout(command_timeout, connection.pipeline(&commands))
+    let drain = Cmd::new("EVAL")
+        .arg(DRAIN_LUA)
+        .arg("2")
+        .arg(key)
+        .arg(inflight)
+        .arg(batch.to_string());
+    let drained = tokio::time::timeout(command_timeout, connection.query(drain))
         .await
         .map_err(|_| RespError::Timeout)??;
-    let mut members = vec![member];
-    let mut replies = replies.into_iter();
-    if let Some(reply) = replies.next() {
-        reply.ok()?;
+    let mut drained = drained.array()?.into_iter();
+    while let (Some(member), Some(_score)) = (drained.next(), drained.next()) {
+        let member = member.bytes()?;
+        deliver(&member);
+        acks.push(member);
     }
-    if let Some(drained) = replies.next() {
-        let mut drained = drained.array()?.into_iter();
-        while let (Some(member), Some(_score)) = (drained.next(), drained.next()) {
-            members.push(member.bytes()?);
-        }
-    }
-    Ok(members)
+    Ok(())
 }
 
 async fn restore_inflight(
@@ -560,22 +556,19 @@ async fn receive_session(
     let timeout = shared.config.command_timeout;
     restore_inflight(connection, key, inflight, timeout).await?;
     let mut acks = Vec::new();
+    let mut deliver = |member: &[u8]| shared.dispatch(member, None);
     loop {
-        let members = pop(
+        pop(
             connection,
-            key,
-            inflight,
+            (key, inflight),
             BLOCK_SECONDS,
             RECEIVE_BATCH,
             &mut acks,
             timeout,
+            &mut deliver,
         )
         .await?;
         *backoff = BACKOFF_MIN;
-        for member in &members {
-            shared.dispatch(member, None);
-        }
-        acks = members;
     }
 }
 
@@ -618,29 +611,20 @@ async fn normal_loop(shared: Arc<Shared>, channel: String) {
                 restore_inflight(&connection, &key, &inflight, timeout).await?;
                 restored[index] = true;
             }
+            // Normal channels take one message per step (no drain): other processes may
+            // be working on the same queue.
             let mut acks = Vec::new();
-            let members = pop(
+            let mut deliver = |member: &[u8]| shared.dispatch(member, Some(&channel));
+            pop(
                 &connection,
-                &key,
-                &inflight,
+                (&key, &inflight),
                 NORMAL_BLOCK_SECONDS,
                 0,
                 &mut acks,
                 timeout,
+                &mut deliver,
             )
             .await?;
-            for member in &members {
-                shared.dispatch(member, Some(&channel));
-            }
-            if !members.is_empty() {
-                let mut zrem = Cmd::new("ZREM").arg(&inflight);
-                for member in members {
-                    zrem = zrem.arg_vec(member);
-                }
-                tokio::time::timeout(timeout, connection.query(zrem))
-                    .await
-                    .map_err(|_| RespError::Timeout)??;
-            }
             Ok::<(), RespError>(())
         }
         .await;
