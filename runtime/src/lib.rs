@@ -9,16 +9,25 @@
 //! * [`validate`]: JSON Schema constraints checked after decoding, and the pydantic-style error report built
 //!   when a frame does not decode;
 //! * [`layer`], [`context`], [`memory`]: channel layers and per-connection plumbing;
-//! * [`endpoint`]: the trait through which servers drive generated dispatchers.
+//! * [`endpoint`]: the trait through which servers drive generated dispatchers;
+//! * [`server`]: the connection loop, authentication, groups, shutdown, the axum integration
+//!   (feature `server`, on by default) and the in-process [`server::Communicator`] for tests;
+//! * [`frame`]: server frames as a client reads them; [`client`] (feature `client`): a typed
+//!   WebSocket client.
 
+mod camel;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod context;
 pub mod decode;
 pub mod dispatch;
 pub mod endpoint;
+pub mod frame;
 pub mod layer;
 pub mod memory;
 pub mod protocol;
 mod pyfmt;
+pub mod server;
 mod temporal;
 pub mod testing;
 pub mod validate;
