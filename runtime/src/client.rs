@@ -69,16 +69,27 @@ fn transport(error: tungstenite::Error) -> ClientError {
     ClientError::Transport(error.to_string())
 }
 
-/// How to connect a [`Client`].
-#[derive(Debug, Clone)]
-pub struct ClientBuilder {
+/// How to connect a [`Client`] (from [`Client::builder`]).
+pub struct ClientBuilder<C, S> {
     url: String,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     max_frame_size: usize,
+    types: PhantomData<fn(C) -> S>,
 }
 
-impl ClientBuilder {
+impl<C, S> fmt::Debug for ClientBuilder<C, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("url", &self.url)
+            .field("query", &self.query)
+            .field("headers", &self.headers)
+            .field("max_frame_size", &self.max_frame_size)
+            .finish()
+    }
+}
+
+impl<C, S> ClientBuilder<C, S> {
     /// Adds a query parameter (encoded here).
     pub fn query(mut self, name: &str, value: &str) -> Self {
         self.query.push((name.to_owned(), value.to_owned()));
@@ -101,7 +112,7 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// [`ClientError::Connect`] for a bad URL or header, or a refused handshake.
-    pub async fn connect<C, S>(self) -> Result<Client<C, S>, ClientError> {
+    pub async fn connect(self) -> Result<Client<C, S>, ClientError> {
         let mut url = self.url;
         for (i, (name, value)) in self.query.iter().enumerate() {
             let separator = if i == 0 && !url.contains('?') {
@@ -156,12 +167,13 @@ impl<C, S> fmt::Debug for Client<C, S> {
 
 impl<C: Serialize, S: DeserializeOwned> Client<C, S> {
     /// How to connect to `url` (`ws://host:port/path`).
-    pub fn builder(url: &str) -> ClientBuilder {
+    pub fn builder(url: &str) -> ClientBuilder<C, S> {
         ClientBuilder {
             url: url.to_owned(),
             query: Vec::new(),
             headers: Vec::new(),
             max_frame_size: 16 << 20,
+            types: PhantomData,
         }
     }
 

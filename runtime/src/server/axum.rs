@@ -2,6 +2,7 @@
 
 use std::future::{Future, IntoFuture};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -14,30 +15,46 @@ use super::connection::{ClientEvent, Transport, run};
 use super::handshake::Handshake;
 use super::{Route, Server, Shared};
 
+/// How long a closing connection waits for the client's side of the closing handshake.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
 /// An upgraded axum WebSocket.
-struct AxumTransport(WebSocket);
+struct AxumTransport {
+    socket: WebSocket,
+    /// Whether reading failed (then the stream has ended, unread bytes may remain).
+    broken: bool,
+}
 
 impl Transport for AxumTransport {
     async fn recv(&mut self) -> ClientEvent {
         loop {
-            return match self.0.recv().await {
+            return match self.socket.recv().await {
                 Some(Ok(Message::Text(text))) => ClientEvent::Text(text.as_str().to_owned()),
                 Some(Ok(Message::Binary(bytes))) => ClientEvent::Binary(bytes.len()),
                 // tungstenite answers pings itself.
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                Some(Ok(Message::Close(_))) | None => ClientEvent::Closed,
-                Some(Err(error)) => match error.into_inner().downcast::<tungstenite::Error>() {
-                    Ok(error) if matches!(*error, tungstenite::Error::Capacity(_)) => {
-                        ClientEvent::TooLarge
+                Some(Ok(Message::Close(_))) => {
+                    // Reading again writes tungstenite's queued close reply.
+                    let _ = tokio::time::timeout(CLOSE_WAIT, self.socket.recv()).await;
+                    ClientEvent::Closed
+                }
+                None => ClientEvent::Closed,
+                Some(Err(error)) => {
+                    // The stream ends after an error: nothing more can be read.
+                    self.broken = true;
+                    match error.into_inner().downcast::<tungstenite::Error>() {
+                        Ok(error) if matches!(*error, tungstenite::Error::Capacity(_)) => {
+                            ClientEvent::TooLarge
+                        }
+                        _ => ClientEvent::Closed,
                     }
-                    _ => ClientEvent::Closed,
-                },
+                }
             };
         }
     }
 
     async fn send_text(&mut self, text: String) -> bool {
-        self.0.send(Message::Text(text.into())).await.is_ok()
+        self.socket.send(Message::Text(text.into())).await.is_ok()
     }
 
     async fn close(&mut self, code: u16) {
@@ -45,7 +62,25 @@ impl Transport for AxumTransport {
             code,
             reason: "".into(),
         };
-        let _ = self.0.send(Message::Close(Some(frame))).await;
+        if self.socket.send(Message::Close(Some(frame))).await.is_err() {
+            return;
+        }
+        if self.broken {
+            // Unread bytes would make closing the socket reset it, and the client could lose
+            // the close frame: give it time to read it.
+            tokio::time::sleep(CLOSE_WAIT / 2).await;
+            return;
+        }
+        // The closing handshake: wait for the client's close (reading what it still sends), so
+        // that the socket is not reset under the close frame.
+        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+            while let Some(Ok(message)) = self.socket.recv().await {
+                if let Message::Close(_) = message {
+                    break;
+                }
+            }
+        })
+        .await;
     }
 }
 
@@ -75,7 +110,17 @@ async fn upgrade(
     upgrade
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| run(AxumTransport(socket), shared, route, handshake))
+        .on_upgrade(move |socket| {
+            run(
+                AxumTransport {
+                    socket,
+                    broken: false,
+                },
+                shared,
+                route,
+                handshake,
+            )
+        })
 }
 
 impl Server {
