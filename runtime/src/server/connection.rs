@@ -29,7 +29,8 @@ pub(crate) enum ClientEvent {
     Text(String),
     /// A binary frame of this many bytes.
     Binary(usize),
-    /// A frame over the transport's own size limit.
+    /// A frame over the transport's own size limit (only the axum transport has one).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     TooLarge,
     /// The client closed the connection, or it broke.
     Closed,
