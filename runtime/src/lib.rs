@@ -10,18 +10,27 @@
 //!   when a frame does not decode;
 //! * [`layer`], [`context`], [`memory`]: channel layers and per-connection plumbing;
 //! * `redis` (feature `redis`, on by default): `RedisLayer`, wire-compatible with channels_redis 4.x;
-//! * [`endpoint`]: the trait through which servers drive generated dispatchers.
+//! * [`endpoint`]: the trait through which servers drive generated dispatchers;
+//! * [`server`]: the connection loop, authentication, groups, shutdown, the axum integration
+//!   (feature `server`, on by default) and the in-process [`server::Communicator`] for tests;
+//! * [`frame`]: server frames as a client reads them; [`client`] (feature `client`): a typed
+//!   WebSocket client.
 
+mod camel;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod context;
 pub mod decode;
 pub mod dispatch;
 pub mod endpoint;
+pub mod frame;
 pub mod layer;
 pub mod memory;
 pub mod protocol;
 mod pyfmt;
 #[cfg(feature = "redis")]
 pub mod redis;
+pub mod server;
 mod temporal;
 pub mod testing;
 pub mod validate;

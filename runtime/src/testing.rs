@@ -1,15 +1,17 @@
-//! Checks the generated contract tests call. Each panics with a clear message when the contract does
-//! not hold (they run inside `#[test]` functions).
+//! Checks the generated contract tests call (each panics with a clear message when the contract does
+//! not hold; they run inside `#[test]` functions), and [`CapturingLayer`], which records broadcasts.
+//! The in-process communicator is [`crate::server::Communicator`].
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::context::{Context, Outbound, channel};
 use crate::decode::{decode_message, read_frame};
+use crate::layer::{BoxFuture, ChannelLayer, LayerError, LayerMessage};
 use crate::memory::InMemoryLayer;
 use crate::protocol::LocItem;
 use crate::validate::{Errors, Schema, Validate, check_value};
@@ -180,6 +182,155 @@ fn same_instant(a: &str, b: &str) -> bool {
     ) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
+    }
+}
+
+/// Where a [`CapturingLayer`] saw a message go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `send` to this channel (Chanx's `send_event`).
+    Channel(String),
+    /// `group_send` to this group (`broadcast_event`, `broadcast_message`).
+    Group(String),
+}
+
+/// One message a [`CapturingLayer`] saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Captured {
+    /// Where it went.
+    pub target: Target,
+    /// The layer message (`{"type": "handle_channel_event", "event_data": ..}`, ...).
+    pub message: LayerMessage,
+}
+
+/// A channel layer that records every `send` and `group_send` before passing it on (or not, with
+/// [`suppress`](CapturingLayer::suppress)): Chanx's `capture_broadcast_events`, for any layer.
+#[derive(Clone)]
+pub struct CapturingLayer {
+    inner: Arc<dyn ChannelLayer>,
+    captured: Arc<Mutex<Vec<Captured>>>,
+    suppress: bool,
+}
+
+impl CapturingLayer {
+    /// Records what goes through `inner`.
+    pub fn new(inner: Arc<dyn ChannelLayer>) -> Self {
+        Self {
+            inner,
+            captured: Arc::new(Mutex::new(Vec::new())),
+            suppress: false,
+        }
+    }
+
+    /// With `true`, sends and group sends are only recorded, not delivered.
+    pub fn suppress(mut self, suppress: bool) -> Self {
+        self.suppress = suppress;
+        self
+    }
+
+    fn log(&self) -> std::sync::MutexGuard<'_, Vec<Captured>> {
+        self.captured
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Everything recorded so far, in order.
+    pub fn captured(&self) -> Vec<Captured> {
+        self.log().clone()
+    }
+
+    /// What the recorded Chanx messages carry, decoded as `T`: the `event_data` of channel
+    /// events, the `message` of group messages (others, and what does not decode, are skipped).
+    pub fn messages<T: DeserializeOwned>(&self) -> Vec<(Target, T)> {
+        self.log()
+            .iter()
+            .filter_map(|captured| {
+                let body = match captured.message.get("type").and_then(Value::as_str) {
+                    Some("handle_channel_event") => captured.message.get("event_data"),
+                    Some("handle_group_message") => captured.message.get("message"),
+                    _ => None,
+                }?;
+                let decoded = T::deserialize(body).ok()?;
+                Some((captured.target.clone(), decoded))
+            })
+            .collect()
+    }
+
+    /// Forgets everything recorded.
+    pub fn clear(&self) {
+        self.log().clear();
+    }
+
+    fn record(&self, target: Target, message: &LayerMessage) {
+        self.log().push(Captured {
+            target,
+            message: message.clone(),
+        });
+    }
+}
+
+impl std::fmt::Debug for CapturingLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CapturingLayer")
+            .field("captured", &self.log().len())
+            .field("suppress", &self.suppress)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChannelLayer for CapturingLayer {
+    fn new_channel<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<String, LayerError>> {
+        self.inner.new_channel(prefix)
+    }
+
+    fn send<'a>(
+        &'a self,
+        channel: &'a str,
+        message: LayerMessage,
+    ) -> BoxFuture<'a, Result<(), LayerError>> {
+        self.record(Target::Channel(channel.to_owned()), &message);
+        if self.suppress {
+            Box::pin(async { Ok(()) })
+        } else {
+            self.inner.send(channel, message)
+        }
+    }
+
+    fn receive<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<LayerMessage, LayerError>> {
+        self.inner.receive(channel)
+    }
+
+    fn group_add<'a>(
+        &'a self,
+        group: &'a str,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<(), LayerError>> {
+        self.inner.group_add(group, channel)
+    }
+
+    fn group_discard<'a>(
+        &'a self,
+        group: &'a str,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<(), LayerError>> {
+        self.inner.group_discard(group, channel)
+    }
+
+    fn group_send<'a>(
+        &'a self,
+        group: &'a str,
+        message: LayerMessage,
+    ) -> BoxFuture<'a, Result<(), LayerError>> {
+        self.record(Target::Group(group.to_owned()), &message);
+        if self.suppress {
+            Box::pin(async { Ok(()) })
+        } else {
+            self.inner.group_send(group, message)
+        }
+    }
+
+    fn flush<'a>(&'a self) -> BoxFuture<'a, Result<(), LayerError>> {
+        self.inner.flush()
     }
 }
 

@@ -1,0 +1,372 @@
+//! The connection loop every transport (axum's WebSocket, the in-process communicator) runs.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::task::JoinSet;
+
+use crate::camel::{camelize_keys, decamelize_keys};
+use crate::context::{self, Context, HandlerError, Outbound};
+use crate::decode::{Rejected, read_frame};
+use crate::dispatch::finish;
+use crate::layer::{Inbound, LayerError, LayerMessage, classify};
+use crate::protocol::{signal_frame, to_python_json};
+
+use super::auth::{AuthRequest, Denied, authentication_frame};
+use super::handshake::Handshake;
+use super::{CLOSE_GOING_AWAY, CLOSE_INTERNAL_ERROR, CLOSE_TOO_BIG, Route, Shared};
+
+/// What a transport read from the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ClientEvent {
+    /// A text frame.
+    Text(String),
+    /// A binary frame of this many bytes.
+    Binary(usize),
+    /// A frame over the transport's own size limit (only the axum transport has one).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    TooLarge,
+    /// The client closed the connection, or it broke.
+    Closed,
+}
+
+/// A WebSocket as the loop sees it, already accepted.
+pub(crate) trait Transport: Send + 'static {
+    /// The next client event; must be cancel-safe.
+    fn recv(&mut self) -> impl Future<Output = ClientEvent> + Send + '_;
+    /// Writes a text frame; `false` when the connection is gone.
+    fn send_text(&mut self, text: String) -> impl Future<Output = bool> + Send + '_;
+    /// Sends a close frame with `code`.
+    fn close(&mut self, code: u16) -> impl Future<Output = ()> + Send + '_;
+}
+
+/// Polls a future, turning a panic into `Err(())`.
+pub(crate) struct CatchUnwind<F>(pub(crate) F);
+
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
+    }
+}
+
+/// Leaves the connection's groups when dropped without [`GroupGuard::leave`] (a panicking or
+/// cancelled connection task), from a task of its own.
+struct GroupGuard(Option<Context>);
+
+impl GroupGuard {
+    async fn leave(mut self) {
+        if let Some(cx) = self.0.take() {
+            let _ = cx.leave_all_groups().await;
+        }
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(cx) = self.0.take() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = cx.leave_all_groups().await;
+                });
+            }
+        }
+    }
+}
+
+/// How long the loop stops reading the layer after a backend error.
+const LAYER_RETRY: Duration = Duration::from_millis(200);
+
+/// Runs one accepted connection to its end.
+pub(crate) async fn run<T: Transport>(
+    mut transport: T,
+    shared: Arc<Shared>,
+    route: Route,
+    handshake: Handshake,
+) {
+    let _live = shared.lifecycle.enter();
+    let mut shutdown = shared.lifecycle.shutdown.subscribe();
+    if *shutdown.borrow_and_update() {
+        transport.close(CLOSE_GOING_AWAY).await;
+        return;
+    }
+    let layer = Arc::clone(&shared.layer);
+    let Ok(channel_name) = layer.new_channel("specific.").await else {
+        transport.close(CLOSE_INTERNAL_ERROR).await;
+        return;
+    };
+    let (sender, mut outbound) = context::channel();
+    let cx = Context::new(channel_name.clone(), Arc::clone(&layer), sender)
+        .with_path_params(handshake.path_params().clone());
+    let guard = GroupGuard(Some(cx.clone()));
+    let mut writer = Writer {
+        transport: &mut transport,
+        camelize: shared.options.camelize,
+    };
+    if let Err(code) = connect(&shared, &route, handshake, &cx).await {
+        writer.flush(&mut outbound).await;
+        writer.transport.close(code).await;
+        guard.leave().await;
+        return;
+    }
+
+    let options = &shared.options;
+    let mut handlers: JoinSet<()> = JoinSet::new();
+    let mut layer_live = true;
+    let mut layer_paused: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    let close = loop {
+        tokio::select! {
+            biased;
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow_and_update() {
+                    break Some(CLOSE_GOING_AWAY);
+                }
+            }
+            item = outbound.recv() => match item {
+                Some(Outbound::Text(text)) => {
+                    if !writer.send(text).await {
+                        break None;
+                    }
+                }
+                Some(Outbound::Close(code)) => break Some(code),
+                None => break None,
+            },
+            Some(_) = handlers.join_next(), if !handlers.is_empty() => {}
+            event = writer.transport.recv(), if handlers.len() < options.max_concurrent_handlers => {
+                match event {
+                    ClientEvent::Text(text) if text.len() > options.max_frame_size => {
+                        break Some(CLOSE_TOO_BIG);
+                    }
+                    ClientEvent::Binary(len) if len > options.max_frame_size => {
+                        break Some(CLOSE_TOO_BIG);
+                    }
+                    ClientEvent::TooLarge => break Some(CLOSE_TOO_BIG),
+                    ClientEvent::Closed => break None,
+                    ClientEvent::Binary(_) => {
+                        let _ = cx.send_text(Rejected::binary_frame().frame());
+                    }
+                    ClientEvent::Text(text) => {
+                        let text = if options.camelize { decamelize_frame(text) } else { text };
+                        handlers.spawn(handle_frame(route.clone(), cx.clone(), text, options.send_completion));
+                    }
+                }
+            }
+            () = async { if let Some(pause) = layer_paused.as_mut() { pause.await } }, if layer_paused.is_some() => {
+                layer_paused = None;
+            }
+            message = layer.receive(&channel_name), if layer_live && layer_paused.is_none() => match message {
+                Ok(message) => relay(&route, &cx, message, options.send_completion).await,
+                Err(LayerError::Closed) => layer_live = false,
+                Err(_) => layer_paused = Some(Box::pin(tokio::time::sleep(LAYER_RETRY))),
+            },
+        }
+    };
+    handlers.shutdown().await;
+    if let Some(code) = close {
+        writer.flush(&mut outbound).await;
+        writer.transport.close(code).await;
+    }
+    guard.leave().await;
+}
+
+/// Authenticates, joins the groups and runs the connect hook; `Err(close code)` when the
+/// connection must close.
+async fn connect(
+    shared: &Shared,
+    route: &Route,
+    handshake: Handshake,
+    cx: &Context,
+) -> Result<(), u16> {
+    let authenticator = route
+        .authenticator
+        .as_ref()
+        .or(shared.authenticator.as_ref());
+    if let Some(authenticator) = authenticator {
+        let request = AuthRequest {
+            handshake: Arc::new(handshake),
+            info: route.endpoint.info(),
+            cx: cx.clone(),
+        };
+        let verdict = CatchUnwind(authenticator.authenticate(request))
+            .await
+            .unwrap_or_else(|()| Err(Denied::status(500)));
+        let report = shared.options.send_authentication_message;
+        match verdict {
+            Ok(identity) => {
+                if let Some(user) = identity.user {
+                    cx.set_user(user);
+                }
+                if report {
+                    let _ = cx.send(&authentication_frame(200, &identity.data));
+                }
+            }
+            Err(denied) => {
+                // Chanx sends no frame when authentication itself failed (status 500).
+                if report && denied.status != Some(500) {
+                    let status = denied.status.unwrap_or(401);
+                    let _ = cx.send(&authentication_frame(status, &denied.data));
+                }
+                return Err(denied.close_code());
+            }
+        }
+    }
+    if let Some(groups) = &route.groups {
+        for group in groups(cx) {
+            cx.join_group(&group)
+                .await
+                .map_err(|_| CLOSE_INTERNAL_ERROR)?;
+        }
+    }
+    if let Some(hook) = &route.on_connect {
+        CatchUnwind(hook(cx.clone()))
+            .await
+            .map_err(|()| CLOSE_INTERNAL_ERROR)?;
+    }
+    Ok(())
+}
+
+/// Handles one client frame in its own task, as Chanx's `handle_json` task: the dispatcher
+/// answers; a panicking handler is answered as a failing one; `complete` follows when enabled
+/// (for frames whose envelope was valid, which is when Chanx reaches `handle_json`).
+async fn handle_frame(route: Route, cx: Context, text: String, completion: bool) {
+    let outcome = CatchUnwind(route.endpoint.handle_text(&cx, &text)).await;
+    if outcome.is_ok() && !completion {
+        return;
+    }
+    let Ok(incoming) = read_frame(&text, "action") else {
+        return;
+    };
+    let reply = cx.with_reply_ref(incoming.envelope.reference.clone());
+    if outcome.is_err() {
+        let tag = incoming.tag();
+        finish::<Value>(
+            &reply,
+            tag.as_str().unwrap_or_default(),
+            Err(HandlerError::msg("the handler panicked")),
+        );
+    }
+    if completion {
+        let _ = reply.send_text(signal_frame("complete", reply.reply_ref()));
+    }
+}
+
+/// Does what Chanx does with a layer message addressed to the connection.
+async fn relay(route: &Route, cx: &Context, message: LayerMessage, completion: bool) {
+    match classify(message) {
+        Inbound::ChannelEvent { event_data } => {
+            // Chanx only logs a failing event handler; a panic is treated alike.
+            let _ = CatchUnwind(route.endpoint.handle_event(cx, event_data)).await;
+            if completion {
+                let _ = cx.send_text(signal_frame("event_complete", None));
+            }
+        }
+        Inbound::GroupMessage {
+            message,
+            exclude_current,
+            from_channel,
+        } => {
+            if exclude_current && from_channel.as_deref() == Some(cx.channel_name()) {
+                return;
+            }
+            if let Ok(frame) = to_python_json(&message) {
+                let _ = cx.send_text(frame);
+            }
+            if completion {
+                let _ = cx.send_text(signal_frame("group_complete", None));
+            }
+        }
+        // Topics are not served yet; other types have no handler (Channels would fail the
+        // connection, this loop ignores them).
+        Inbound::TopicEvent { .. } | Inbound::Other(_) => {}
+    }
+}
+
+/// Decamelizes the keys of a client frame that is a JSON object; anything else stays as sent,
+/// so that its error frame is the one Chanx sends.
+fn decamelize_frame(text: String) -> String {
+    match serde_json::from_str::<Value>(&text) {
+        Ok(mut value @ Value::Object(_)) => {
+            decamelize_keys(&mut value);
+            serde_json::to_string(&value).unwrap_or(text)
+        }
+        _ => text,
+    }
+}
+
+/// Writes frames to the transport, camelizing their keys when asked.
+struct Writer<'t, T> {
+    transport: &'t mut T,
+    camelize: bool,
+}
+
+impl<T: Transport> Writer<'_, T> {
+    async fn send(&mut self, text: String) -> bool {
+        let text = if self.camelize {
+            camelize_frame(text)
+        } else {
+            text
+        };
+        self.transport.send_text(text).await
+    }
+
+    /// Writes the frames already queued, up to a queued close.
+    async fn flush(&mut self, outbound: &mut UnboundedReceiver<Outbound>) {
+        while let Ok(Outbound::Text(text)) = outbound.try_recv() {
+            if !self.send(text).await {
+                return;
+            }
+        }
+    }
+}
+
+fn camelize_frame(text: String) -> String {
+    match serde_json::from_str::<Value>(&text) {
+        Ok(mut value) => {
+            camelize_keys(&mut value);
+            to_python_json(&value).unwrap_or(text)
+        }
+        Err(_) => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_frames() {
+        assert_eq!(
+            camelize_frame(
+                r#"{"action": "set_name", "payload": {"user_name": "x"}, "version": 1, "ref": "r"}"#
+                    .to_owned()
+            ),
+            r#"{"action": "set_name", "payload": {"userName": "x"}, "version": 1, "ref": "r"}"#
+        );
+        assert_eq!(
+            decamelize_frame(r#"{"action":"set_name","payload":{"userName":"x"}}"#.to_owned()),
+            r#"{"action":"set_name","payload":{"user_name":"x"}}"#
+        );
+        assert_eq!(decamelize_frame("{bad".to_owned()), "{bad");
+        assert_eq!(decamelize_frame("[1]".to_owned()), "[1]");
+    }
+
+    #[tokio::test]
+    async fn catch_unwind_reports_panics() {
+        let ok: crate::layer::BoxFuture<'static, u8> = Box::pin(async { 3 });
+        assert_eq!(CatchUnwind(ok).await, Ok(3));
+        let bad: crate::layer::BoxFuture<'static, u8> = Box::pin(async { panic!("boom") });
+        assert_eq!(CatchUnwind(bad).await, Err(()));
+    }
+}

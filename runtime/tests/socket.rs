@@ -1,0 +1,227 @@
+//! The same connection loop behind axum, on a real socket on 127.0.0.1, driven by the typed
+//! client: frames, 1009, binary frames, authentication, groups, graceful shutdown with 1001.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chanx_runtime::client::{Client, ClientError};
+use chanx_runtime::frame::ServerFrame;
+use chanx_runtime::memory::InMemoryLayer;
+use chanx_runtime::protocol::{ErrorItem, ErrorPayload};
+use chanx_runtime::server::{Route, Server, ServerOptions};
+use common::{TestEndpoint, authenticate};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+type TestClient = Client<Value, Value>;
+
+struct Running {
+    addr: SocketAddr,
+    memory: InMemoryLayer,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    fn url(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+async fn start(options: ServerOptions) -> Running {
+    let memory = InMemoryLayer::new();
+    let server = Server::new(Arc::new(memory.clone()))
+        .options(options.send_authentication_message(true))
+        .endpoint(
+            Route::new(TestEndpoint::default())
+                .authenticator(authenticate)
+                .groups(|cx| {
+                    vec![format!(
+                        "room.{}",
+                        cx.path_param("room").unwrap_or_default()
+                    )]
+                }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        server
+            .serve(listener, async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Running {
+        addr,
+        memory,
+        stop: Some(stop),
+        task,
+    }
+}
+
+async fn connect(running: &Running, room: &str) -> TestClient {
+    let mut client = TestClient::builder(&running.url(&format!("/ws/test/{room}")))
+        .query("token", "alice-token")
+        .connect()
+        .await
+        .unwrap();
+    match client.recv().await.unwrap() {
+        Some(ServerFrame::Authentication { status_code, .. }) => assert_eq!(status_code, 200),
+        other => panic!("expected the authentication frame, got {other:?}"),
+    }
+    client
+}
+
+#[tokio::test]
+async fn frames_over_a_real_socket() {
+    let running = start(ServerOptions::default()).await;
+    let mut client = connect(&running, "lobby").await;
+    client
+        .send_with_ref(&json!({"action": "ping"}), "r-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        client.recv_text().await.unwrap().unwrap(),
+        r#"{"action": "pong", "payload": null, "version": 1, "ref": "r-1"}"#
+    );
+    client.send(&json!({"action": "whoami"})).await.unwrap();
+    assert_eq!(
+        client.recv_message().await.unwrap(),
+        json!({"action": "me", "payload": {"user": {"username": "alice"}, "room": "lobby"}})
+    );
+    client.send_binary(vec![1, 2, 3]).await.unwrap();
+    assert_eq!(
+        client.recv().await.unwrap(),
+        Some(ServerFrame::Error {
+            payload: ErrorPayload::Items(vec![ErrorItem::new(
+                "json_invalid",
+                vec![],
+                "Invalid JSON: binary frames are not supported"
+            )]),
+            reference: None,
+        })
+    );
+    client
+        .send_text(r#"{"action": "panic", "ref": "p"}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        client.recv().await.unwrap(),
+        Some(ServerFrame::Error {
+            payload: ErrorPayload::Detail("Failed to process message for panic".to_owned()),
+            reference: Some("p".to_owned()),
+        })
+    );
+    client.send(&json!({"action": "ping"})).await.unwrap();
+    assert_eq!(client.recv_message().await.unwrap()["action"], "pong");
+    assert_eq!(running.memory.group_members("room.lobby").len(), 1);
+    client.close().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(running.memory.group_members("room.lobby").is_empty());
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_frames_close_with_1009() {
+    let running = start(ServerOptions::default().max_frame_size(1024)).await;
+    let mut client = connect(&running, "lobby").await;
+    let fits = format!(
+        r#"{{"action": "ping", "ref": "{}"}}"#,
+        "x".repeat(1024 - 29)
+    );
+    client.send_text(&fits).await.unwrap();
+    assert_eq!(client.recv_message().await.unwrap()["action"], "pong");
+    let big = format!(r#"{{"action": "ping", "ref": "{}"}}"#, "x".repeat(4096));
+    client.send_text(&big).await.unwrap();
+    assert_eq!(client.recv().await.unwrap(), None);
+    assert_eq!(client.close_code(), Some(1009));
+    let mut client = connect(&running, "lobby").await;
+    client.send_binary(vec![0; 2048]).await.unwrap();
+    assert_eq!(client.recv().await.unwrap(), None);
+    assert_eq!(client.close_code(), Some(1009));
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn authentication_failures_close_with_4000_plus_status() {
+    let running = start(ServerOptions::default()).await;
+    let mut client = TestClient::builder(&running.url("/ws/test/lobby"))
+        .header("Authorization", "Bearer wrong")
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(
+        client.recv().await.unwrap(),
+        Some(ServerFrame::Authentication {
+            status_code: 403,
+            status_text: "Forbidden".to_owned(),
+            data: json!({"detail": "bad token"}),
+        })
+    );
+    assert_eq!(client.recv().await.unwrap(), None);
+    assert_eq!(client.close_code(), Some(4403));
+    let mut client: TestClient = Client::connect(&running.url("/ws/test/lobby"))
+        .await
+        .unwrap();
+    assert_eq!(
+        client.recv_text().await.unwrap().unwrap(),
+        r#"{"action": "authentication", "payload": {"status_code": 401, "status_text": "Unauthorized", "data": {"detail": "missing token"}}}"#
+    );
+    assert_eq!(client.recv_text().await.unwrap(), None);
+    assert_eq!(client.close_code(), Some(4401));
+    // A path no route serves is refused before the upgrade.
+    let refused = TestClient::connect(&running.url("/ws/none"))
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, ClientError::Connect(_)), "{refused}");
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn group_broadcasts_with_exclude_current() {
+    let running = start(ServerOptions::default().send_completion(true)).await;
+    let mut alice = connect(&running, "lobby").await;
+    let mut bob = connect(&running, "lobby").await;
+    alice
+        .send(&json!({"action": "broadcast", "payload": {"text": "hi", "exclude": true}}))
+        .await
+        .unwrap();
+    assert_eq!(
+        alice.recv().await.unwrap(),
+        Some(ServerFrame::Complete { reference: None })
+    );
+    assert_eq!(
+        bob.recv_text().await.unwrap().unwrap(),
+        r#"{"action": "said", "payload": {"text": "hi"}}"#
+    );
+    assert_eq!(bob.recv().await.unwrap(), Some(ServerFrame::GroupComplete));
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_closes_with_1001() {
+    let running = start(ServerOptions::default()).await;
+    let mut a = connect(&running, "one").await;
+    let mut b = connect(&running, "two").await;
+    assert_eq!(running.memory.group_members("room.one").len(), 1);
+    let memory = running.memory.clone();
+    running.stop().await;
+    assert_eq!(a.recv().await.unwrap(), None);
+    assert_eq!(a.close_code(), Some(1001));
+    assert_eq!(b.recv().await.unwrap(), None);
+    assert_eq!(b.close_code(), Some(1001));
+    assert!(memory.group_members("room.one").is_empty());
+    assert!(memory.group_members("room.two").is_empty());
+}
