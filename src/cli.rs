@@ -49,6 +49,16 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Serve a spec on 127.0.0.1 without writing code: frames are validated as generated code
+    /// validates them, each action is answered with an example of its reply, and
+    /// `push CHANNEL MESSAGE` on standard input pushes a server message.
+    Mock {
+        /// The AsyncAPI 3.0 document (YAML or JSON).
+        spec: PathBuf,
+        /// The port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+    },
 }
 
 /// How results are printed.
@@ -99,6 +109,28 @@ pub fn run(cli: Cli) -> u8 {
                 settings = settings.templates_dir(dir);
             }
             generate(&spec, &output, &settings, check)
+        }
+        Command::Mock { spec, port } => mock(&spec, port),
+    }
+}
+
+fn mock(spec: &std::path::Path, port: u16) -> u8 {
+    let analysis = match crate::analyze(spec) {
+        Ok(analysis) => analysis,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    print_diagnostics(&analysis);
+    let Some(api) = analysis.api.as_ref().filter(|_| !analysis.has_errors()) else {
+        return EXIT_FINDINGS;
+    };
+    match crate::mock::serve(api, port) {
+        Ok(()) => EXIT_OK,
+        Err(error) => {
+            eprintln!("error: {error}");
+            EXIT_USAGE
         }
     }
 }

@@ -6,6 +6,11 @@
 //! answers each action with a frame of its first declared reply (the spec's example, else a
 //! schema-valid sample). Error frames are therefore the ones generated code sends.
 //!
+//! [`serve`] puts the mock on 127.0.0.1 with the runtime's server and in-memory layer: every
+//! connection joins its channel's group, a channel with security schemes accepts any non-empty
+//! credential where the spec says it travels, and `push CHANNEL MESSAGE` lines on standard input
+//! send a frame of that server message to every connection of the channel.
+//!
 //! Schemas are built once and leaked, for the life of the process. A recursive type is checked to
 //! the depth where it first refers to itself; deeper levels accept anything.
 
@@ -16,7 +21,9 @@ use chanx_runtime::context::Context;
 use chanx_runtime::decode::{check_message, read_frame, tag_error};
 use chanx_runtime::dispatch::{no_handler, no_match, send_errors, send_rejection};
 use chanx_runtime::endpoint::{ChannelInfo, CredentialSource, Endpoint, SecurityScheme};
-use chanx_runtime::layer::BoxFuture;
+use chanx_runtime::layer::{BoxFuture, ChannelLayer, broadcast_message, safe_group_name};
+use chanx_runtime::memory::InMemoryLayer;
+use chanx_runtime::server::{AuthRequest, Denied, Identity, Route, Server};
 use chanx_runtime::validate::{
     Bound, FieldSchema, ItemsConstraints, NumberConstraints, ObjectSchema, Pattern, Schema,
     StrConstraints,
@@ -30,7 +37,7 @@ use crate::render::view::{self, python_number};
 /// Every channel of a spec, ready to serve.
 pub struct MockApi {
     /// The channels, in the spec's order.
-    pub channels: Vec<Arc<MockChannel>>,
+    pub channels: Vec<MockChannel>,
 }
 
 /// One channel served from its spec: an [`Endpoint`].
@@ -97,13 +104,13 @@ impl MockApi {
                     .collect();
                 tags.sort_unstable();
                 tags.dedup();
-                Arc::new(MockChannel {
+                MockChannel {
                     info,
                     tag_property: leak_str(&channel_view.client_tag_property),
                     tags: Box::leak(tags.into_boxed_slice()),
                     actions,
                     pushes: channel_view.server_frames.clone(),
-                })
+                }
             })
             .collect();
         MockApi { channels }
@@ -146,11 +153,7 @@ impl MockChannel {
             }
         } else {
             let found = incoming.tag();
-            let Some(action) = self
-                .actions
-                .iter()
-                .find(|a| Some(a.tag) == found.as_str())
-            else {
+            let Some(action) = self.actions.iter().find(|a| Some(a.tag) == found.as_str()) else {
                 send_errors(&cx, vec![tag_error(&found, self.tag_property, self.tags)]);
                 return;
             };
@@ -181,6 +184,95 @@ impl Endpoint for MockChannel {
         Box::pin(async move {
             let _ = cx.send(&event_data);
         })
+    }
+}
+
+/// Serves the mock of `api` on 127.0.0.1:`port` (0 picks a free port) until Ctrl-C; prints where
+/// each channel is and what can be pushed.
+///
+/// # Errors
+/// When the runtime cannot start or the port cannot be bound.
+pub fn serve(api: &Api, port: u16) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve_async(MockApi::new(api), port))
+}
+
+async fn serve_async(mock: MockApi, port: u16) -> std::io::Result<()> {
+    let layer: Arc<dyn ChannelLayer> = Arc::new(InMemoryLayer::new());
+    let mut server = Server::new(Arc::clone(&layer));
+    let mut pushes: HashMap<(String, String), (String, Value)> = HashMap::new();
+    let mut addresses = Vec::new();
+    for channel in mock.channels {
+        let info = channel.info;
+        let group = safe_group_name(&[info.key], Some("mock"));
+        for (message, frame) in &channel.pushes {
+            pushes.insert(
+                (info.key.to_owned(), message.clone()),
+                (group.clone(), frame.clone()),
+            );
+        }
+        let mut route = Route::new(channel).groups(move |_| vec![group.clone()]);
+        if !info.security.is_empty() {
+            route = route.authenticator(any_credential);
+        }
+        addresses.push((info.key, route.path().to_owned()));
+        server = server.endpoint(route);
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let local = listener.local_addr()?;
+    for (key, path) in &addresses {
+        eprintln!("mock: channel `{key}` at ws://{local}{path}");
+    }
+    let mut keys: Vec<&(String, String)> = pushes.keys().collect();
+    keys.sort();
+    for (channel, message) in keys {
+        eprintln!("mock: `push {channel} {message}` on standard input pushes `{message}`");
+    }
+    let commands = tokio::spawn(read_commands(layer, pushes));
+    let signal = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let served = server.serve(listener, signal).await;
+    commands.abort();
+    served
+}
+
+/// Reads `push CHANNEL MESSAGE` lines until standard input ends (serving goes on).
+async fn read_commands(
+    layer: Arc<dyn ChannelLayer>,
+    pushes: HashMap<(String, String), (String, Value)>,
+) {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [] => {}
+            ["push", channel, message] => {
+                match pushes.get(&((*channel).to_owned(), (*message).to_owned())) {
+                    Some((group, frame)) => {
+                        match broadcast_message(&*layer, &[group], frame, false, None).await {
+                            Ok(()) => eprintln!("mock: pushed `{message}` on `{channel}`"),
+                            Err(error) => eprintln!("mock: push failed: {error}"),
+                        }
+                    }
+                    None => {
+                        eprintln!("mock: channel `{channel}` has no server message `{message}`")
+                    }
+                }
+            }
+            _ => eprintln!("mock: unknown command {line:?} (use `push CHANNEL MESSAGE`)"),
+        }
+    }
+}
+
+/// Accepts any non-empty credential in a place the channel's security schemes name.
+async fn any_credential(request: AuthRequest) -> Result<Identity, Denied> {
+    match request.credential() {
+        Some((_, credential)) if !credential.is_empty() => Ok(Identity::anonymous()),
+        _ => Err(Denied::unauthenticated()),
     }
 }
 

@@ -3,7 +3,6 @@
 //! a declared reply to every valid action.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use chanx_example_chat::ChatServer;
 use chanx_example_chat::api::chat::ChatDispatcher;
@@ -12,17 +11,15 @@ use chanx_runtime::endpoint::Endpoint;
 use chanx_runtime::testing::exchange;
 use serde_json::Value;
 
-fn chat_mock() -> Arc<MockChannel> {
+fn chat_mock() -> MockChannel {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/chat.yaml");
     let analysis = chanx_gen::analyze(&spec).expect("specs/chat.yaml loads");
     let api = analysis.api.expect("specs/chat.yaml has no errors");
-    let mock = MockApi::new(&api);
-    let chat = mock
+    MockApi::new(&api)
         .channels
-        .iter()
+        .into_iter()
         .find(|c| c.info().key == "chat")
-        .expect("a `chat` channel");
-    Arc::clone(chat)
+        .expect("a `chat` channel")
 }
 
 async fn frames_of(endpoint: &dyn Endpoint, text: &str) -> Vec<String> {
@@ -49,7 +46,7 @@ async fn bad_frames_get_the_generated_code_s_error_frames() {
         r#"{"action": "ping", "ref": 5}"#,
     ];
     for text in frames {
-        let from_mock = frames_of(&*mock, text).await;
+        let from_mock = frames_of(&mock, text).await;
         let from_generated = frames_of(&generated, text).await;
         assert!(!from_mock.is_empty(), "the mock answered nothing to {text}");
         assert_eq!(from_mock, from_generated, "frame {text}");
@@ -60,7 +57,7 @@ async fn bad_frames_get_the_generated_code_s_error_frames() {
 async fn valid_actions_get_a_declared_reply_with_the_ref() {
     let mock = chat_mock();
     let replies = frames_of(
-        &*mock,
+        &mock,
         r#"{"action": "react", "payload": {"message_id": "00000000-0000-0000-0000-000000000007", "emoji": "+1"}, "ref": "a"}"#,
     )
     .await;
@@ -71,7 +68,7 @@ async fn valid_actions_get_a_declared_reply_with_the_ref() {
     assert!(reply["payload"].is_object(), "{reply}");
 
     // A sample leaves out what is optional (Chanx's client fills in the defaults).
-    let pong = frames_of(&*mock, r#"{"action": "ping"}"#).await;
+    let pong = frames_of(&mock, r#"{"action": "ping"}"#).await;
     assert_eq!(pong, [r#"{"action": "pong"}"#]);
 }
 
@@ -83,4 +80,71 @@ async fn every_server_message_can_be_pushed() {
     for (key, frame) in mock.pushes() {
         assert!(frame.get("action").is_some(), "{key}: {frame}");
     }
+}
+
+/// The `chanx-gen mock` process, killed when dropped.
+struct MockProcess(std::process::Child);
+
+impl Drop for MockProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mock_process_serves_authenticates_and_pushes() {
+    use std::io::{BufRead as _, Write as _};
+    use std::process::{Command, Stdio};
+
+    use chanx_runtime::client::Client;
+
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/notifications.yaml");
+    let mut child = MockProcess(
+        Command::new(env!("CARGO_BIN_EXE_chanx-gen"))
+            .args(["mock", "--port", "0"])
+            .arg(&spec)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("chanx-gen runs"),
+    );
+    let stderr = child.0.stderr.take().expect("stderr");
+    let mut base = None;
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.expect("stderr is text");
+        if let Some(rest) = line.strip_prefix("mock: channel `notifications` at ") {
+            base = rest.split("/ws/").next().map(str::to_owned);
+        }
+        if line.contains("push notifications welcome") {
+            break;
+        }
+    }
+    let base = base.expect("the mock printed the notifications address");
+    let url = format!("{base}/ws/notifications/7");
+
+    // No credential: Chanx's close 4401.
+    let mut anonymous = Client::<Value, Value>::connect(&url).await.expect("connects");
+    while anonymous.recv_text().await.expect("reads").is_some() {}
+    assert_eq!(anonymous.close_code(), Some(4401));
+
+    // Any non-empty credential where the spec says it travels.
+    let mut client = Client::<Value, Value>::builder(&url)
+        .query("token", "anything")
+        .connect()
+        .await
+        .expect("connects");
+    client
+        .send_text(r#"{"action": "mark_read", "payload": {"ids": []}}"#)
+        .await
+        .expect("sends");
+    let error = client.recv_text().await.expect("reads").expect("a frame");
+    assert!(error.contains("too_short"), "{error}");
+
+    let mut stdin = child.0.stdin.take().expect("stdin");
+    writeln!(stdin, "push notifications unread_count").expect("writes");
+    stdin.flush().expect("flushes");
+    let pushed = client.recv_text().await.expect("reads").expect("a frame");
+    let pushed: Value = serde_json::from_str(&pushed).expect("JSON");
+    assert_eq!(pushed["action"], "unread_count", "{pushed}");
 }

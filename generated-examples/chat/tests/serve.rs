@@ -25,7 +25,7 @@ fn chat(text: &str) -> ClientMessage {
         payload: ChatPayload {
             text: text.to_owned(),
             reply_to: None,
-            mentions: None,
+            mentions: Vec::new(),
             priority: Priority::Normal,
         },
     })
