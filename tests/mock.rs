@@ -124,7 +124,9 @@ async fn the_mock_process_serves_authenticates_and_pushes() {
     let url = format!("{base}/ws/notifications/7");
 
     // No credential: Chanx's close 4401.
-    let mut anonymous = Client::<Value, Value>::connect(&url).await.expect("connects");
+    let mut anonymous = Client::<Value, Value>::connect(&url)
+        .await
+        .expect("connects");
     while anonymous.recv_text().await.expect("reads").is_some() {}
     assert_eq!(anonymous.close_code(), Some(4401));
 
