@@ -802,7 +802,12 @@ impl Cmp<'_> {
                 "server",
             ),
         ] {
-            if ta != tb {
+            let empty = |c: &WChannel| match dir {
+                Direction::ClientToServer => c.client_messages.is_empty(),
+                _ => c.server_messages.is_empty(),
+            };
+            // A direction that lost (or gained) all its messages is reported by message.
+            if ta != tb && !empty(a) && !empty(b) {
                 self.push(
                     ChangeKind::DispatchChanged,
                     dir,
@@ -1050,7 +1055,12 @@ impl Cmp<'_> {
                 sb,
             );
         }
-        if self.options.code_level && matches!(a.kind, TyKind::Tuple(_)) {
+        let numeric = |k: &TyKind| matches!(k, TyKind::Integer(_) | TyKind::Number);
+        let comparable = std::mem::discriminant(&a.kind) == std::mem::discriminant(&b.kind)
+            || (numeric(&a.kind) && numeric(&b.kind));
+        if !comparable {
+            // Another type: its constraints say nothing more.
+        } else if self.options.code_level && matches!(a.kind, TyKind::Tuple(_)) {
             // A tuple's length is its type in Rust; `minItems`/`maxItems` are not kept.
             let strip = |c: &Constraints| Constraints {
                 min_items: None,
