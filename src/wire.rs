@@ -825,18 +825,8 @@ impl Cmp<'_> {
                 );
             }
         }
-        self.messages(
-            key,
-            Direction::ClientToServer,
-            &a.client_messages,
-            &b.client_messages,
-        );
-        self.messages(
-            key,
-            Direction::ServerToClient,
-            &a.server_messages,
-            &b.server_messages,
-        );
+        self.messages((a, b), Direction::ClientToServer);
+        self.messages((a, b), Direction::ServerToClient);
         for x in &a.actions {
             match b.actions.iter().find(|y| y.message == x.message) {
                 Some(y) => self.action(key, x, y),
@@ -950,7 +940,13 @@ impl Cmp<'_> {
         }
     }
 
-    fn messages(&mut self, key: &str, dir: Direction, a: &[WMessage], b: &[WMessage]) {
+    fn messages(&mut self, channels: (&WChannel, &WChannel), dir: Direction) {
+        let (old_channel, new_channel) = (channels.0.site.as_ref(), channels.1.site.as_ref());
+        let key = &channels.0.key;
+        let (a, b) = match dir {
+            Direction::ClientToServer => (&channels.0.client_messages, &channels.1.client_messages),
+            _ => (&channels.0.server_messages, &channels.1.server_messages),
+        };
         let side = side_name(dir);
         for x in a {
             match b.iter().find(|y| y.id == x.id) {
@@ -982,7 +978,7 @@ impl Cmp<'_> {
                     &format!("{key}/{side}/{}", x.id),
                     format!("{side} message `{}` was removed", x.id),
                     x.site.as_ref(),
-                    None,
+                    new_channel,
                 ),
             }
         }
@@ -994,7 +990,7 @@ impl Cmp<'_> {
                     Effect::Widened,
                     &format!("{key}/{side}/{}", y.id),
                     format!("{side} message `{}` was added", y.id),
-                    None,
+                    old_channel,
                     y.site.as_ref(),
                 );
             }

@@ -94,11 +94,9 @@ pub fn check(
         return Err(CheckError::NotAFolder(generated.to_owned()));
     }
     let output = crate::generate(spec, settings)?;
-    let api = output
-        .analysis
-        .api
-        .as_ref()
-        .expect("generate succeeded, so the document lowered");
+    let Some(api) = output.analysis.api.as_ref() else {
+        return Err(CheckError::Document(Box::new(output.analysis)));
+    };
     let spec_model = crate::diff::model_of(api, &output.analysis.sources);
     let spec_name = spec.display().to_string();
     let gen_name = generated.display().to_string();
@@ -202,7 +200,14 @@ pub fn check(
 
     // 3. Coverage.
     if let Some(src) = src {
-        findings.extend(coverage(&spec_model, src, generated, &spec_name, &gen_name));
+        findings.extend(coverage(
+            &spec_model,
+            &extracted.model,
+            src,
+            generated,
+            &spec_name,
+            &gen_name,
+        ));
     }
     Ok(CheckReport { findings })
 }
@@ -307,6 +312,7 @@ fn collect_impls(items: &[syn::Item], name: &str, out: &mut Vec<(String, Vec<Str
 
 fn coverage(
     spec: &Model,
+    code: &Model,
     src: &Path,
     generated: &Path,
     spec_name: &str,
@@ -334,7 +340,12 @@ fn coverage(
                     src.display()
                 ),
                 spec: channel.site.clone(),
-                rust: None,
+                // The trait, in the generated module.
+                rust: code
+                    .channels
+                    .iter()
+                    .find(|c| c.key == channel.key)
+                    .and_then(|c| c.site.clone()),
                 fix: rule.fix(spec_name, gen_name),
                 diff: None,
             });
