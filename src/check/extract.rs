@@ -465,7 +465,7 @@ impl Reader {
         }
         let schema_fields: Vec<(String, bool, syn::Expr)> = schema
             .as_ref()
-            .and_then(|e| call_name(e))
+            .and_then(call_name)
             .filter(|(n, _)| n == "Object")
             .and_then(|(_, args)| args.first().map(|a| struct_fields(a)))
             .and_then(|fields| {
@@ -512,7 +512,7 @@ impl Reader {
                     .and_then(|(s, _)| generic_args(s).get(1).copied().cloned());
                 let additional_schema = schema
                     .as_ref()
-                    .and_then(|e| call_name(e))
+                    .and_then(call_name)
                     .and_then(|(_, args)| args.first().map(|a| struct_fields(a)))
                     .and_then(|f| {
                         f.into_iter()
@@ -536,7 +536,8 @@ impl Reader {
                 attr(&attrs, "default").is_some() || attr(&container, "default").is_some();
             let custom =
                 attr(&attrs, "deserialize_with").is_some() || attr(&attrs, "with").is_some();
-            let required = !has_default && !(is_option && !custom);
+            // serde reads a missing `Option` as `None` unless a `deserialize_with` takes over.
+            let required = !has_default && (!is_option || custom);
             let static_field = schema_fields.get(position);
             position += 1;
             if let Some((name, _, _)) = static_field {
@@ -603,7 +604,7 @@ impl Reader {
                     .filter_map(|v| {
                         values
                             .iter()
-                            .find(|(n, _)| *n == v.ident.to_string())
+                            .find(|(n, _)| v.ident == n)
                             .map(|(_, value)| *value)
                     })
                     .collect(),
@@ -625,7 +626,7 @@ impl Reader {
         }
         let tag = attr(&container, "tag").map(str::to_owned);
         let schema = self.statics.get(&name).cloned();
-        let arm_schemas: Vec<syn::Expr> = match schema.as_ref().and_then(|s| call_name(s)) {
+        let arm_schemas: Vec<syn::Expr> = match schema.as_ref().and_then(call_name) {
             Some((n, args)) if n == "Untagged" => args
                 .first()
                 .map(|a| array_items(a).into_iter().cloned().collect())
