@@ -1,6 +1,7 @@
 //! The command-line interface. `main.rs` only calls [`main`].
 //!
-//! Exit codes: 0 success, 1 the document has errors, 2 usage or I/O error.
+//! Exit codes: 0 success, 1 the document has errors (`check`: findings at the `--deny` level; `diff`:
+//! a breaking change), 2 usage or I/O error.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -49,6 +50,46 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Check generated code against its spec: fresh, still describing the spec, every handler
+    /// implemented. Exit 1 when a finding reaches the `--deny` level.
+    Check {
+        /// The AsyncAPI 3.0 document (YAML or JSON).
+        spec: PathBuf,
+        /// The folder `generate` wrote the module into.
+        #[arg(long)]
+        generated: PathBuf,
+        /// The crate's sources, where the consumer traits are implemented (coverage check).
+        #[arg(long)]
+        src: Option<PathBuf>,
+        /// The runtime path the code was generated with.
+        #[arg(long, default_value = "::chanx_runtime")]
+        runtime_path: String,
+        /// The lowest severity that makes the exit code 1.
+        #[arg(long, value_enum, default_value_t = DenyLevel::Warning)]
+        deny: DenyLevel,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Write an AsyncAPI 3.0 document from Rust code in the generated shape.
+    Export {
+        /// The folder holding the generated module (`mod.rs`, `types.rs`, one file per channel).
+        dir: PathBuf,
+        /// Where to write the document (`.json`, or `.yaml`/`.yml`: JSON is valid YAML).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Classify every change between two specs as breaking or not, for clients and for servers.
+    /// Exit 1 when a change is breaking.
+    Diff {
+        /// The old document.
+        old: PathBuf,
+        /// The new document.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Serve a spec on 127.0.0.1 without writing code: frames are validated as generated code
     /// validates them, each action is answered with an example of its reply, and
     /// `push CHANNEL MESSAGE` on standard input pushes a server message.
@@ -59,6 +100,17 @@ pub enum Command {
         #[arg(long, default_value_t = 8000)]
         port: u16,
     },
+}
+
+/// The lowest severity that fails `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DenyLevel {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Everything.
+    Info,
 }
 
 /// How results are printed.
@@ -110,6 +162,24 @@ pub fn run(cli: Cli) -> u8 {
             }
             generate(&spec, &output, &settings, check)
         }
+        Command::Check {
+            spec,
+            generated,
+            src,
+            runtime_path,
+            deny,
+            format,
+        } => {
+            let settings = crate::render::Settings::new().runtime_path(runtime_path);
+            let deny = match deny {
+                DenyLevel::Error => Severity::Error,
+                DenyLevel::Warning => Severity::Warning,
+                DenyLevel::Info => Severity::Info,
+            };
+            check(&spec, &generated, src.as_deref(), &settings, deny, format)
+        }
+        Command::Export { dir, output } => export(&dir, &output),
+        Command::Diff { old, new, format } => diff(&old, &new, format),
         Command::Mock { spec, port } => mock(&spec, port),
     }
 }
@@ -132,6 +202,95 @@ fn mock(spec: &std::path::Path, port: u16) -> u8 {
             eprintln!("error: {error}");
             EXIT_USAGE
         }
+    }
+}
+
+fn check(
+    spec: &std::path::Path,
+    generated: &std::path::Path,
+    src: Option<&std::path::Path>,
+    settings: &crate::render::Settings,
+    deny: Severity,
+    format: Format,
+) -> u8 {
+    let report = match crate::check::check(spec, generated, src, settings) {
+        Ok(report) => report,
+        Err(crate::check::CheckError::Document(analysis)) => {
+            print_diagnostics(&analysis);
+            return EXIT_USAGE;
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        Format::Human => {
+            let _ = write!(stdout, "{}", report.render());
+        }
+        Format::Json => {
+            let _ = serde_json::to_writer_pretty(&mut stdout, &report.to_json());
+            let _ = writeln!(stdout);
+        }
+    }
+    if report.findings.iter().any(|f| f.severity >= deny) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+fn export(dir: &std::path::Path, output: &std::path::Path) -> u8 {
+    let document = match crate::export::export_dir(dir) {
+        Ok(document) => document,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    let text = match serde_json::to_string_pretty(&document) {
+        Ok(text) => text + "\n",
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    match std::fs::write(output, text) {
+        Ok(()) => EXIT_OK,
+        Err(error) => {
+            eprintln!("error: cannot write {}: {error}", output.display());
+            EXIT_USAGE
+        }
+    }
+}
+
+fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> u8 {
+    let report = match crate::diff::diff_files(old, new) {
+        Ok(report) => report,
+        Err(crate::diff::DiffError::Generate(crate::GenerateError::Document(analysis))) => {
+            print_diagnostics(&analysis);
+            return EXIT_USAGE;
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        Format::Human => {
+            let _ = write!(stdout, "{}", report.render());
+        }
+        Format::Json => {
+            let _ = serde_json::to_writer_pretty(&mut stdout, &report);
+            let _ = writeln!(stdout);
+        }
+    }
+    if report.is_breaking() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
     }
 }
 

@@ -28,8 +28,11 @@
 //!
 //! and `src/lib.rs` declares `#[rustfmt::skip] pub mod api;`.
 
+pub mod check;
 pub mod cli;
 pub mod diagnostics;
+pub mod diff;
+pub mod export;
 pub mod inspect;
 pub mod ir;
 pub mod load;
@@ -37,6 +40,7 @@ pub mod mock;
 pub mod render;
 pub mod spec;
 pub mod validate;
+pub mod wire;
 
 use std::path::Path;
 

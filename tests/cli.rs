@@ -63,10 +63,13 @@ fn path_arg(path: &Path) -> &str {
 
 #[test]
 fn help_texts_match_their_golden_files() {
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["--help"], "chanx-gen.txt"),
         (&["inspect", "--help"], "inspect.txt"),
         (&["generate", "--help"], "generate.txt"),
+        (&["check", "--help"], "check.txt"),
+        (&["export", "--help"], "export.txt"),
+        (&["diff", "--help"], "diff.txt"),
     ];
     let mut problems = Vec::new();
     for (args, file) in cases {
@@ -281,4 +284,111 @@ fn list_files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+#[test]
+fn check_exit_codes() {
+    let clean = chanx_gen(&[
+        "check",
+        "specs/chat.yaml",
+        "--generated",
+        "generated-examples/chat/src/api",
+        "--src",
+        "generated-examples/chat/src",
+    ]);
+    assert_exit(&clean, 0, "check of the chat example");
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("0 error(s), 0 warning(s)"));
+    let json = chanx_gen(&[
+        "check",
+        "specs/chat.yaml",
+        "--generated",
+        "generated-examples/chat/src/api",
+        "--format",
+        "json",
+    ]);
+    assert_exit(&json, 0, "check --format json");
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON on stdout");
+    assert_eq!(value["findings"], serde_json::json!([]));
+    // The notifications module is not what chat.yaml generates: findings, exit 1.
+    let wrong = chanx_gen(&[
+        "check",
+        "specs/chat.yaml",
+        "--generated",
+        "generated-examples/notifications/src/api",
+    ]);
+    assert_exit(&wrong, 1, "check against another spec's module");
+    assert!(String::from_utf8_lossy(&wrong.stdout).contains("error[stale-file]"));
+    // Only errors deny: still 1 (stale files are errors).
+    let deny = chanx_gen(&[
+        "check",
+        "specs/chat.yaml",
+        "--generated",
+        "generated-examples/notifications/src/api",
+        "--deny",
+        "error",
+    ]);
+    assert_exit(&deny, 1, "check --deny error");
+    let missing = chanx_gen(&["check", "specs/chat.yaml", "--generated", "no/such/dir"]);
+    assert_exit(&missing, 2, "check of a missing folder");
+}
+
+#[test]
+fn diff_exit_codes() {
+    let same = chanx_gen(&[
+        "diff",
+        "specs/diff/base.yaml",
+        "specs/diff/reordered-renamed.yaml",
+    ]);
+    assert_exit(&same, 0, "diff without change");
+    let compatible = chanx_gen(&[
+        "diff",
+        "specs/diff/base.yaml",
+        "specs/diff/add-optional-client-field.yaml",
+    ]);
+    assert_exit(&compatible, 0, "diff with a compatible change");
+    let breaking = chanx_gen(&[
+        "diff",
+        "specs/diff/base.yaml",
+        "specs/diff/remove-action.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_exit(&breaking, 1, "diff with a breaking change");
+    let value: serde_json::Value = serde_json::from_slice(&breaking.stdout).expect("JSON");
+    assert!(value["changes"].as_array().is_some_and(|c| !c.is_empty()));
+    let bad = chanx_gen(&["diff", "specs/diff/base.yaml", "no/such.yaml"]);
+    assert_exit(&bad, 2, "diff of a missing file");
+}
+
+#[test]
+fn export_writes_a_document_that_generates_again() {
+    let dir = scratch_dir("export");
+    let out = dir.join("chat.json");
+    let export = chanx_gen(&[
+        "export",
+        "generated-examples/chat/src/api",
+        "-o",
+        path_arg(&out),
+    ]);
+    assert_exit(&export, 0, "export of the chat example");
+    let check = chanx_gen(&[
+        "diff",
+        "specs/chat.yaml",
+        path_arg(&out),
+        "--format",
+        "json",
+    ]);
+    let value: serde_json::Value = serde_json::from_slice(&check.stdout).expect("JSON");
+    // `format: uri` has no Rust type, so the code does not keep it (README: lossy constructs);
+    // nothing else may change.
+    for change in value["changes"].as_array().expect("changes") {
+        let message = change["message"].as_str().unwrap_or_default();
+        assert!(
+            change["kind"] == "constraint-changed" && message.starts_with("`format`"),
+            "export changed the wire: {}",
+            describe(&check)
+        );
+    }
+    let bad = chanx_gen(&["export", "no/such/dir", "-o", path_arg(&out)]);
+    assert_exit(&bad, 2, "export of a missing folder");
 }

@@ -1,0 +1,1204 @@
+//! Reading the API back from Rust code in the generated shape, with syn.
+//!
+//! The code is read as serde reads it: a struct's fields with their `rename`, `rename_all`,
+//! `default`, `skip`, `flatten` and `deserialize_with` attributes give the wire names and which keys
+//! are required; container attributes (`tag`, `untagged`, `deny_unknown_fields`, `transparent`,
+//! `try_from`) give the kind of type. The Rust type of a field gives its type. What Rust types cannot
+//! say (constraints, `null` as opposed to a missing key, `const` values) is read from the type's
+//! static `Schema` (the one the decoder validates with). Channel modules give the key, the address,
+//! the parameters (`Params`), the message enums and the consumer trait (handlers, their message
+//! types and reply types).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use syn::spanned::Spanned;
+
+use crate::ir::{Constraints, IntegerFormat, ParameterKind, StringFormat, Ty, TyKind, TypeId};
+use crate::wire::{
+    Model, Site, WAction, WArm, WChannel, WEvent, WField, WMessage, WParam, WType, WTypeKind,
+};
+
+/// Something in the code that could not be read as the generated shape.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// What.
+    pub message: String,
+    /// Where.
+    pub site: Site,
+    /// A file that does not parse (as opposed to an item that is not understood).
+    pub unparsable: bool,
+}
+
+/// The model read from a folder, with what could not be read.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    /// The model.
+    pub model: Model,
+    /// Problems met on the way.
+    pub problems: Vec<Problem>,
+}
+
+/// A parsed Rust file and its display name.
+struct Parsed {
+    name: String,
+    file: syn::File,
+}
+
+fn site_of(name: &str, span: proc_macro2::Span) -> Site {
+    let start = span.start();
+    Site {
+        file: name.to_owned(),
+        line: start.line,
+        column: start.column + 1,
+    }
+}
+
+fn parse(dir: &Path, file: &str, problems: &mut Vec<Problem>) -> Option<Parsed> {
+    let path: PathBuf = dir.join(file);
+    let name = path.display().to_string();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) => {
+            problems.push(Problem {
+                message: format!("cannot read {name}: {error}"),
+                site: Site {
+                    file: name,
+                    line: 1,
+                    column: 1,
+                },
+                unparsable: true,
+            });
+            return None;
+        }
+    };
+    match syn::parse_file(&text) {
+        Ok(file) => Some(Parsed { name, file }),
+        Err(error) => {
+            problems.push(Problem {
+                message: format!("{name} is not valid Rust: {error}"),
+                site: site_of(&name, error.span()),
+                unparsable: true,
+            });
+            None
+        }
+    }
+}
+
+/// Reads the generated module in `dir` (`mod.rs`, `types.rs`, and the channel files `mod.rs` names).
+pub fn extract_dir(dir: &Path) -> Extracted {
+    let mut problems = Vec::new();
+    let mut model = Model::default();
+    let Some(root) = parse(dir, "mod.rs", &mut problems) else {
+        return Extracted { model, problems };
+    };
+    let mut modules = Vec::new();
+    for item in &root.file.items {
+        match item {
+            syn::Item::Const(c) if c.ident == "TITLE" => {
+                model.title = str_value(&c.expr).unwrap_or_default();
+                model.site = Some(site_of(&root.name, c.ident.span()));
+            }
+            syn::Item::Const(c) if c.ident == "VERSION" => {
+                model.version = str_value(&c.expr).unwrap_or_default();
+            }
+            syn::Item::Mod(m) if m.content.is_none() && is_pub(&m.vis) => {
+                let name = unraw(&m.ident.to_string());
+                if name != "types" {
+                    modules.push(name);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut reader = Reader {
+        problems,
+        names: HashMap::new(),
+        statics: HashMap::new(),
+        patterns: HashMap::new(),
+        types: Vec::new(),
+    };
+    if let Some(types) = parse(dir, "types.rs", &mut reader.problems) {
+        reader.types_file(&types);
+    }
+    for module in modules {
+        let file = format!("{module}.rs");
+        if !dir.join(&file).exists() {
+            continue;
+        }
+        if let Some(parsed) = parse(dir, &file, &mut reader.problems) {
+            if let Some(channel) = reader.channel_file(&parsed, &module) {
+                model.channels.push(channel);
+            }
+        }
+    }
+    model.types = reader.types;
+    Extracted {
+        model,
+        problems: reader.problems,
+    }
+}
+
+struct Reader {
+    problems: Vec<Problem>,
+    /// Type name to id.
+    names: HashMap<String, TypeId>,
+    /// Type name to its schema static's value.
+    statics: HashMap<String, syn::Expr>,
+    /// Pattern static name to its source.
+    patterns: HashMap<String, String>,
+    types: Vec<WType>,
+}
+
+/// The serde attributes of an item, flattened: (`name`, value) pairs; flags have an empty value.
+fn serde_attrs(attrs: &[syn::Attribute]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for attr in attrs {
+        if !attr.path().is_ident("serde") {
+            continue;
+        }
+        let _ = attr.parse_nested_meta(|meta| {
+            let key = meta
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            if meta.input.peek(syn::Token![=]) {
+                let lit: syn::LitStr = meta.value()?.parse()?;
+                out.push((key, lit.value()));
+            } else if meta.input.peek(syn::token::Paren) {
+                // rename(serialize = "..", deserialize = "..")): what is read counts.
+                meta.parse_nested_meta(|inner| {
+                    let lit: syn::LitStr = inner.value()?.parse()?;
+                    if inner.path.is_ident("deserialize") {
+                        out.push((key.clone(), lit.value()));
+                    }
+                    Ok(())
+                })?;
+            } else {
+                out.push((key, String::new()));
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
+fn attr<'a>(attrs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    attrs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn doc_text(attrs: &[syn::Attribute]) -> String {
+    let mut text = String::new();
+    for attr in attrs {
+        if let syn::Meta::NameValue(nv) = &attr.meta {
+            if nv.path.is_ident("doc") {
+                if let Some(s) = str_value(&nv.value) {
+                    text.push_str(&s);
+                }
+            }
+        }
+    }
+    text
+}
+
+fn is_pub(vis: &syn::Visibility) -> bool {
+    matches!(vis, syn::Visibility::Public(_))
+}
+
+fn unraw(name: &str) -> String {
+    name.trim_start_matches("r#").to_owned()
+}
+
+fn str_value(expr: &syn::Expr) -> Option<String> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
+        syn::Expr::Reference(r) => str_value(&r.expr),
+        syn::Expr::Group(g) => str_value(&g.expr),
+        _ => None,
+    }
+}
+
+/// serde's `rename_all` conversions for the cases serde supports.
+fn rename_all(rule: &str, name: &str) -> String {
+    use heck::{
+        ToKebabCase, ToLowerCamelCase, ToPascalCase, ToShoutyKebabCase, ToShoutySnakeCase,
+        ToSnakeCase,
+    };
+    match rule {
+        "lowercase" => name.to_lowercase(),
+        "UPPERCASE" => name.to_uppercase(),
+        "PascalCase" => name.to_pascal_case(),
+        "camelCase" => name.to_lower_camel_case(),
+        "snake_case" => name.to_snake_case(),
+        "SCREAMING_SNAKE_CASE" => name.to_shouty_snake_case(),
+        "kebab-case" => name.to_kebab_case(),
+        "SCREAMING-KEBAB-CASE" => name.to_shouty_kebab_case(),
+        _ => name.to_owned(),
+    }
+}
+
+/// The last segment of a path type, with its generic arguments.
+fn last_segment(ty: &syn::Type) -> Option<(&syn::PathSegment, bool)> {
+    match ty {
+        syn::Type::Path(p) => {
+            let local = p.path.segments.len() == 1
+                || p.path
+                    .segments
+                    .iter()
+                    .any(|s| s.ident == "super" || s.ident == "types");
+            p.path.segments.last().map(|s| (s, local))
+        }
+        syn::Type::Group(g) => last_segment(&g.elem),
+        syn::Type::Paren(p) => last_segment(&p.elem),
+        _ => None,
+    }
+}
+
+fn generic_args(segment: &syn::PathSegment) -> Vec<&syn::Type> {
+    match &segment.arguments {
+        syn::PathArguments::AngleBracketed(args) => args
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `Option<T>` gives `T`.
+fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    let (segment, _) = last_segment(ty)?;
+    if segment.ident == "Option" {
+        generic_args(segment).first().copied()
+    } else {
+        None
+    }
+}
+
+/// The path a schema expression names, last segment first: `Schema::Str(..)` gives `Str`.
+fn call_name(expr: &syn::Expr) -> Option<(String, Vec<&syn::Expr>)> {
+    match expr {
+        syn::Expr::Reference(r) => call_name(&r.expr),
+        syn::Expr::Group(g) => call_name(&g.expr),
+        syn::Expr::Paren(p) => call_name(&p.expr),
+        syn::Expr::Call(c) => {
+            let syn::Expr::Path(p) = &*c.func else {
+                return None;
+            };
+            let name = p.path.segments.last()?.ident.to_string();
+            Some((name, c.args.iter().collect()))
+        }
+        syn::Expr::Path(p) => Some((p.path.segments.last()?.ident.to_string(), Vec::new())),
+        syn::Expr::Struct(s) => Some((
+            s.path.segments.last()?.ident.to_string(),
+            s.fields.iter().map(|f| &f.expr).collect(),
+        )),
+        _ => None,
+    }
+}
+
+fn struct_fields(expr: &syn::Expr) -> Vec<(String, &syn::Expr)> {
+    match expr {
+        syn::Expr::Reference(r) => struct_fields(&r.expr),
+        syn::Expr::Struct(s) => s
+            .fields
+            .iter()
+            .filter_map(|f| match &f.member {
+                syn::Member::Named(i) => Some((i.to_string(), &f.expr)),
+                syn::Member::Unnamed(_) => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn array_items(expr: &syn::Expr) -> Vec<&syn::Expr> {
+    match expr {
+        syn::Expr::Reference(r) => array_items(&r.expr),
+        syn::Expr::Array(a) => a.elems.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `Option::Some(x)` gives `Some(x)`, `Option::None` gives `None`.
+fn some(expr: &syn::Expr) -> Option<&syn::Expr> {
+    match call_name(expr) {
+        Some((name, args)) if name == "Some" => args.first().copied(),
+        _ => None,
+    }
+}
+
+fn u64_value(expr: &syn::Expr) -> Option<u64> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse().ok(),
+        _ => None,
+    }
+}
+
+fn i64_value(expr: &syn::Expr) -> Option<i64> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse().ok(),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => i64_value(&u.expr).map(|v| -v),
+        syn::Expr::Group(g) => i64_value(&g.expr),
+        _ => None,
+    }
+}
+
+fn f64_value(expr: &syn::Expr) -> Option<f64> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(f),
+            ..
+        }) => f.base10_parse().ok(),
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse().ok(),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => f64_value(&u.expr).map(|v| -v),
+        syn::Expr::Group(g) => f64_value(&g.expr),
+        _ => None,
+    }
+}
+
+fn bool_value(expr: &syn::Expr) -> Option<bool> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Bool(b),
+            ..
+        }) => Some(b.value),
+        _ => None,
+    }
+}
+
+impl Reader {
+    fn types_file(&mut self, parsed: &Parsed) {
+        // First the names (types refer to each other in any order), the statics and the patterns.
+        for item in &parsed.file.items {
+            match item {
+                syn::Item::Struct(s) if is_pub(&s.vis) => {
+                    self.declare(&s.ident, &parsed.name);
+                }
+                syn::Item::Enum(e) if is_pub(&e.vis) => {
+                    self.declare(&e.ident, &parsed.name);
+                }
+                syn::Item::Static(s) => {
+                    let name = s.ident.to_string();
+                    if name.starts_with("PATTERN_") {
+                        if let Some((_, args)) = call_name(&s.expr) {
+                            if let Some(source) = args.first().and_then(|a| str_value(a)) {
+                                self.patterns.insert(name, source);
+                            }
+                        }
+                    } else if name.ends_with("_SCHEMA") {
+                        let doc = doc_text(&s.attrs);
+                        if let Some(type_name) = doc
+                            .split("[`")
+                            .nth(1)
+                            .and_then(|rest| rest.split('`').next())
+                        {
+                            self.statics.insert(type_name.to_owned(), (*s.expr).clone());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let int_values = int_enum_values(&parsed.file);
+        for item in &parsed.file.items {
+            match item {
+                syn::Item::Struct(s) if is_pub(&s.vis) => {
+                    let kind = self.struct_kind(s, &parsed.name);
+                    self.define(&s.ident, kind);
+                }
+                syn::Item::Enum(e) if is_pub(&e.vis) => {
+                    let kind = self.enum_kind(e, &parsed.name, &int_values);
+                    self.define(&e.ident, kind);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn declare(&mut self, ident: &syn::Ident, file: &str) {
+        let name = ident.to_string();
+        let id = TypeId(self.types.len());
+        self.names.insert(name.clone(), id);
+        self.types.push(WType {
+            rust_name: name,
+            kind: WTypeKind::Alias(Ty::plain(TyKind::Any)),
+            site: Some(site_of(file, ident.span())),
+        });
+    }
+
+    fn define(&mut self, ident: &syn::Ident, kind: WTypeKind) {
+        if let Some(id) = self.names.get(&ident.to_string()) {
+            self.types[id.0].kind = kind;
+        }
+    }
+
+    fn struct_kind(&mut self, s: &syn::ItemStruct, file: &str) -> WTypeKind {
+        let container = serde_attrs(&s.attrs);
+        let schema = self.statics.get(&s.ident.to_string()).cloned();
+        if let syn::Fields::Unnamed(fields) = &s.fields {
+            // `#[serde(transparent)] pub struct X(pub T);`: a named use of T.
+            let Some(field) = fields.unnamed.first() else {
+                return WTypeKind::Alias(Ty::plain(TyKind::Null));
+            };
+            return WTypeKind::Alias(self.ty_of(&field.ty, schema.as_ref(), file, field.ty.span()));
+        }
+        let schema_fields: Vec<(String, bool, syn::Expr)> = schema
+            .as_ref()
+            .and_then(call_name)
+            .filter(|(n, _)| n == "Object")
+            .and_then(|(_, args)| args.first().map(|a| struct_fields(a)))
+            .and_then(|fields| {
+                fields
+                    .into_iter()
+                    .find(|(n, _)| n == "fields")
+                    .map(|(_, e)| e)
+            })
+            .map(|fields| {
+                array_items(fields)
+                    .into_iter()
+                    .map(|f| {
+                        let parts = struct_fields(f);
+                        let get = |k: &str| parts.iter().find(|(n, _)| n == k).map(|(_, e)| *e);
+                        (
+                            get("name").and_then(str_value).unwrap_or_default(),
+                            get("required").and_then(bool_value).unwrap_or(false),
+                            get("schema")
+                                .cloned()
+                                .unwrap_or_else(|| syn::parse_quote!(Any)),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut fields = Vec::new();
+        let mut additional = None;
+        let mut position = 0;
+        for field in &s.fields {
+            let Some(ident) = &field.ident else {
+                continue;
+            };
+            let rust_name = unraw(&ident.to_string());
+            let attrs = serde_attrs(&field.attrs);
+            let span = ident.span();
+            if attr(&attrs, "skip").is_some() || attr(&attrs, "skip_deserializing").is_some() {
+                continue;
+            }
+            if attr(&attrs, "flatten").is_some() {
+                let value = last_segment(&field.ty)
+                    .filter(|(s, _)| {
+                        s.ident == "IndexMap" || s.ident == "HashMap" || s.ident == "BTreeMap"
+                    })
+                    .and_then(|(s, _)| generic_args(s).get(1).copied().cloned());
+                let additional_schema = schema
+                    .as_ref()
+                    .and_then(call_name)
+                    .and_then(|(_, args)| args.first().map(|a| struct_fields(a)))
+                    .and_then(|f| {
+                        f.into_iter()
+                            .find(|(n, _)| n == "additional")
+                            .map(|(_, e)| e.clone())
+                    })
+                    .and_then(|e| some(&e).cloned());
+                additional = Some(match value {
+                    Some(value) => self.ty_of(&value, additional_schema.as_ref(), file, span),
+                    None => Ty::plain(TyKind::Any),
+                });
+                continue;
+            }
+            let wire_name = match (attr(&attrs, "rename"), attr(&container, "rename_all")) {
+                (Some(name), _) => name.to_owned(),
+                (None, Some(rule)) => rename_all(rule, &rust_name),
+                (None, None) => rust_name.clone(),
+            };
+            let is_option = option_inner(&field.ty).is_some();
+            let has_default =
+                attr(&attrs, "default").is_some() || attr(&container, "default").is_some();
+            let custom =
+                attr(&attrs, "deserialize_with").is_some() || attr(&attrs, "with").is_some();
+            // serde reads a missing `Option` as `None` unless a `deserialize_with` takes over.
+            let required = !has_default && (!is_option || custom);
+            let static_field = schema_fields.get(position);
+            position += 1;
+            if let Some((name, _, _)) = static_field {
+                if *name != wire_name {
+                    self.problems.push(Problem {
+                        message: format!(
+                            "field `{rust_name}` of `{}` is `{wire_name}` on the wire, but its schema static says `{name}`",
+                            s.ident
+                        ),
+                        site: site_of(file, span),
+                        unparsable: false,
+                    });
+                }
+            }
+            // An optional field's `Option` only says the key may be missing: the static says
+            // whether `null` is allowed.
+            let mut ty = match (is_option, static_field) {
+                (true, Some((_, _, expr))) if !required && !is_nullable_schema(expr) => {
+                    let inner = option_inner(&field.ty)
+                        .cloned()
+                        .unwrap_or_else(|| field.ty.clone());
+                    self.ty_of(&inner, Some(expr), file, span)
+                }
+                (_, Some((_, _, expr))) => self.ty_of(&field.ty, Some(expr), file, span),
+                (true, None) if !required => {
+                    let inner = option_inner(&field.ty)
+                        .cloned()
+                        .unwrap_or_else(|| field.ty.clone());
+                    self.ty_of(&inner, None, file, span)
+                }
+                (_, None) => self.ty_of(&field.ty, None, file, span),
+            };
+            if required && is_option {
+                ty.nullable = true;
+            }
+            fields.push(WField {
+                wire_name,
+                rust_name,
+                ty,
+                required,
+                site: Some(site_of(file, span)),
+            });
+        }
+        WTypeKind::Struct {
+            fields,
+            deny_unknown: attr(&container, "deny_unknown_fields").is_some(),
+            additional,
+        }
+    }
+
+    fn enum_kind(
+        &mut self,
+        e: &syn::ItemEnum,
+        file: &str,
+        int_values: &HashMap<String, Vec<(String, i64)>>,
+    ) -> WTypeKind {
+        let container = serde_attrs(&e.attrs);
+        let name = e.ident.to_string();
+        if attr(&container, "try_from").is_some() {
+            let values = int_values.get(&name).cloned().unwrap_or_default();
+            return WTypeKind::IntegerEnum(
+                e.variants
+                    .iter()
+                    .filter_map(|v| {
+                        values
+                            .iter()
+                            .find(|(n, _)| v.ident == n)
+                            .map(|(_, value)| *value)
+                    })
+                    .collect(),
+            );
+        }
+        let wire = |v: &syn::Variant| {
+            let attrs = serde_attrs(&v.attrs);
+            match (attr(&attrs, "rename"), attr(&container, "rename_all")) {
+                (Some(n), _) => n.to_owned(),
+                (None, Some(rule)) => rename_all(rule, &v.ident.to_string()),
+                (None, None) => v.ident.to_string(),
+            }
+        };
+        if e.variants
+            .iter()
+            .all(|v| matches!(v.fields, syn::Fields::Unit))
+        {
+            return WTypeKind::StringEnum(e.variants.iter().map(wire).collect());
+        }
+        let tag = attr(&container, "tag").map(str::to_owned);
+        let schema = self.statics.get(&name).cloned();
+        let arm_schemas: Vec<syn::Expr> = match schema.as_ref().and_then(call_name) {
+            Some((n, args)) if n == "Untagged" => args
+                .first()
+                .map(|a| array_items(a).into_iter().cloned().collect())
+                .unwrap_or_default(),
+            Some((n, _)) if n == "TaggedUnion" => {
+                let parts = schema
+                    .as_ref()
+                    .map(|s| struct_fields(s))
+                    .unwrap_or_default();
+                parts
+                    .iter()
+                    .find(|(k, _)| k == "arms")
+                    .map(|(_, arms)| {
+                        array_items(arms)
+                            .into_iter()
+                            .filter_map(|arm| match arm {
+                                syn::Expr::Tuple(t) => t.elems.iter().nth(1).cloned(),
+                                _ => None,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        let arms = e
+            .variants
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let ty = match &v.fields {
+                    syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
+                        let field = &f.unnamed[0];
+                        self.ty_of(&field.ty, arm_schemas.get(i), file, v.ident.span())
+                    }
+                    _ => Ty::plain(TyKind::Null),
+                };
+                WArm {
+                    tag: tag.as_ref().map(|_| wire(v)),
+                    ty,
+                    site: Some(site_of(file, v.ident.span())),
+                }
+            })
+            .collect();
+        WTypeKind::Union { tag, arms }
+    }
+
+    /// The type of a Rust type, with what its schema expression adds (constraints, nullability,
+    /// constants).
+    fn ty_of(
+        &mut self,
+        ty: &syn::Type,
+        schema: Option<&syn::Expr>,
+        file: &str,
+        span: proc_macro2::Span,
+    ) -> Ty {
+        let (schema_name, schema_args) = schema
+            .and_then(call_name)
+            .map(|(n, a)| (n, a.into_iter().cloned().collect::<Vec<_>>()))
+            .unwrap_or_default();
+        // `Option<T>`: nullable (the caller unwrapped optional fields already).
+        if let Some(inner) = option_inner(ty) {
+            let inner_schema = if schema_name == "Nullable" {
+                schema_args.first().cloned()
+            } else {
+                schema.cloned()
+            };
+            let mut t = self.ty_of(inner, inner_schema.as_ref(), file, span);
+            t.nullable = true;
+            return t;
+        }
+        if let syn::Type::Tuple(t) = ty {
+            if t.elems.is_empty() {
+                return Ty::plain(TyKind::Null);
+            }
+            let items: Vec<syn::Expr> = if schema_name == "Tuple" {
+                schema_args
+                    .first()
+                    .map(|a| array_items(a).into_iter().cloned().collect())
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let elems: Vec<Ty> = t
+                .elems
+                .iter()
+                .enumerate()
+                .map(|(i, e)| self.ty_of(e, items.get(i), file, span))
+                .collect();
+            return Ty::plain(TyKind::Tuple(elems));
+        }
+        let Some((segment, local)) = last_segment(ty) else {
+            self.unknown(ty, file, span);
+            return Ty::plain(TyKind::Any);
+        };
+        let ident = segment.ident.to_string();
+        let args = generic_args(segment);
+        let mut constraints = Constraints::default();
+        if local {
+            // A spec type may be called `Box`, `String` or `Vec`: generated code names std types by
+            // their full path, so a local name is the module's own type.
+            if let Some(id) = self.names.get(&ident) {
+                return Ty::plain(TyKind::Named(*id));
+            }
+        }
+        let kind = match ident.as_str() {
+            "Box" | "Arc" | "Rc" => {
+                return match args.first() {
+                    Some(inner) => self.ty_of(inner, schema, file, span),
+                    None => Ty::plain(TyKind::Any),
+                };
+            }
+            "String" | "str" => {
+                if schema_name == "Str" {
+                    self.str_constraints(schema_args.first(), &mut constraints);
+                }
+                TyKind::String(StringFormat::Plain)
+            }
+            "i8" | "i16" | "i32" | "u8" | "u16" | "u32" => {
+                if schema_name == "Int" {
+                    number_constraints(schema_args.first(), &mut constraints);
+                }
+                TyKind::Integer(IntegerFormat::Int32)
+            }
+            "i64" | "u64" | "isize" | "usize" | "i128" | "u128" => {
+                if schema_name == "Int" {
+                    number_constraints(schema_args.first(), &mut constraints);
+                }
+                TyKind::Integer(IntegerFormat::Int64)
+            }
+            "f64" | "f32" => {
+                if schema_name == "Number" {
+                    number_constraints(schema_args.first(), &mut constraints);
+                }
+                TyKind::Number
+            }
+            "bool" => TyKind::Boolean,
+            "Value" => TyKind::Any,
+            "Uuid" => TyKind::String(StringFormat::Uuid),
+            "DateTime" => TyKind::String(StringFormat::DateTime),
+            "NaiveDate" => TyKind::String(StringFormat::Date),
+            "NaiveTime" => TyKind::String(StringFormat::Time),
+            "Vec" => {
+                let item_schema = (schema_name == "Array")
+                    .then(|| schema_args.first().cloned())
+                    .flatten();
+                if schema_name == "Array" {
+                    items_constraints(schema_args.get(1), &mut constraints);
+                }
+                let item = match args.first() {
+                    Some(item) => self.ty_of(item, item_schema.as_ref(), file, span),
+                    None => Ty::plain(TyKind::Any),
+                };
+                TyKind::Array(Box::new(item))
+            }
+            "IndexMap" | "HashMap" | "BTreeMap" => {
+                let value_schema = (schema_name == "Map")
+                    .then(|| schema_args.first().cloned())
+                    .flatten();
+                let value = match args.get(1) {
+                    Some(value) => self.ty_of(value, value_schema.as_ref(), file, span),
+                    None => Ty::plain(TyKind::Any),
+                };
+                TyKind::Map(Box::new(value))
+            }
+            _ => match self.names.get(&ident) {
+                Some(id) if local => TyKind::Named(*id),
+                _ => {
+                    self.unknown(ty, file, span);
+                    TyKind::Any
+                }
+            },
+        };
+        let kind = if schema_name == "Const" {
+            match schema_args.first().and_then(str_value) {
+                Some(json) => serde_json::from_str::<Value>(&json)
+                    .map(TyKind::Const)
+                    .unwrap_or(kind),
+                None => kind,
+            }
+        } else {
+            kind
+        };
+        Ty {
+            kind,
+            nullable: false,
+            constraints,
+        }
+    }
+
+    fn unknown(&mut self, ty: &syn::Type, file: &str, span: proc_macro2::Span) {
+        let shown = match last_segment(ty) {
+            Some((s, _)) => s.ident.to_string(),
+            None => "this type".to_owned(),
+        };
+        self.problems.push(Problem {
+            message: format!("`{shown}` is not a type of the generated module"),
+            site: site_of(file, span),
+            unparsable: false,
+        });
+    }
+
+    fn str_constraints(&self, expr: Option<&syn::Expr>, c: &mut Constraints) {
+        for (name, value) in expr.map(struct_fields).unwrap_or_default() {
+            match name.as_str() {
+                "min_length" => c.min_length = some(value).and_then(u64_value),
+                "max_length" => c.max_length = some(value).and_then(u64_value),
+                "pattern" => {
+                    c.pattern = some(value)
+                        .and_then(|p| match p {
+                            syn::Expr::Reference(r) => match &*r.expr {
+                                syn::Expr::Path(path) => {
+                                    path.path.segments.last().map(|s| s.ident.to_string())
+                                }
+                                _ => None,
+                            },
+                            _ => None,
+                        })
+                        .and_then(|name| self.patterns.get(&name).cloned())
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn channel_file(&mut self, parsed: &Parsed, module: &str) -> Option<WChannel> {
+        let file = &parsed.name;
+        let mut channel = WChannel {
+            module: module.to_owned(),
+            ..WChannel::default()
+        };
+        let mut key_found = false;
+        let mut params_struct = None;
+        let mut enums: HashMap<String, &syn::ItemEnum> = HashMap::new();
+        let mut consumer = None;
+        for item in &parsed.file.items {
+            match item {
+                syn::Item::Const(c) if c.ident == "KEY" => {
+                    channel.key = str_value(&c.expr).unwrap_or_default();
+                    channel.site = Some(site_of(file, c.ident.span()));
+                    key_found = true;
+                }
+                syn::Item::Const(c) if c.ident == "RAW_ADDRESS" => {
+                    channel.address = str_value(&c.expr);
+                }
+                syn::Item::Struct(s) if s.ident == "Params" => params_struct = Some(s),
+                syn::Item::Enum(e) => {
+                    enums.insert(e.ident.to_string(), e);
+                }
+                syn::Item::Trait(t) if t.ident.to_string().ends_with("Consumer") => {
+                    consumer = Some(t)
+                }
+                _ => {}
+            }
+        }
+        if !key_found {
+            return None;
+        }
+        // Parameters: names from the address, types from `Params`.
+        let names = channel
+            .address
+            .as_deref()
+            .map(address_parameters)
+            .unwrap_or_default();
+        let param_fields: Vec<&syn::Field> = params_struct
+            .map(|s| s.fields.iter().collect())
+            .unwrap_or_default();
+        channel.parameters = names
+            .iter()
+            .enumerate()
+            .map(|(i, (name, converter))| {
+                let field = param_fields.get(i);
+                let rust = field
+                    .and_then(|f| last_segment(&f.ty))
+                    .map(|(s, _)| s.ident.to_string());
+                let kind = match rust.as_deref() {
+                    Some("i64" | "i32" | "u64" | "u32") => ParameterKind::Integer,
+                    Some("f64" | "f32") => ParameterKind::Float,
+                    Some("Uuid") => ParameterKind::Uuid,
+                    _ if converter.as_deref() == Some("path") => ParameterKind::Path,
+                    _ => ParameterKind::String,
+                };
+                WParam {
+                    name: name.clone(),
+                    kind,
+                    site: field
+                        .and_then(|f| f.ident.as_ref())
+                        .map(|i| site_of(file, i.span()))
+                        .or_else(|| channel.site.clone()),
+                }
+            })
+            .collect();
+        let (client_tag, client) = self.message_enum(enums.get("ClientMessage").copied(), file);
+        let (server_tag, server) = self.message_enum(enums.get("ServerMessage").copied(), file);
+        channel.client_tag = client_tag;
+        channel.server_tag = server_tag;
+        channel.client_messages = client;
+        channel.server_messages = server;
+        if let Some(consumer) = consumer {
+            channel.consumer = consumer.ident.to_string();
+            for item in &consumer.items {
+                let syn::TraitItem::Fn(method) = item else {
+                    continue;
+                };
+                let name = unraw(&method.sig.ident.to_string());
+                let site = Some(site_of(file, method.sig.ident.span()));
+                let input = method.sig.inputs.iter().nth(2).and_then(|a| match a {
+                    syn::FnArg::Typed(t) => Some((*t.ty).clone()),
+                    syn::FnArg::Receiver(_) => None,
+                });
+                let output = reply_type(&method.sig.output);
+                if method.default.is_some() {
+                    channel.events.push(WEvent {
+                        method: name,
+                        messages: self
+                            .message_ids(input.as_ref(), &channel.server_messages, &enums, file)
+                            .into_iter()
+                            .collect(),
+                        site,
+                    });
+                } else {
+                    let message = self
+                        .message_ids(input.as_ref(), &channel.client_messages, &enums, file)
+                        .into_iter()
+                        .next()
+                        .unwrap_or_default();
+                    channel.actions.push(WAction {
+                        method: name,
+                        message,
+                        replies: self
+                            .message_ids(output.as_ref(), &channel.server_messages, &enums, file)
+                            .into_iter()
+                            .collect(),
+                        site,
+                    });
+                }
+            }
+        }
+        Some(channel)
+    }
+
+    /// The ids of the messages whose payload is `ty`, or whose payloads are the variants of the
+    /// enum `ty` names.
+    fn message_ids(
+        &mut self,
+        ty: Option<&syn::Type>,
+        messages: &[WMessage],
+        enums: &HashMap<String, &syn::ItemEnum>,
+        file: &str,
+    ) -> Vec<String> {
+        let Some(ty) = ty else {
+            return Vec::new();
+        };
+        if matches!(ty, syn::Type::Tuple(t) if t.elems.is_empty()) {
+            return Vec::new();
+        }
+        if let Some(id) = self.message_by_type(ty, messages, file) {
+            return vec![id];
+        }
+        let enum_name = last_segment(ty).map(|(s, _)| s.ident.to_string());
+        if let Some(e) = enum_name.and_then(|n| enums.get(&n)) {
+            return e
+                .variants
+                .iter()
+                .filter_map(|v| match &v.fields {
+                    syn::Fields::Unnamed(f) => f
+                        .unnamed
+                        .first()
+                        .and_then(|f| self.message_by_type(&f.ty, messages, file)),
+                    _ => None,
+                })
+                .collect();
+        }
+        Vec::new()
+    }
+
+    /// The id of the first message whose payload has the Rust type `ty`.
+    fn message_by_type(
+        &mut self,
+        ty: &syn::Type,
+        messages: &[WMessage],
+        file: &str,
+    ) -> Option<String> {
+        let before = self.problems.len();
+        let wanted = self.ty_of(ty, None, file, ty.span());
+        self.problems.truncate(before);
+        messages
+            .iter()
+            .find(|m| {
+                m.payload
+                    .as_ref()
+                    .is_some_and(|p| p.kind == wanted.kind && p.nullable == wanted.nullable)
+            })
+            .or_else(|| {
+                messages
+                    .iter()
+                    .find(|m| m.payload.as_ref().is_some_and(|p| p.kind == wanted.kind))
+            })
+            .map(|m| m.id.clone())
+    }
+
+    fn message_enum(
+        &mut self,
+        e: Option<&syn::ItemEnum>,
+        file: &str,
+    ) -> (Option<String>, Vec<WMessage>) {
+        let Some(e) = e else {
+            return (None, Vec::new());
+        };
+        let container = serde_attrs(&e.attrs);
+        let tag = attr(&container, "tag").map(str::to_owned);
+        let messages = e
+            .variants
+            .iter()
+            .map(|v| {
+                let attrs = serde_attrs(&v.attrs);
+                let rust_name = v.ident.to_string();
+                let wire_tag = tag.as_ref().map(|_| match attr(&attrs, "rename") {
+                    Some(n) => n.to_owned(),
+                    None => rust_name.clone(),
+                });
+                let payload = match &v.fields {
+                    syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
+                        let ty = &f.unnamed[0].ty;
+                        self.ty_of(ty, None, file, v.ident.span())
+                    }
+                    _ => Ty::plain(TyKind::Null),
+                };
+                WMessage {
+                    id: wire_tag.clone().unwrap_or_else(|| rust_name.clone()),
+                    tag: wire_tag.map(|t| t.split('#').next().unwrap_or_default().to_owned()),
+                    rust_name,
+                    payload: Some(payload),
+                    site: Some(site_of(file, v.ident.span())),
+                }
+            })
+            .collect();
+        (tag, messages)
+    }
+}
+
+fn is_nullable_schema(expr: &syn::Expr) -> bool {
+    matches!(call_name(expr), Some((n, _)) if n == "Nullable")
+}
+
+fn number_constraints(expr: Option<&syn::Expr>, c: &mut Constraints) {
+    for (name, value) in expr.map(struct_fields).unwrap_or_default() {
+        let bound = some(value)
+            .map(struct_fields)
+            .and_then(|f| f.into_iter().find(|(n, _)| n == "value").map(|(_, e)| e))
+            .and_then(f64_value);
+        match name.as_str() {
+            "minimum" => c.minimum = bound,
+            "maximum" => c.maximum = bound,
+            "exclusive_minimum" => c.exclusive_minimum = bound,
+            "exclusive_maximum" => c.exclusive_maximum = bound,
+            "multiple_of" => c.multiple_of = bound,
+            _ => {}
+        }
+    }
+}
+
+fn items_constraints(expr: Option<&syn::Expr>, c: &mut Constraints) {
+    for (name, value) in expr.map(struct_fields).unwrap_or_default() {
+        match name.as_str() {
+            "min_items" => c.min_items = some(value).and_then(u64_value),
+            "max_items" => c.max_items = some(value).and_then(u64_value),
+            "unique" => c.unique_items = bool_value(value).unwrap_or(false),
+            _ => {}
+        }
+    }
+}
+
+/// `T` of `-> impl Future<Output = Result<Option<T>, _>>`.
+fn reply_type(output: &syn::ReturnType) -> Option<syn::Type> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let syn::Type::ImplTrait(imp) = &**ty else {
+        return None;
+    };
+    for bound in &imp.bounds {
+        let syn::TypeParamBound::Trait(t) = bound else {
+            continue;
+        };
+        let Some(segment) = t.path.segments.last() else {
+            continue;
+        };
+        if segment.ident != "Future" {
+            continue;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+            continue;
+        };
+        for arg in &args.args {
+            if let syn::GenericArgument::AssocType(assoc) = arg {
+                let result = last_segment(&assoc.ty)?;
+                let ok = generic_args(result.0).first().copied()?;
+                return option_inner(ok).cloned().or_else(|| Some(ok.clone()));
+            }
+        }
+    }
+    None
+}
+
+/// `(name, converter)` of each `{name:converter}` of an address, first occurrence only.
+pub(crate) fn address_parameters(raw: &str) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    let mut rest = raw;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        let inner = &rest[open + 1..close];
+        let (name, converter) = match inner.split_once(':') {
+            Some((n, c)) => (n.to_owned(), Some(c.to_owned())),
+            None => (inner.to_owned(), None),
+        };
+        if !out.iter().any(|(n, _)| *n == name) {
+            out.push((name, converter));
+        }
+        rest = &rest[close + 1..];
+    }
+    out
+}
+
+/// Values of integer enums, from `impl From<E> for i64 { match value { E::V => 1, .. } }`.
+fn int_enum_values(file: &syn::File) -> HashMap<String, Vec<(String, i64)>> {
+    let mut out = HashMap::new();
+    for item in &file.items {
+        let syn::Item::Impl(imp) = item else {
+            continue;
+        };
+        let Some((trait_path, _)) = &imp.trait_ else {
+            continue;
+        };
+        let Some(segment) = trait_path.segments.last() else {
+            continue;
+        };
+        if segment.ident != "From" {
+            continue;
+        }
+        let Some(source) = generic_args(segment).first().and_then(|t| last_segment(t)) else {
+            continue;
+        };
+        let Some((target, _)) = last_segment(&imp.self_ty) else {
+            continue;
+        };
+        if target.ident != "i64" {
+            continue;
+        }
+        let mut values = Vec::new();
+        for item in &imp.items {
+            let syn::ImplItem::Fn(f) = item else {
+                continue;
+            };
+            for stmt in &f.block.stmts {
+                let syn::Stmt::Expr(syn::Expr::Match(m), _) = stmt else {
+                    continue;
+                };
+                for arm in &m.arms {
+                    let name = match &arm.pat {
+                        syn::Pat::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                        _ => None,
+                    };
+                    if let (Some(name), Some(value)) = (name, i64_value(&arm.body)) {
+                        values.push((name, value));
+                    }
+                }
+            }
+        }
+        out.insert(source.0.ident.to_string(), values);
+    }
+    out
+}
