@@ -15,6 +15,7 @@ use crate::camel::{camelize_keys, decamelize_keys};
 use crate::context::{self, Context, HandlerError, Outbound};
 use crate::decode::{Rejected, read_frame};
 use crate::dispatch::finish;
+use crate::endpoint::Endpoint;
 use crate::layer::{Inbound, LayerError, LayerMessage, classify};
 use crate::protocol::{signal_frame, to_python_json};
 
@@ -159,7 +160,7 @@ pub(crate) async fn run<T: Transport>(
                     }
                     ClientEvent::Text(text) => {
                         let text = if options.camelize { decamelize_frame(text) } else { text };
-                        handlers.spawn(handle_frame(route.clone(), cx.clone(), text, options.send_completion));
+                        handlers.spawn(handle_frame(Arc::clone(&route.endpoint), cx.clone(), text, options.send_completion));
                     }
                 }
             }
@@ -240,8 +241,8 @@ async fn connect(
 /// Handles one client frame in its own task, as Chanx's `handle_json` task: the dispatcher
 /// answers; a panicking handler is answered as a failing one; `complete` follows when enabled
 /// (for frames whose envelope was valid, which is when Chanx reaches `handle_json`).
-async fn handle_frame(route: Route, cx: Context, text: String, completion: bool) {
-    let outcome = CatchUnwind(route.endpoint.handle_text(&cx, &text)).await;
+async fn handle_frame(endpoint: Arc<dyn Endpoint>, cx: Context, text: String, completion: bool) {
+    let outcome = CatchUnwind(endpoint.handle_text(&cx, &text)).await;
     if outcome.is_ok() && !completion {
         return;
     }
