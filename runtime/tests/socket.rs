@@ -21,6 +21,7 @@ type TestClient = Client<Value, Value>;
 
 struct Running {
     addr: SocketAddr,
+    completion: bool,
     memory: InMemoryLayer,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
@@ -41,6 +42,7 @@ impl Running {
 
 async fn start(options: ServerOptions) -> Running {
     let memory = InMemoryLayer::new();
+    let completion = options.send_completion;
     let server = Server::new(Arc::new(memory.clone()))
         .options(options.send_authentication_message(true))
         .endpoint(
@@ -65,6 +67,7 @@ async fn start(options: ServerOptions) -> Running {
     });
     Running {
         addr,
+        completion,
         memory,
         stop: Some(stop),
         task,
@@ -80,6 +83,25 @@ async fn connect(running: &Running, room: &str) -> TestClient {
     match client.recv().await.unwrap() {
         Some(ServerFrame::Authentication { status_code, .. }) => assert_eq!(status_code, 200),
         other => panic!("expected the authentication frame, got {other:?}"),
+    }
+    // The loop answers only once the connection is in its groups.
+    client
+        .send_with_ref(&json!({"action": "ping"}), "ready")
+        .await
+        .unwrap();
+    match client.recv().await.unwrap() {
+        Some(ServerFrame::Message { reference, .. }) => {
+            assert_eq!(reference.as_deref(), Some("ready"))
+        }
+        other => panic!("expected the pong, got {other:?}"),
+    }
+    if running.completion {
+        assert_eq!(
+            client.recv().await.unwrap(),
+            Some(ServerFrame::Complete {
+                reference: Some("ready".to_owned())
+            })
+        );
     }
     client
 }
