@@ -134,6 +134,28 @@ async fn a_panicking_handler_is_answered_as_a_failing_one_and_the_connection_sta
 }
 
 #[tokio::test]
+async fn events_reach_one_connection_by_its_channel_name() {
+    let (memory, server) = plain();
+    let mut alice = server.communicator("/ws/test/lobby").connect().unwrap();
+    let mut bob = server.communicator("/ws/test/lobby").connect().unwrap();
+    let name = alice.channel_name().await.unwrap().to_owned();
+    assert!(name.starts_with("specific."), "{name}");
+    assert_ne!(bob.channel_name().await, Some(name.as_str()));
+    chanx_runtime::layer::send_event(&memory, &name, &json!({"action": "notify", "payload": 3}))
+        .await
+        .unwrap();
+    assert_eq!(
+        alice.receive_json().await,
+        json!({"action": "notify", "payload": 3})
+    );
+    assert!(bob.receive_nothing(QUIET).await);
+    // A connection refused before it had a channel has none.
+    server.shutdown_handle().shutdown().await;
+    let mut late = server.communicator("/ws/test/lobby").connect().unwrap();
+    assert_eq!(late.channel_name().await, None);
+}
+
+#[tokio::test]
 async fn handlers_may_close_the_connection() {
     let (memory, server) = plain();
     let mut ws = server.communicator("/ws/test/lobby").connect().unwrap();

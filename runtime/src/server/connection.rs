@@ -45,6 +45,10 @@ pub(crate) trait Transport: Send + 'static {
     fn send_text(&mut self, text: String) -> impl Future<Output = bool> + Send + '_;
     /// Sends a close frame with `code`.
     fn close(&mut self, code: u16) -> impl Future<Output = ()> + Send + '_;
+    /// Told the connection's layer channel once it exists (the communicator reports it).
+    fn opened(&mut self, channel_name: &str) {
+        let _ = channel_name;
+    }
 }
 
 /// Polls a future, turning a panic into `Err(())`.
@@ -108,6 +112,7 @@ pub(crate) async fn run<T: Transport>(
         transport.close(CLOSE_INTERNAL_ERROR).await;
         return;
     };
+    transport.opened(&channel_name);
     let (sender, mut outbound) = context::channel();
     let cx = Context::new(channel_name.clone(), Arc::clone(&layer), sender)
         .with_path_params(handshake.path_params().clone());
