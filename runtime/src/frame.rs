@@ -67,18 +67,21 @@ impl<S: DeserializeOwned> ServerFrame<S> {
                 }
             }
             "authentication" => {
-                let field = |name: &str| payload.and_then(|p| p.get(name));
-                if let Some(status_code) = field("status_code")
+                // Keys are camelized on camelCase servers.
+                let field = |snake: &str, camel: &str| {
+                    payload.and_then(|p| p.get(snake).or_else(|| p.get(camel)))
+                };
+                if let Some(status_code) = field("status_code", "statusCode")
                     .and_then(Value::as_u64)
                     .and_then(|code| u16::try_from(code).ok())
                 {
                     return ServerFrame::Authentication {
                         status_code,
-                        status_text: field("status_text")
+                        status_text: field("status_text", "statusText")
                             .and_then(Value::as_str)
                             .unwrap_or_default()
                             .to_owned(),
-                        data: field("data").cloned().unwrap_or(Value::Null),
+                        data: field("data", "data").cloned().unwrap_or(Value::Null),
                     };
                 }
             }
@@ -157,6 +160,16 @@ mod tests {
                 status_code: 403,
                 status_text: "Forbidden".to_owned(),
                 data: Value::Null
+            }
+        );
+        assert_eq!(
+            ServerFrame::<Server>::parse(
+                r#"{"action": "authentication", "payload": {"statusCode": 200, "statusText": "OK", "data": {"user": "a"}}}"#
+            ),
+            ServerFrame::Authentication {
+                status_code: 200,
+                status_text: "OK".to_owned(),
+                data: serde_json::json!({"user": "a"})
             }
         );
         let complete = ServerFrame::<Server>::parse(r#"{"action": "complete", "payload": null}"#);

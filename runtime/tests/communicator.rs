@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use chanx_runtime::layer::{ChannelLayer, broadcast_event, broadcast_message};
+use chanx_runtime::layer::{
+    ChannelLayer, LayerError, LayerMessage, broadcast_event, broadcast_message,
+};
 use chanx_runtime::memory::InMemoryLayer;
 use chanx_runtime::server::{Frame, Route, Server, ServerOptions};
 use chanx_runtime::testing::{Captured, CapturingLayer, Target};
@@ -129,6 +131,28 @@ async fn a_panicking_handler_is_answered_as_a_failing_one_and_the_connection_sta
         other.receive_json().await,
         json!({"action": "notify", "payload": 1})
     );
+}
+
+#[tokio::test]
+async fn events_reach_one_connection_by_its_channel_name() {
+    let (memory, server) = plain();
+    let mut alice = server.communicator("/ws/test/lobby").connect().unwrap();
+    let mut bob = server.communicator("/ws/test/lobby").connect().unwrap();
+    let name = alice.channel_name().await.unwrap().to_owned();
+    assert!(name.starts_with("specific."), "{name}");
+    assert_ne!(bob.channel_name().await, Some(name.as_str()));
+    chanx_runtime::layer::send_event(&memory, &name, &json!({"action": "notify", "payload": 3}))
+        .await
+        .unwrap();
+    assert_eq!(
+        alice.receive_json().await,
+        json!({"action": "notify", "payload": 3})
+    );
+    assert!(bob.receive_nothing(QUIET).await);
+    // A connection refused before it had a channel has none.
+    server.shutdown_handle().shutdown().await;
+    let mut late = server.communicator("/ws/test/lobby").connect().unwrap();
+    assert_eq!(late.channel_name().await, None);
 }
 
 #[tokio::test]
@@ -388,6 +412,10 @@ async fn exclude_current_skips_the_sender_only() {
     let mut alice = server.communicator("/ws/test/lobby").connect().unwrap();
     let mut bob = server.communicator("/ws/test/lobby").connect().unwrap();
     let mut carol = server.communicator("/ws/test/elsewhere").connect().unwrap();
+    for ws in [&mut alice, &mut bob, &mut carol] {
+        ws.send(&json!({"action": "ping"}));
+        assert_eq!(ws.receive_json().await["action"], "pong");
+    }
     alice.send(&json!({"action": "broadcast", "payload": {"text": "hi", "exclude": true}}));
     assert_eq!(
         bob.receive_text().await,
@@ -491,4 +519,101 @@ async fn broadcasts_are_captured() {
             json!({"action": "said", "payload": {"text": "x"}})
         )]
     );
+}
+
+/// A layer whose `receive` fails the first `failures` times with a backend error, then works.
+struct FlakyLayer {
+    inner: InMemoryLayer,
+    failures: std::sync::atomic::AtomicUsize,
+    closed: bool,
+}
+
+impl ChannelLayer for FlakyLayer {
+    fn new_channel<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> chanx_runtime::layer::BoxFuture<'a, Result<String, LayerError>> {
+        self.inner.new_channel(prefix)
+    }
+    fn send<'a>(
+        &'a self,
+        channel: &'a str,
+        message: LayerMessage,
+    ) -> chanx_runtime::layer::BoxFuture<'a, Result<(), LayerError>> {
+        self.inner.send(channel, message)
+    }
+    fn receive<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> chanx_runtime::layer::BoxFuture<'a, Result<LayerMessage, LayerError>> {
+        if self.closed {
+            return Box::pin(async { Err(LayerError::Closed) });
+        }
+        let left = self.failures.load(Ordering::SeqCst);
+        if left > 0 {
+            self.failures.store(left - 1, Ordering::SeqCst);
+            return Box::pin(async { Err(LayerError::Backend("down".to_owned())) });
+        }
+        self.inner.receive(channel)
+    }
+    fn group_add<'a>(
+        &'a self,
+        group: &'a str,
+        channel: &'a str,
+    ) -> chanx_runtime::layer::BoxFuture<'a, Result<(), LayerError>> {
+        self.inner.group_add(group, channel)
+    }
+    fn group_discard<'a>(
+        &'a self,
+        group: &'a str,
+        channel: &'a str,
+    ) -> chanx_runtime::layer::BoxFuture<'a, Result<(), LayerError>> {
+        self.inner.group_discard(group, channel)
+    }
+    fn group_send<'a>(
+        &'a self,
+        group: &'a str,
+        message: LayerMessage,
+    ) -> chanx_runtime::layer::BoxFuture<'a, Result<(), LayerError>> {
+        self.inner.group_send(group, message)
+    }
+    fn flush<'a>(&'a self) -> chanx_runtime::layer::BoxFuture<'a, Result<(), LayerError>> {
+        self.inner.flush()
+    }
+}
+
+#[tokio::test]
+async fn layer_failures_do_not_end_the_connection() {
+    for closed in [false, true] {
+        let memory = InMemoryLayer::new();
+        let flaky = FlakyLayer {
+            inner: memory.clone(),
+            failures: std::sync::atomic::AtomicUsize::new(3),
+            closed,
+        };
+        let server = Server::new(Arc::new(flaky))
+            .endpoint(Route::new(TestEndpoint::default()).groups(|_| vec!["g".to_owned()]));
+        let mut ws = server.communicator("/ws/test/lobby").connect().unwrap();
+        ws.set_timeout(Duration::from_secs(3));
+        // Connected and in its group once it answers.
+        ws.send(&json!({"action": "ping"}));
+        assert_eq!(ws.receive_json().await["action"], "pong");
+        broadcast_event(&memory, &["g"], &json!({"action": "notify", "payload": 1}))
+            .await
+            .unwrap();
+        if closed {
+            // A closed layer is not read again; the client is still served.
+            assert!(ws.receive_nothing(Duration::from_millis(300)).await);
+        } else {
+            // Read again after a pause: the event arrives.
+            assert_eq!(
+                ws.receive_json().await,
+                json!({"action": "notify", "payload": 1})
+            );
+        }
+        ws.send(&json!({"action": "ping"}));
+        assert_eq!(ws.receive_json().await["action"], "pong");
+        ws.disconnect().await;
+        assert!(memory.group_members("g").is_empty());
+    }
 }

@@ -21,6 +21,7 @@ type TestClient = Client<Value, Value>;
 
 struct Running {
     addr: SocketAddr,
+    completion: bool,
     memory: InMemoryLayer,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
@@ -41,6 +42,7 @@ impl Running {
 
 async fn start(options: ServerOptions) -> Running {
     let memory = InMemoryLayer::new();
+    let completion = options.send_completion;
     let server = Server::new(Arc::new(memory.clone()))
         .options(options.send_authentication_message(true))
         .endpoint(
@@ -65,6 +67,7 @@ async fn start(options: ServerOptions) -> Running {
     });
     Running {
         addr,
+        completion,
         memory,
         stop: Some(stop),
         task,
@@ -80,6 +83,25 @@ async fn connect(running: &Running, room: &str) -> TestClient {
     match client.recv().await.unwrap() {
         Some(ServerFrame::Authentication { status_code, .. }) => assert_eq!(status_code, 200),
         other => panic!("expected the authentication frame, got {other:?}"),
+    }
+    // The loop answers only once the connection is in its groups.
+    client
+        .send_with_ref(&json!({"action": "ping"}), "ready")
+        .await
+        .unwrap();
+    match client.recv().await.unwrap() {
+        Some(ServerFrame::Message { reference, .. }) => {
+            assert_eq!(reference.as_deref(), Some("ready"))
+        }
+        other => panic!("expected the pong, got {other:?}"),
+    }
+    if running.completion {
+        assert_eq!(
+            client.recv().await.unwrap(),
+            Some(ServerFrame::Complete {
+                reference: Some("ready".to_owned())
+            })
+        );
     }
     client
 }
@@ -224,4 +246,80 @@ async fn graceful_shutdown_closes_with_1001() {
     assert_eq!(b.close_code(), Some(1001));
     assert!(memory.group_members("room.one").is_empty());
     assert!(memory.group_members("room.two").is_empty());
+}
+
+#[tokio::test]
+async fn camelcase_and_completion_over_a_real_socket() {
+    let running = start(
+        ServerOptions::default()
+            .camelize(true)
+            .send_completion(true),
+    )
+    .await;
+    let mut client = connect(&running, "lobby").await;
+    client
+        .send_text(r#"{"action": "echo", "payload": {"userName": "a_b"}, "ref": "c"}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        client.recv_text().await.unwrap().unwrap(),
+        r#"{"action": "echo", "payload": {"seen": {"userName": "a_b"}, "seenKeys": ["user_name"], "replyTo": 1}, "version": 1, "ref": "c"}"#
+    );
+    assert_eq!(
+        client.recv().await.unwrap(),
+        Some(ServerFrame::Complete {
+            reference: Some("c".to_owned())
+        })
+    );
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn the_handler_bound_holds_over_a_real_socket() {
+    let memory = InMemoryLayer::new();
+    let endpoint = TestEndpoint::default();
+    let gauge = Arc::clone(&endpoint.gauge);
+    let server = Server::new(Arc::new(memory))
+        .options(ServerOptions::default().max_concurrent_handlers(3))
+        .endpoint(endpoint);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws/test/lobby", listener.local_addr().unwrap());
+    // Mounted as a plain router: the integration is an ordinary `axum::Router`.
+    let router: axum::Router = server.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let mut client = TestClient::connect(&url).await.unwrap();
+    for id in 0..9 {
+        client
+            .send(&json!({"action": "slow", "payload": {"id": id, "ms": 60}}))
+            .await
+            .unwrap();
+    }
+    let mut done = Vec::new();
+    for _ in 0..9 {
+        done.push(
+            client.recv_message().await.unwrap()["payload"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    done.sort_unstable();
+    assert_eq!(done, (0..9).collect::<Vec<i64>>());
+    assert_eq!(gauge.peak.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_dropped_tcp_connection_leaves_its_groups() {
+    let running = start(ServerOptions::default()).await;
+    let client = connect(&running, "gone").await;
+    assert_eq!(running.memory.group_members("room.gone").len(), 1);
+    // No closing handshake: the socket just goes away.
+    drop(client);
+    for _ in 0..200 {
+        if running.memory.group_members("room.gone").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(running.memory.group_members("room.gone").is_empty());
+    running.stop().await;
 }

@@ -13,15 +13,18 @@
 pub mod api;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chanx_runtime::context::{Context, HandlerError};
-use chanx_runtime::layer::{LayerError, safe_group_name};
+use chanx_runtime::layer::{ChannelLayer, LayerError, safe_group_name};
+use chanx_runtime::server::{AuthRequest, Denied, Identity, Route, Server, ServerOptions};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use api::inbox::InboxConsumer;
-use api::notifications::{NotificationsConsumer, NotificationsLayer, ServerMessage};
+use api::notifications::{
+    NotificationsConsumer, NotificationsDispatcher, NotificationsLayer, ServerMessage,
+};
 use api::types::{
     MarkRead, Notification, NotificationPayload, ReadAck, UnreadCount, UnreadCountPayload, Welcome,
 };
@@ -72,19 +75,8 @@ impl NotificationServer {
         authorization: Option<&str>,
     ) -> Result<(), Refused> {
         let token = query_token.or_else(|| authorization?.strip_prefix("Bearer "));
-        let path_user = cx
-            .path_param("user_id")
-            .and_then(|id| id.parse::<i64>().ok());
-        let user = match token.map(|token| self.tokens.get(token)) {
-            None => Err((401, "Unauthorized", "missing token")),
-            Some(None) => Err((403, "Forbidden", "bad token")),
-            Some(Some((id, _))) if Some(*id) != path_user => {
-                Err((403, "Forbidden", "not your notifications"))
-            }
-            Some(Some(user)) => Ok(user),
-        };
-        let (id, name) = match user {
-            Ok((id, name)) => (*id, name),
+        let (id, name) = match self.identify(token, path_user(cx)) {
+            Ok(user) => user,
             Err((status, text, detail)) => {
                 send_authentication(cx, status, text, json!({"detail": detail}));
                 cx.close(4000 + status);
@@ -100,6 +92,35 @@ impl NotificationServer {
         }
         let _ = cx.send(&ServerMessage::Welcome(Welcome { payload: () }));
         Ok(())
+    }
+
+    /// Whose `token` is, if it may read the stream of `path_user`; else the status, its text and
+    /// the detail Chanx's authenticator reports.
+    fn identify(
+        &self,
+        token: Option<&str>,
+        path_user: Option<i64>,
+    ) -> Result<(i64, &str), (u16, &'static str, &'static str)> {
+        match token.map(|token| self.tokens.get(token)) {
+            None => Err((401, "Unauthorized", "missing token")),
+            Some(None) => Err((403, "Forbidden", "bad token")),
+            Some(Some((id, _))) if Some(*id) != path_user => {
+                Err((403, "Forbidden", "not your notifications"))
+            }
+            Some(Some((id, name))) => Ok((*id, name)),
+        }
+    }
+
+    /// The same decision as [`connect`](Self::connect), as an authenticator for
+    /// [`chanx_runtime::server`]: the token comes from whichever of the channel's security
+    /// schemes the client used; the server sends the `authentication` frame and closes.
+    pub fn authenticate(&self, request: &AuthRequest) -> Result<Identity, Denied> {
+        let token = request.credential().map(|(_, token)| token);
+        match self.identify(token, path_user(&request.cx)) {
+            Ok((id, name)) => Ok(Identity::user(json!({"id": id, "username": name}))
+                .with_data(json!({"user": name}))),
+            Err((status, _, detail)) => Err(Denied::status(status).with_detail(detail)),
+        }
     }
 
     /// Pushes `notification` to every connection of user `user_id`, from any process that shares
@@ -131,6 +152,38 @@ impl NotificationServer {
         let mut unread = self.unread.lock().unwrap_or_else(PoisonError::into_inner);
         f(unread.entry(user_id).or_default())
     }
+}
+
+/// The user id in the connection's path (`/ws/notifications/{user_id}`).
+fn path_user(cx: &Context) -> Option<i64> {
+    cx.path_param("user_id").and_then(|id| id.parse().ok())
+}
+
+/// The notification service on `layer`, served by [`chanx_runtime::server`]: each connection is
+/// authenticated ([`NotificationServer::authenticate`], with Chanx's `authentication` frame),
+/// joins its user's group and is greeted with `welcome`, as [`NotificationServer::connect`] does
+/// by hand.
+pub fn server(layer: Arc<dyn ChannelLayer>, notifications: NotificationServer) -> Server {
+    let dispatcher = NotificationsDispatcher::new(notifications);
+    let service = Arc::clone(dispatcher.consumer());
+    let route = Route::new(dispatcher)
+        .authenticator(move |request: AuthRequest| {
+            let verdict = service.authenticate(&request);
+            async move { verdict }
+        })
+        .groups(|cx| {
+            cx.user()
+                .and_then(|user| user.get("id").and_then(Value::as_i64))
+                .map(NotificationServer::user_group)
+                .into_iter()
+                .collect()
+        })
+        .on_connect(|cx| async move {
+            let _ = cx.send(&ServerMessage::Welcome(Welcome { payload: () }));
+        });
+    Server::new(layer)
+        .options(ServerOptions::default().send_authentication_message(true))
+        .endpoint(route)
 }
 
 /// The `authentication` frame Chanx's authenticators send (not in the spec: Chanx does not document

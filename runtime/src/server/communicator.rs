@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::connection::{ClientEvent, Transport, run};
@@ -44,6 +45,7 @@ impl std::error::Error for NoRoute {}
 struct MemoryTransport {
     from_client: UnboundedReceiver<ClientEvent>,
     to_client: UnboundedSender<Frame>,
+    channel_name: Option<oneshot::Sender<String>>,
 }
 
 impl Transport for MemoryTransport {
@@ -57,6 +59,12 @@ impl Transport for MemoryTransport {
 
     async fn close(&mut self, code: u16) {
         let _ = self.to_client.send(Frame::Closed(Some(code)));
+    }
+
+    fn opened(&mut self, channel_name: &str) {
+        if let Some(sender) = self.channel_name.take() {
+            let _ = sender.send(channel_name.to_owned());
+        }
     }
 }
 
@@ -124,19 +132,30 @@ impl CommunicatorBuilder {
             Handshake::new(&self.path, &self.query, self.headers).with_path_params(params);
         let (to_server, from_client) = unbounded_channel();
         let (to_client, from_server) = unbounded_channel();
+        let (named, channel_name) = oneshot::channel();
         let transport = MemoryTransport {
             from_client,
             to_client,
+            channel_name: Some(named),
         };
         let task = tokio::spawn(run(transport, self.shared, route, handshake));
         Ok(Communicator {
             to_server,
             from_server,
             task,
+            channel_name: ChannelName::Pending(channel_name),
             closed: None,
             timeout: Duration::from_secs(1),
         })
     }
+}
+
+/// The connection's layer channel, as far as the communicator knows it.
+#[derive(Debug)]
+enum ChannelName {
+    Pending(oneshot::Receiver<String>),
+    Known(String),
+    Never,
 }
 
 /// A connection to a server in process: send frames, receive what the server sends, assert how
@@ -148,6 +167,7 @@ pub struct Communicator {
     to_server: UnboundedSender<ClientEvent>,
     from_server: UnboundedReceiver<Frame>,
     task: JoinHandle<()>,
+    channel_name: ChannelName,
     closed: Option<Frame>,
     timeout: Duration,
 }
@@ -161,6 +181,21 @@ impl Communicator {
     /// How long receiving waits.
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// The connection's channel name on the layer (to address it with `send_event`), once the
+    /// server made it; `None` if it never did (the layer failed, or the server was shutting down).
+    pub async fn channel_name(&mut self) -> Option<&str> {
+        if let ChannelName::Pending(receiver) = &mut self.channel_name {
+            self.channel_name = match receiver.await {
+                Ok(name) => ChannelName::Known(name),
+                Err(_) => ChannelName::Never,
+            };
+        }
+        match &self.channel_name {
+            ChannelName::Known(name) => Some(name),
+            _ => None,
+        }
     }
 
     /// Sends a text frame as is.

@@ -15,6 +15,7 @@ use crate::camel::{camelize_keys, decamelize_keys};
 use crate::context::{self, Context, HandlerError, Outbound};
 use crate::decode::{Rejected, read_frame};
 use crate::dispatch::finish;
+use crate::endpoint::Endpoint;
 use crate::layer::{Inbound, LayerError, LayerMessage, classify};
 use crate::protocol::{signal_frame, to_python_json};
 
@@ -44,6 +45,10 @@ pub(crate) trait Transport: Send + 'static {
     fn send_text(&mut self, text: String) -> impl Future<Output = bool> + Send + '_;
     /// Sends a close frame with `code`.
     fn close(&mut self, code: u16) -> impl Future<Output = ()> + Send + '_;
+    /// Told the connection's layer channel once it exists (the communicator reports it).
+    fn opened(&mut self, channel_name: &str) {
+        let _ = channel_name;
+    }
 }
 
 /// Polls a future, turning a panic into `Err(())`.
@@ -107,6 +112,7 @@ pub(crate) async fn run<T: Transport>(
         transport.close(CLOSE_INTERNAL_ERROR).await;
         return;
     };
+    transport.opened(&channel_name);
     let (sender, mut outbound) = context::channel();
     let cx = Context::new(channel_name.clone(), Arc::clone(&layer), sender)
         .with_path_params(handshake.path_params().clone());
@@ -159,7 +165,7 @@ pub(crate) async fn run<T: Transport>(
                     }
                     ClientEvent::Text(text) => {
                         let text = if options.camelize { decamelize_frame(text) } else { text };
-                        handlers.spawn(handle_frame(route.clone(), cx.clone(), text, options.send_completion));
+                        handlers.spawn(handle_frame(Arc::clone(&route.endpoint), cx.clone(), text, options.send_completion));
                     }
                 }
             }
@@ -240,8 +246,8 @@ async fn connect(
 /// Handles one client frame in its own task, as Chanx's `handle_json` task: the dispatcher
 /// answers; a panicking handler is answered as a failing one; `complete` follows when enabled
 /// (for frames whose envelope was valid, which is when Chanx reaches `handle_json`).
-async fn handle_frame(route: Route, cx: Context, text: String, completion: bool) {
-    let outcome = CatchUnwind(route.endpoint.handle_text(&cx, &text)).await;
+async fn handle_frame(endpoint: Arc<dyn Endpoint>, cx: Context, text: String, completion: bool) {
+    let outcome = CatchUnwind(endpoint.handle_text(&cx, &text)).await;
     if outcome.is_ok() && !completion {
         return;
     }

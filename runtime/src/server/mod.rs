@@ -2,6 +2,7 @@
 //! the axum 0.8 integration and an in-process [`Communicator`] for tests.
 //!
 //! ```no_run
+//! # #[cfg(feature = "server")]
 //! # async fn run(dispatcher: impl chanx_runtime::endpoint::Endpoint) -> std::io::Result<()> {
 //! use std::sync::Arc;
 //! use chanx_runtime::memory::InMemoryLayer;
