@@ -74,7 +74,7 @@ async fn round(server: &Server, memory: &InMemoryLayer, url: &str, room: &str) -
                         payload: ChatPayload {
                             text: format!("{id}-{n}"),
                             reply_to: None,
-                            mentions: None,
+                            mentions: Vec::new(),
                             priority: Priority::Normal,
                         },
                     });
