@@ -439,7 +439,7 @@ async fn group_send_writes_each_key_on_its_own_shard() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn group_send_handles_members_with_odd_names() {
+async fn group_send_handles_odd_member_names_and_flushed_scripts() {
     let Some(server) = RedisServer::start() else {
         return;
     };
@@ -460,4 +460,16 @@ async fn group_send_handles_members_with_odd_names() {
             .unwrap(),
         b":1\r\n"
     );
+    // Scripts run by digest; a server that forgot them (SCRIPT FLUSH, restart) gets them again.
+    server
+        .command(&[b"ZREM", b"asgi:group:room", "odd:näme".as_bytes()])
+        .unwrap();
+    for i in 0..3 {
+        assert_eq!(server.command(&[b"SCRIPT", b"FLUSH"]).unwrap(), b"+OK\r\n");
+        let m = json!({"type": "again", "i": i});
+        layer.group_send("room", msg(m.clone())).await.unwrap();
+        assert_eq!(receive(&layer, &me).await, m);
+        layer.send(&me, msg(m.clone())).await.unwrap();
+        assert_eq!(receive(&layer, &me).await, m);
+    }
 }
