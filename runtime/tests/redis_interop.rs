@@ -272,6 +272,22 @@ async fn stored_bytes_and_shards_equal_pythons() {
         .await
         .unwrap();
 
+    // Two members sharing a key (another process), a message of more than 15 entries.
+    let other = RedisLayer::builder()
+        .url(server.url())
+        .prefix("vec")
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let channel = other.new_channel("specific").await.unwrap();
+        layer.group_add("wide", &channel).await.unwrap();
+    }
+    let wide_members = layer.group_members("wide").await.unwrap();
+    layer
+        .group_send("wide", msg(messages[2].clone()))
+        .await
+        .unwrap();
+
     let mut expected: Vec<Value> = messages.to_vec();
     let mut direct = messages[0].clone();
     direct["__asgi_channel__"] = json!(specific);
@@ -279,7 +295,9 @@ async fn stored_bytes_and_shards_equal_pythons() {
     grouped["__asgi_channel__"] = json!([specific]);
     let mut grouped_normal = messages[0].clone();
     grouped_normal["__asgi_channel__"] = json!(["vectors.normal2"]);
-    expected.extend([direct, grouped, grouped_normal]);
+    let mut grouped_wide = messages[2].clone();
+    grouped_wide["__asgi_channel__"] = json!(wide_members);
+    expected.extend([direct, grouped, grouped_normal, grouped_wide]);
     let packed = run_peer(
         &py,
         "redis_peer.py",
@@ -316,6 +334,14 @@ async fn stored_bytes_and_shards_equal_pythons() {
     assert_eq!(
         raw("vecvectors.normal2".to_owned()).await,
         vec![packed[5].to_owned()]
+    );
+    assert_eq!(
+        raw(format!(
+            "vec{}",
+            chanx_runtime::layer::non_local_name(&wide_members[0])
+        ))
+        .await,
+        vec![packed[6].to_owned()]
     );
 
     // Shard indexes for rings of 2, 3, 5 and 7 hosts.

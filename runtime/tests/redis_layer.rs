@@ -381,3 +381,95 @@ async fn dropping_the_layer_stops_its_tasks_and_connections() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_send_writes_each_key_on_its_own_shard() {
+    let Some(a) = RedisServer::start() else {
+        return;
+    };
+    let Some(b) = RedisServer::start() else {
+        return;
+    };
+    let servers = [&a, &b];
+    let urls = [a.url(), b.url()];
+    let layer = RedisLayer::from_urls(&urls).unwrap();
+    // Processes until each shard holds the keys of at least two of them.
+    let mut processes = Vec::new();
+    let mut per_shard = [0, 0];
+    while per_shard.iter().any(|&n| n < 2) {
+        let process = RedisLayer::from_urls(&urls).unwrap();
+        let channel = process.new_channel("specific").await.unwrap();
+        per_shard[process.channel_shard(&channel).unwrap()] += 1;
+        processes.push((process, channel));
+    }
+    // Groups on both shards ("chat_room" hashes to 1, "lobby" to 0), with a normal member
+    // ("worker.tasks" hashes to 1) and two members sharing one key.
+    let second = processes[0].0.new_channel("specific").await.unwrap();
+    let groups = ["chat_room", "lobby"];
+    for (sent, group) in groups.iter().enumerate() {
+        for (_, channel) in &processes {
+            layer.group_add(group, channel).await.unwrap();
+        }
+        layer.group_add(group, &second).await.unwrap();
+        layer.group_add(group, "worker.tasks").await.unwrap();
+        let m = json!({"type": "g", "group": group});
+        layer.group_send(group, msg(m)).await.unwrap();
+        // Every key is written on the shard channels_redis' hash names, and nowhere else
+        // (nobody receives yet).
+        let count = format!(":{}\r\n", sent + 1).into_bytes();
+        for (process, channel) in &processes {
+            let key = format!("asgi{}", non_local_name(channel));
+            let shard = process.channel_shard(channel).unwrap();
+            for (index, server) in servers.iter().enumerate() {
+                let stored = server.command(&[b"ZCARD", key.as_bytes()]).unwrap();
+                let want: &[u8] = if index == shard { &count } else { b":0\r\n" };
+                assert_eq!(stored, want, "{key} on shard {index}");
+            }
+        }
+        assert_eq!(b.command(&[b"ZCARD", b"asgiworker.tasks"]).unwrap(), count);
+    }
+    for group in groups {
+        let m = json!({"type": "g", "group": group});
+        for (process, channel) in &processes {
+            assert_eq!(receive(process, channel).await, m);
+        }
+        assert_eq!(receive(&processes[0].0, &second).await, m);
+        assert_eq!(layer.receive("worker.tasks").await.unwrap(), msg(m));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_send_handles_odd_member_names_and_flushed_scripts() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let layer = RedisLayer::from_urls(&[server.url()]).unwrap();
+    let me = layer.new_channel("specific").await.unwrap();
+    layer.group_add("room", &me).await.unwrap();
+    // A member no valid channel name looks like, written by some other client: channels_redis
+    // would still write to its key, and so does this layer.
+    server
+        .command(&[b"ZADD", b"asgi:group:room", b"1e12", "odd:näme".as_bytes()])
+        .unwrap();
+    let m = json!({"type": "odd"});
+    layer.group_send("room", msg(m.clone())).await.unwrap();
+    assert_eq!(receive(&layer, &me).await, m);
+    assert_eq!(
+        server
+            .command(&[b"ZCARD", "asgiodd:näme".as_bytes()])
+            .unwrap(),
+        b":1\r\n"
+    );
+    // Scripts run by digest; a server that forgot them (SCRIPT FLUSH, restart) gets them again.
+    server
+        .command(&[b"ZREM", b"asgi:group:room", "odd:näme".as_bytes()])
+        .unwrap();
+    for i in 0..3 {
+        assert_eq!(server.command(&[b"SCRIPT", b"FLUSH"]).unwrap(), b"+OK\r\n");
+        let m = json!({"type": "again", "i": i});
+        layer.group_send("room", msg(m.clone())).await.unwrap();
+        assert_eq!(receive(&layer, &me).await, m);
+        layer.send(&me, msg(m.clone())).await.unwrap();
+        assert_eq!(receive(&layer, &me).await, m);
+    }
+}

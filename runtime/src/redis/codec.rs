@@ -30,6 +30,35 @@ pub(crate) enum Route<'a> {
     Many(&'a [String]),
 }
 
+/// A group message without its member list (see [`Codec::group_template`]).
+#[derive(Debug, Clone)]
+pub(crate) struct GroupTemplate {
+    pub(crate) head: Vec<u8>,
+    pub(crate) tail: Vec<u8>,
+    pub(crate) serializer: Serializer,
+}
+
+impl GroupTemplate {
+    /// What a script appends for `members` (its Rust twin, used by the tests).
+    #[cfg(test)]
+    fn list(&self, members: &[String]) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self.serializer {
+            Serializer::Msgpack => {
+                msgpack::encode_array_header(members.len(), &mut out);
+                for member in members {
+                    msgpack::encode_str(member, &mut out);
+                }
+            }
+            Serializer::Json => {
+                let quoted: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
+                out.extend_from_slice(format!("[{}]", quoted.join(", ")).as_bytes());
+            }
+        }
+        out
+    }
+}
+
 /// Turns messages into stored values and back.
 #[derive(Debug, Clone)]
 pub(crate) struct Codec {
@@ -107,6 +136,51 @@ impl Codec {
         #[cfg(not(feature = "redis-encryption"))]
         let _ = body_at;
         Ok(out)
+    }
+
+    /// The parts of a group message around its member list, for a script that lists the members
+    /// itself: `head` (the serialized message with `__asgi_channel__` opened last) and `tail`
+    /// (what closes it after the list). `random prefix ‖ head ‖ list ‖ tail` is exactly what
+    /// [`Codec::encode`] makes with [`Route::Many`]. `None` when encrypted: only this process
+    /// can encrypt, so the script cannot assemble the value.
+    pub(crate) fn group_template(
+        &self,
+        message: &LayerMessage,
+    ) -> Result<Option<GroupTemplate>, String> {
+        #[cfg(feature = "redis-encryption")]
+        if self.fernet.is_some() {
+            return Ok(None);
+        }
+        let mut head = Vec::with_capacity(128);
+        let tail = match self.serializer {
+            Serializer::Msgpack => {
+                msgpack::encode_map_header(message.len() + 1, &mut head);
+                for (key, value) in message {
+                    msgpack::encode_str(key, &mut head);
+                    msgpack::encode_value(value, &mut head);
+                }
+                msgpack::encode_str(ASGI_CHANNEL, &mut head);
+                Vec::new()
+            }
+            Serializer::Json => {
+                let text = crate::protocol::to_python_json(message).map_err(|e| e.to_string())?;
+                // `{...}` → `{..., "__asgi_channel__": ` + list + `}`, as json.dumps writes it.
+                let open = text
+                    .strip_suffix('}')
+                    .ok_or_else(|| "a message must serialize to a JSON object".to_owned())?;
+                head.extend_from_slice(open.as_bytes());
+                if !message.is_empty() {
+                    head.extend_from_slice(b", ");
+                }
+                head.extend_from_slice(format!("\"{ASGI_CHANNEL}\": ").as_bytes());
+                b"}".to_vec()
+            }
+        };
+        Ok(Some(GroupTemplate {
+            head,
+            tail,
+            serializer: self.serializer,
+        }))
     }
 
     /// The message stored as `bytes`, and its route (`__asgi_channel__` removed from it).
@@ -205,6 +279,37 @@ mod tests {
     }
 
     #[test]
+    fn group_templates_assemble_to_the_encoded_bytes() {
+        let wide: serde_json::Map<String, Value> = (0..20)
+            .map(|i| (format!("k{i}"), json!(i)))
+            .chain([("type".to_owned(), json!("wide"))])
+            .collect();
+        let messages = [
+            json!({"type": "chat.message", "text": "hi", "n": 1}),
+            Value::Object(wide),
+        ];
+        let lists = [
+            vec!["worker.tasks".to_owned()],
+            (0..20)
+                .map(|i| format!("specific.abc!{i:032}"))
+                .collect::<Vec<_>>(),
+        ];
+        for serializer in [Serializer::Msgpack, Serializer::Json] {
+            let c = codec(serializer);
+            for message in &messages {
+                let message = message.as_object().unwrap();
+                for members in &lists {
+                    let encoded = c.encode(message, Some(Route::Many(members))).unwrap();
+                    let template = c.group_template(message).unwrap().unwrap();
+                    let assembled =
+                        [&template.head[..], &template.list(members), &template.tail].concat();
+                    assert_eq!(assembled, encoded[12..], "{serializer:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn undecodable_values_are_errors() {
         let c = codec(Serializer::Msgpack);
         assert!(c.decode(b"short").is_err());
@@ -224,5 +329,10 @@ mod tests {
         assert!(bytes[12..].starts_with(b"gAAAAA"));
         assert_eq!(Value::Object(c.decode(&bytes).unwrap().0), message);
         assert!(codec(Serializer::Msgpack).decode(&bytes).is_err());
+        assert!(
+            c.group_template(message.as_object().unwrap())
+                .unwrap()
+                .is_none()
+        );
     }
 }

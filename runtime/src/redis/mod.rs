@@ -25,12 +25,13 @@ mod codec;
 mod crypto;
 mod msgpack;
 mod resp;
+mod script;
 mod shard;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -46,8 +47,9 @@ use crate::layer::{
     valid_channel_name, valid_group_name, valid_message,
 };
 use crate::pyfmt::float_repr;
-use codec::{Codec, Route};
+use codec::{Codec, GroupTemplate, Route};
 use resp::{Address, Cmd, Connection, Reply, RespError};
+use script::{Script, is_noscript};
 
 /// channels_redis' default host when none is configured.
 pub const DEFAULT_URL: &str = "redis://localhost:6379";
@@ -69,6 +71,9 @@ const BACKOFF_MIN: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// How often local queues are swept for expired messages.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+/// The most keys a one-round-trip `group_send` provides random prefixes for (beyond it, the
+/// members are read first, as channels_redis does).
+const MAX_GROUP_KEYS_HINT: usize = 65_536;
 /// A capacity standing for "unbounded" in Lua (an exact integer in a double).
 const UNBOUNDED: u64 = 1 << 52;
 
@@ -123,6 +128,152 @@ for i = 1, n do
   end
 end
 return result";
+
+/// `group_send` in one round trip to the group's host: channels_redis' group expiry trim and
+/// member read, then, for every member key on this host, its message expiry trim, capacity
+/// check, `ZADD` and `EXPIRE`, with the stored value assembled here exactly as channels_redis
+/// serializes it: per key, random bytes ‖ the message with `__asgi_channel__` = the list of the
+/// members sharing the key (in group order) ‖ the rest. Keys on other hosts are left to the
+/// caller (their members are returned). Also prunes the `!` members of keys that had a message
+/// expire unread, as [`GROUP_SEND_LUA`] reports them.
+///
+/// KEYS: the group. ARGV: group cutoff, message cutoff, score, expiry, capacity, head, tail,
+/// serializer (`msgpack` or `json`), random prefix length, random bytes, key prefix, number of
+/// hosts, this host's index, prune (`1` or `0`).
+///
+/// Returns `{0}` (nothing written: a member name outside `[A-Za-z0-9_.-]` around one `!`; the
+/// caller falls back to reading the members itself), `{2, keys}` (nothing written: random
+/// bytes for `keys` keys are needed) or `{1, over capacity, pruned, members, remote member...}`.
+const GROUP_SEND_ALL_LUA: &str = r#"
+local group = KEYS[1]
+local capacity = tonumber(ARGV[5])
+local head, tail, json = ARGV[6], ARGV[7], ARGV[8] == 'json'
+local plen = tonumber(ARGV[9])
+local pool = ARGV[10]
+local prefix = ARGV[11]
+local ring = tonumber(ARGV[12])
+local here = tonumber(ARGV[13])
+local prune = ARGV[14] == '1'
+
+-- zlib's CRC-32 (channels_redis' consistent hash).
+local function crc32(s)
+  local crc = -1
+  for i = 1, #s do
+    crc = bit.bxor(crc, string.byte(s, i))
+    for _ = 1, 8 do
+      crc = bit.bxor(bit.rshift(crc, 1), bit.band(0xEDB88320, -bit.band(crc, 1)))
+    end
+  end
+  return bit.bnot(crc)
+end
+
+local function be(n, width)
+  local out = {}
+  for i = width - 1, 0, -1 do
+    out[#out + 1] = string.char(math.floor(n / 2 ^ (8 * i)) % 256)
+  end
+  return table.concat(out)
+end
+
+-- The __asgi_channel__ list, as msgpack-python or json.dumps writes it.
+local function list(members)
+  if json then
+    return '["' .. table.concat(members, '", "') .. '"]'
+  end
+  local n = #members
+  local parts = {}
+  if n < 16 then
+    parts[1] = string.char(0x90 + n)
+  elseif n < 65536 then
+    parts[1] = string.char(0xdc) .. be(n, 2)
+  else
+    parts[1] = string.char(0xdd) .. be(n, 4)
+  end
+  for _, m in ipairs(members) do
+    local l = #m
+    if l < 32 then
+      parts[#parts + 1] = string.char(0xa0 + l)
+    elseif l < 256 then
+      parts[#parts + 1] = string.char(0xd9, l)
+    elseif l < 65536 then
+      parts[#parts + 1] = string.char(0xda) .. be(l, 2)
+    else
+      parts[#parts + 1] = string.char(0xdb) .. be(l, 4)
+    end
+    parts[#parts + 1] = m
+  end
+  return table.concat(parts)
+end
+
+redis.call('ZREMRANGEBYSCORE', group, 0, ARGV[1])
+local members = redis.call('ZRANGE', group, 0, -1)
+local buckets, by_key, remote = {}, {}, {}
+local keys_here = 0
+for _, m in ipairs(members) do
+  if not string.find(m, '^[%w_%.%-]+!?[%w_%.%-]*$') then
+    return {0}
+  end
+  local bang = string.find(m, '!', 1, true)
+  local name = m
+  if bang then
+    name = string.sub(m, 1, bang)
+  end
+  local key = prefix .. name
+  local b = by_key[key]
+  if not b then
+    local shard = 0
+    if ring > 1 then
+      shard = math.floor(bit.band(crc32(name), 4095) / (4096 / ring))
+    end
+    b = {key = key, shard = shard, specific = bang ~= nil, members = {}}
+    by_key[key] = b
+    buckets[#buckets + 1] = b
+    if shard == here then
+      keys_here = keys_here + 1
+    end
+  end
+  if b.shard == here then
+    b.members[#b.members + 1] = m
+  else
+    remote[#remote + 1] = m
+  end
+end
+if keys_here * plen > #pool then
+  return {2, keys_here}
+end
+
+local over, pruned, i = 0, 0, 0
+for _, b in ipairs(buckets) do
+  if b.shard == here then
+    i = i + 1
+    local trimmed = redis.call('ZREMRANGEBYSCORE', b.key, 0, ARGV[2])
+    if redis.call('ZCOUNT', b.key, '-inf', '+inf') < capacity then
+      local random = string.sub(pool, (i - 1) * plen + 1, i * plen)
+      redis.call('ZADD', b.key, ARGV[3], random .. head .. list(b.members) .. tail)
+      redis.call('EXPIRE', b.key, ARGV[4])
+    else
+      over = over + 1
+    end
+    if prune and b.specific and trimmed > 0 then
+      for _, m in ipairs(b.members) do
+        pruned = pruned + redis.call('ZREM', group, m)
+      end
+    end
+  end
+end
+local result = {1, over, pruned, #members}
+for _, m in ipairs(remote) do
+  result[#result + 1] = m
+end
+return result
+"#;
+
+/// The scripts, each with its digest for `EVALSHA`.
+static RESTORE: LazyLock<Script> = LazyLock::new(|| Script::new(RESTORE_LUA));
+static DRAIN: LazyLock<Script> = LazyLock::new(|| Script::new(DRAIN_LUA));
+static SEND: LazyLock<Script> = LazyLock::new(|| Script::new(SEND_LUA));
+static GROUP_SEND: LazyLock<Script> = LazyLock::new(|| Script::new(GROUP_SEND_LUA));
+static GROUP_SEND_ALL: LazyLock<Script> = LazyLock::new(|| Script::new(GROUP_SEND_ALL_LUA));
 
 /// A channel layer on one or more Redis servers, wire-compatible with channels_redis 4.x.
 ///
@@ -316,6 +467,8 @@ struct Shared {
     local: Mutex<Local>,
     counters: Counters,
     round_robin: AtomicUsize,
+    /// How many keys' worth of random prefixes a `group_send` script gets (the most it needed).
+    group_keys_hint: AtomicUsize,
 }
 
 fn backend(shard: &Shard, error: &RespError) -> LayerError {
@@ -348,6 +501,29 @@ impl Shared {
                 Err(backend(shard, &RespError::Timeout))
             }
         }
+    }
+
+    /// Runs a script on a shard's shared connection (`EVALSHA`, then `EVAL` if the server
+    /// lacks it), with the command timeout.
+    async fn eval(&self, index: usize, script: &Script, command: Cmd) -> Result<Reply, LayerError> {
+        let missing = || {
+            backend(
+                &self.shards[index],
+                &RespError::Protocol("missing reply".into()),
+            )
+        };
+        let reply = self
+            .run(index, std::slice::from_ref(&command))
+            .await?
+            .pop()
+            .ok_or_else(missing)?;
+        if !is_noscript(&reply) {
+            return Ok(reply);
+        }
+        self.run(index, &[script.as_eval(command)])
+            .await?
+            .pop()
+            .ok_or_else(missing)
     }
 
     fn trim_cutoff(now: f64, lifetime: u64) -> String {
@@ -433,7 +609,8 @@ impl Shared {
 
 /// One pop step: acknowledges (removes from `$inflight`) the previous batch, blocks on
 /// `BZPOPMIN`, and on a hit hands the message over at once, then drains up to `batch` more with
-/// a script that backs each up in `$inflight` (they are acknowledged by the next step).
+/// a script, sent in the same write as the `BZPOPMIN`, that backs each up in `$inflight` (they
+/// are acknowledged by the next step).
 ///
 /// The message `BZPOPMIN` returns is handed to `deliver` in the same poll that reads the reply,
 /// with no suspension point in between, so no cancellation or abort can lose it there and it
@@ -456,8 +633,15 @@ async fn pop(
         commands.push(zrem);
     }
     commands.push(Cmd::new("BZPOPMIN").arg(key).arg(block_seconds.to_string()));
+    let popped = connection.pipeline(&commands);
+    // The drain goes out in the same write: Redis runs it right after BZPOPMIN returns, so
+    // a burst costs no extra round trip (after a timeout it finds nothing, or what just came).
+    let drain = (batch > 0).then(|| DRAIN.cmd(2).arg(key).arg(inflight).arg(batch.to_string()));
+    let drained = drain
+        .as_ref()
+        .map(|drain| connection.pipeline(std::slice::from_ref(drain)));
     let wait = Duration::from_secs(block_seconds) + command_timeout;
-    let mut replies = tokio::time::timeout(wait, connection.pipeline(&commands))
+    let mut replies = tokio::time::timeout(wait, popped)
         .await
         .map_err(|_| RespError::Timeout)??;
     for reply in &replies {
@@ -468,26 +652,25 @@ async fn pop(
     let popped = replies
         .pop()
         .ok_or_else(|| RespError::Protocol("missing reply".to_owned()))?;
-    if popped.is_nil() {
-        return Ok(());
+    if !popped.is_nil() {
+        let mut items = popped.array()?.into_iter();
+        let (Some(_), Some(member), Some(_score)) = (items.next(), items.next(), items.next())
+        else {
+            return Err(RespError::Protocol("short BZPOPMIN reply".to_owned()));
+        };
+        deliver(&member.bytes()?);
     }
-    let mut items = popped.array()?.into_iter();
-    let (Some(_), Some(member), Some(_score)) = (items.next(), items.next(), items.next()) else {
-        return Err(RespError::Protocol("short BZPOPMIN reply".to_owned()));
+    let (Some(drained), Some(drain)) = (drained, drain) else {
+        return Ok(());
     };
-    deliver(&member.bytes()?);
-    if batch == 0 {
-        return Ok(());
-    }
-    let drain = Cmd::new("EVAL")
-        .arg(DRAIN_LUA)
-        .arg("2")
-        .arg(key)
-        .arg(inflight)
-        .arg(batch.to_string());
-    let drained = tokio::time::timeout(command_timeout, connection.query(drain))
+    let mut drained = tokio::time::timeout(command_timeout, drained)
         .await
-        .map_err(|_| RespError::Timeout)??;
+        .map_err(|_| RespError::Timeout)??
+        .pop()
+        .ok_or_else(|| RespError::Protocol("missing reply".to_owned()))?;
+    if is_noscript(&drained) {
+        drained = eval_on(connection, &DRAIN, drain, command_timeout).await?;
+    }
     let mut drained = drained.array()?.into_iter();
     while let (Some(member), Some(_score)) = (drained.next(), drained.next()) {
         let member = member.bytes()?;
@@ -497,20 +680,43 @@ async fn pop(
     Ok(())
 }
 
+/// Runs a script on `connection` (`EVALSHA`, then `EVAL` if the server lacks it).
+async fn eval_on(
+    connection: &Connection,
+    script: &Script,
+    command: Cmd,
+    command_timeout: Duration,
+) -> Result<Reply, RespError> {
+    async fn run(
+        connection: &Connection,
+        command: &Cmd,
+        command_timeout: Duration,
+    ) -> Result<Reply, RespError> {
+        tokio::time::timeout(
+            command_timeout,
+            connection.pipeline(std::slice::from_ref(command)),
+        )
+        .await
+        .map_err(|_| RespError::Timeout)??
+        .pop()
+        .ok_or_else(|| RespError::Protocol("missing reply".to_owned()))
+    }
+    let reply = run(connection, &command, command_timeout).await?;
+    if is_noscript(&reply) {
+        return run(connection, &script.as_eval(command), command_timeout).await;
+    }
+    Ok(reply)
+}
+
 async fn restore_inflight(
     connection: &Connection,
     key: &str,
     inflight: &str,
     command_timeout: Duration,
 ) -> Result<(), RespError> {
-    let command = Cmd::new("EVAL")
-        .arg(RESTORE_LUA)
-        .arg("0")
-        .arg(key)
-        .arg(inflight);
-    tokio::time::timeout(command_timeout, connection.query(command))
-        .await
-        .map_err(|_| RespError::Timeout)??
+    let command = RESTORE.cmd(0).arg(key).arg(inflight);
+    eval_on(connection, &RESTORE, command, command_timeout)
+        .await?
         .ok()?;
     Ok(())
 }
@@ -872,23 +1078,17 @@ impl RedisLayer {
             .encode(&message, specific.then_some(Route::One(channel)))
             .map_err(LayerError::InvalidMessage)?;
         let now = now_seconds();
-        let command = Cmd::new("EVAL")
-            .arg(SEND_LUA)
-            .arg("1")
+        let command = SEND
+            .cmd(1)
             .arg(config.channel_key(channel))
             .arg_vec(payload)
             .arg(float_repr(now))
             .arg(Shared::trim_cutoff(now, config.expiry))
             .arg(config.redis_capacity(channel).to_string())
             .arg(config.expiry.to_string());
-        let reply = shared.run(index, &[command]).await?;
+        let reply = shared.eval(index, &SEND, command).await?;
         let shard = &shared.shards[index];
-        let stored = reply
-            .into_iter()
-            .next()
-            .ok_or_else(|| backend(shard, &RespError::Protocol("missing reply".to_owned())))?
-            .int()
-            .map_err(|e| backend(shard, &e))?;
+        let stored = reply.int().map_err(|e| backend(shard, &e))?;
         if stored == 1 {
             bump(&shared.counters.sent, 1);
             Ok(())
@@ -904,26 +1104,182 @@ impl RedisLayer {
         valid_message(&message)?;
         let shared = &self.inner.shared;
         let config = &shared.config;
-        let group_key = config.group_key(group);
         let group_index = self.group_shard(group);
         let now = now_seconds();
-        let replies = shared
-            .run(
-                group_index,
-                &[
-                    Cmd::new("ZREMRANGEBYSCORE")
-                        .arg(&group_key)
-                        .arg("0")
-                        .arg(Shared::trim_cutoff(now, config.group_expiry)),
-                    Cmd::new("ZRANGE").arg(&group_key).arg("0").arg("-1"),
-                ],
-            )
-            .await?;
-        let members = members_of(replies)?;
+        // One round trip when the group's host can build the stored values itself: no
+        // encryption, and one capacity for every channel (no glob patterns to match in Lua).
+        let template = if config.channel_capacity.is_empty() {
+            shared
+                .codec
+                .group_template(&message)
+                .map_err(LayerError::InvalidMessage)?
+        } else {
+            None
+        };
+        let in_script = match &template {
+            Some(template) => self.group_send_script(group, template, now).await?,
+            None => None,
+        };
+        let (members, total, mut over) = match in_script {
+            Some(done) => {
+                if done.pruned > 0 {
+                    bump(&shared.counters.pruned_members, done.pruned as u64);
+                    log::info!(
+                        "removed {} members from group {group}: their process stopped \
+                         receiving (a message expired unread)",
+                        done.pruned
+                    );
+                }
+                (done.remote, done.total, done.over)
+            }
+            None => {
+                let replies = shared
+                    .run(
+                        group_index,
+                        &[
+                            Cmd::new("ZREMRANGEBYSCORE")
+                                .arg(config.group_key(group))
+                                .arg("0")
+                                .arg(Shared::trim_cutoff(now, config.group_expiry)),
+                            Cmd::new("ZRANGE")
+                                .arg(config.group_key(group))
+                                .arg("0")
+                                .arg("-1"),
+                        ],
+                    )
+                    .await?;
+                let members = members_of(replies)?;
+                let total = members.len();
+                (members, total, 0)
+            }
+        };
         bump(&shared.counters.group_sends, 1);
-        if members.is_empty() {
-            return Ok(());
+        let mut failure = None;
+        if !members.is_empty() {
+            let (more_over, stale, failed) = self.fan_out(&members, &message, now).await?;
+            over += more_over;
+            failure = failed;
+            if config.prune_stale_members && !stale.is_empty() {
+                let mut zrem = Cmd::new("ZREM").arg(config.group_key(group));
+                for member in &stale {
+                    zrem = zrem.arg(member);
+                }
+                match shared.run(group_index, &[zrem]).await {
+                    Ok(replies) => {
+                        let removed = replies.first().and_then(|r| r.int().ok()).unwrap_or(0);
+                        bump(&shared.counters.pruned_members, removed as u64);
+                        log::info!(
+                            "removed {removed} members from group {group}: their process \
+                             stopped receiving (a message expired unread)"
+                        );
+                    }
+                    Err(e) => log::warn!("could not prune stale members of group {group}: {e}"),
+                }
+            }
         }
+        if over > 0 {
+            bump(&shared.counters.over_capacity, over as u64);
+            log::info!("{over} of {total} channels over capacity in group {group}");
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// [`GROUP_SEND_ALL_LUA`] on the group's host: everything in one round trip except the
+    /// member keys on other hosts. `None` when the script declined (a member name it does not
+    /// handle); the caller then reads the members and writes every key itself.
+    async fn group_send_script(
+        &self,
+        group: &str,
+        template: &GroupTemplate,
+        now: f64,
+    ) -> Result<Option<InScript>, LayerError> {
+        let shared = &self.inner.shared;
+        let config = &shared.config;
+        let index = self.group_shard(group);
+        let prefix_length = shared.codec.random_prefix_length;
+        let serializer = match template.serializer {
+            Serializer::Msgpack => "msgpack",
+            Serializer::Json => "json",
+        };
+        let bad = |what: &str| {
+            LayerError::Backend(format!(
+                "{}: unexpected group_send reply ({what})",
+                shared.shards[index].address
+            ))
+        };
+        // Random prefixes for as many keys as the largest group needed so far; if this group
+        // needs more, the script says so without writing anything and runs again.
+        for _ in 0..2 {
+            let keys = shared.group_keys_hint.load(Ordering::Relaxed);
+            let mut random = vec![0u8; prefix_length * keys];
+            getrandom::fill(&mut random).map_err(|e| {
+                LayerError::Backend(format!("no randomness for the message prefix: {e}"))
+            })?;
+            let command = GROUP_SEND_ALL
+                .cmd(1)
+                .arg(config.group_key(group))
+                .arg(Shared::trim_cutoff(now, config.group_expiry))
+                .arg(Shared::trim_cutoff(now, config.expiry))
+                .arg(float_repr(now))
+                .arg(config.expiry.to_string())
+                .arg(config.redis_capacity("").to_string())
+                .arg(&template.head)
+                .arg(&template.tail)
+                .arg(serializer)
+                .arg(prefix_length.to_string())
+                .arg_vec(random)
+                .arg(&config.prefix)
+                .arg(shared.shards.len().to_string())
+                .arg(index.to_string())
+                .arg(if config.prune_stale_members { "1" } else { "0" });
+            let reply = shared.eval(index, &GROUP_SEND_ALL, command).await?;
+            let mut items = reply.array().map_err(|e| bad(&e.to_string()))?.into_iter();
+            let mut int = || {
+                items
+                    .next()
+                    .and_then(|r| r.int().ok())
+                    .ok_or_else(|| bad("not an integer"))
+            };
+            match int()? {
+                1 => {
+                    let over = int()?;
+                    let pruned = int()?;
+                    let total = usize::try_from(int()?).map_err(|_| bad("member count"))?;
+                    let remote = members_of(vec![Reply::Array(Some(items.collect()))])?;
+                    return Ok(Some(InScript {
+                        remote,
+                        total,
+                        over,
+                        pruned,
+                    }));
+                }
+                2 => {
+                    let needed = usize::try_from(int()?).map_err(|_| bad("key count"))?;
+                    if needed > MAX_GROUP_KEYS_HINT {
+                        return Ok(None);
+                    }
+                    shared.group_keys_hint.fetch_max(needed, Ordering::Relaxed);
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Writes `message` to the keys of `members` (read from the group), one script per host,
+    /// all hosts at once. Returns how many keys were over capacity, the `!` members whose key
+    /// had a message expire unread, and the first failure (the other hosts are still written).
+    async fn fan_out(
+        &self,
+        members: &[String],
+        message: &LayerMessage,
+        now: f64,
+    ) -> Result<(i64, Vec<String>, Option<LayerError>), LayerError> {
+        let shared = &self.inner.shared;
+        let config = &shared.config;
 
         // Bucket members by key, in first-seen order, as channels_redis does.
         struct Bucket {
@@ -933,7 +1289,7 @@ impl RedisLayer {
         }
         let mut buckets: Vec<Bucket> = Vec::new();
         let mut by_key: HashMap<String, usize> = HashMap::new();
-        for member in &members {
+        for member in members {
             let key = config.channel_key(member);
             match by_key.get(&key) {
                 Some(&at) => buckets[at].members.push(member.clone()),
@@ -960,16 +1316,14 @@ impl RedisLayer {
             if buckets_here.is_empty() {
                 continue;
             }
-            let mut command = Cmd::new("EVAL")
-                .arg(GROUP_SEND_LUA)
-                .arg(buckets_here.len().to_string());
+            let mut command = GROUP_SEND.cmd(buckets_here.len());
             for &at in buckets_here {
                 command = command.arg(&buckets[at].key);
             }
             for &at in buckets_here {
                 let payload = shared
                     .codec
-                    .encode(&message, Some(Route::Many(&buckets[at].members)))
+                    .encode(message, Some(Route::Many(&buckets[at].members)))
                     .map_err(LayerError::InvalidMessage)?;
                 command = command.arg_vec(payload);
             }
@@ -984,29 +1338,36 @@ impl RedisLayer {
             let shard = &shared.shards[index];
             let connection = shard.connection().await.map_err(|e| backend(shard, &e))?;
             let reply = connection.pipeline(std::slice::from_ref(&command));
-            calls.push((index, buckets_here, reply));
+            calls.push((index, buckets_here, command, reply));
         }
 
         let mut over = 0;
-        let mut stale: Vec<&str> = Vec::new();
+        let mut stale: Vec<String> = Vec::new();
         let mut failure = None;
-        for (index, buckets_here, reply) in calls {
+        for (index, buckets_here, command, reply) in calls {
             let shard = &shared.shards[index];
             let result = match tokio::time::timeout(config.command_timeout, reply).await {
                 Ok(Ok(mut replies)) => match replies.pop() {
-                    Some(reply) => reply.array(),
-                    None => Err(RespError::Protocol("missing reply".to_owned())),
+                    Some(reply) if is_noscript(&reply) => shared
+                        .eval(index, &GROUP_SEND, command)
+                        .await
+                        .and_then(|r| r.array().map_err(|e| backend(shard, &e))),
+                    Some(reply) => reply.array().map_err(|e| backend(shard, &e)),
+                    None => Err(backend(
+                        shard,
+                        &RespError::Protocol("missing reply".to_owned()),
+                    )),
                 },
-                Ok(Err(e)) => Err(e),
+                Ok(Err(e)) => Err(backend(shard, &e)),
                 Err(_) => {
                     shard.forget().await;
-                    Err(RespError::Timeout)
+                    Err(backend(shard, &RespError::Timeout))
                 }
             };
             let items = match result {
                 Ok(items) => items,
                 Err(e) => {
-                    failure.get_or_insert(backend(shard, &e));
+                    failure.get_or_insert(e);
                     continue;
                 }
             };
@@ -1026,39 +1387,24 @@ impl RedisLayer {
                         .members
                         .iter()
                         .filter(|m| m.contains('!'))
-                        .map(String::as_str),
+                        .cloned(),
                 );
             }
         }
-        if over > 0 {
-            bump(&shared.counters.over_capacity, over as u64);
-            log::info!(
-                "{over} of {} channels over capacity in group {group}",
-                members.len()
-            );
-        }
-        if config.prune_stale_members && !stale.is_empty() {
-            let mut zrem = Cmd::new("ZREM").arg(&group_key);
-            for member in &stale {
-                zrem = zrem.arg(member);
-            }
-            match shared.run(group_index, &[zrem]).await {
-                Ok(replies) => {
-                    let removed = replies.first().and_then(|r| r.int().ok()).unwrap_or(0);
-                    bump(&shared.counters.pruned_members, removed as u64);
-                    log::info!(
-                        "removed {removed} members from group {group}: their process stopped \
-                         receiving (a message expired unread)"
-                    );
-                }
-                Err(e) => log::warn!("could not prune stale members of group {group}: {e}"),
-            }
-        }
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        Ok((over, stale, failure))
     }
+}
+
+/// What [`GROUP_SEND_ALL_LUA`] did on the group's host.
+struct InScript {
+    /// Members whose key lives on another host, in group order: still to be written.
+    remote: Vec<String>,
+    /// How many members the group had.
+    total: usize,
+    /// Keys on the group's host that were at capacity.
+    over: i64,
+    /// Members removed because their key had a message expire unread.
+    pruned: i64,
 }
 
 fn members_of(replies: Vec<Reply>) -> Result<Vec<String>, LayerError> {
@@ -1431,6 +1777,7 @@ impl RedisLayerBuilder {
                     }),
                     counters: Counters::default(),
                     round_robin: AtomicUsize::new(0),
+                    group_keys_hint: AtomicUsize::new(1),
                 }),
                 tasks: Mutex::new(Vec::new()),
             }),

@@ -143,10 +143,19 @@ impl Cmd {
         self
     }
 
+    /// Replaces argument `index` (0 is the command name).
+    pub(crate) fn set_arg(&mut self, index: usize, arg: impl AsRef<[u8]>) {
+        if let Some(slot) = self.args.get_mut(index) {
+            *slot = arg.as_ref().to_vec();
+        }
+    }
+
     fn encode_into(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(format!("*{}\r\n", self.args.len()).as_bytes());
+        use std::io::Write as _;
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, "*{}\r\n", self.args.len());
         for arg in &self.args {
-            out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+            let _ = write!(out, "${}\r\n", arg.len());
             out.extend_from_slice(arg);
             out.extend_from_slice(b"\r\n");
         }
@@ -451,14 +460,6 @@ impl Connection {
                 .await
                 .map_err(|_| RespError::Io("connection closed".to_owned()))?
         }
-    }
-
-    /// One command's reply.
-    pub(crate) async fn query(&self, command: Cmd) -> Result<Reply, RespError> {
-        let mut replies = self.pipeline(std::slice::from_ref(&command)).await?;
-        replies
-            .pop()
-            .ok_or_else(|| RespError::Protocol("missing reply".to_owned()))
     }
 }
 
