@@ -32,7 +32,7 @@ const ATTRIBUTES: &[&str] = &["doc", "derive", "serde", "allow", "cfg", "test", 
 
 /// The traits the generator implements, by last path segment.
 const IMPLEMENTED_TRAITS: &[&str] = &[
-    "Validate", "Clone", "From", "TryFrom", "Default", "Display", "FromStr",
+    "Validate", "Endpoint", "Clone", "From", "TryFrom", "Default", "Display", "FromStr",
 ];
 
 /// The macros the templates call, always fully qualified (`::core::assert!`).
