@@ -828,7 +828,12 @@ impl Cmp<'_> {
         self.messages((a, b), Direction::ClientToServer);
         self.messages((a, b), Direction::ServerToClient);
         for x in &a.actions {
-            match b.actions.iter().find(|y| y.message == x.message) {
+            // Several operations may take one message: pair them by handler first.
+            let same = b
+                .actions
+                .iter()
+                .find(|y| y.message == x.message && y.method == x.method);
+            match same.or_else(|| b.actions.iter().find(|y| y.message == x.message)) {
                 Some(y) => self.action(key, x, y),
                 None => self.push(
                     ChangeKind::ActionRemoved,

@@ -562,3 +562,39 @@ fn every_rule_is_documented() {
         );
     }
 }
+
+#[test]
+fn generated_code_of_every_corpus_document_checks_clean() {
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
+    let settings = Settings::new();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for document in common::corpus_documents(&corpus) {
+        if !document.kind.is_valid() {
+            continue;
+        }
+        let Ok(generated) = chanx_gen::generate(&document.path, &settings) else {
+            continue;
+        };
+        let safe: String = document
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("check-corpus")
+            .join(safe);
+        let _ = std::fs::remove_dir_all(&dir);
+        chanx_gen::render::write_files(&dir, &generated.files).expect("write the module");
+        let report = check::check(&document.path, &dir, None, &settings).expect("check runs");
+        checked += 1;
+        if !report.findings.is_empty() {
+            failures.push(format!("{}:\n{}", document.name, report.render()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked >= 20, "only {checked} documents generated");
+    eprintln!("{checked} corpus documents: generated code checks clean");
+}

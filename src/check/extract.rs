@@ -43,6 +43,7 @@ pub struct Extracted {
 /// A parsed Rust file and its display name.
 struct Parsed {
     name: String,
+    text: String,
     file: syn::File,
 }
 
@@ -74,7 +75,7 @@ fn parse(dir: &Path, file: &str, problems: &mut Vec<Problem>) -> Option<Parsed> 
         }
     };
     match syn::parse_file(&text) {
-        Ok(file) => Some(Parsed { name, file }),
+        Ok(file) => Some(Parsed { name, text, file }),
         Err(error) => {
             problems.push(Problem {
                 message: format!("{name} is not valid Rust: {error}"),
@@ -927,6 +928,14 @@ impl Reader {
         channel.server_messages = server;
         if let Some(consumer) = consumer {
             channel.consumer = consumer.ident.to_string();
+            let routes = dispatcher_routes(&parsed.text, &channel.consumer);
+            let by_variant = |messages: &[WMessage], variants: &[String]| -> Vec<String> {
+                variants
+                    .iter()
+                    .filter_map(|v| messages.iter().find(|m| m.rust_name == *v))
+                    .map(|m| m.id.clone())
+                    .collect()
+            };
             for item in &consumer.items {
                 let syn::TraitItem::Fn(method) = item else {
                     continue;
@@ -938,28 +947,65 @@ impl Reader {
                     syn::FnArg::Receiver(_) => None,
                 });
                 let output = reply_type(&method.sig.output);
+                // The dispatcher names the exact variants (several messages may share a payload
+                // type); the signature is the fallback.
+                let route = routes.get(&name);
+                let routed = route.map(|r| by_variant(&channel.server_messages, &r.variants));
                 if method.default.is_some() {
+                    let signature = self.message_ids(
+                        input.as_ref(),
+                        &channel.server_messages,
+                        &enums,
+                        file,
+                        &name,
+                    );
+                    let messages = agree(&channel.server_messages, signature, routed);
                     channel.events.push(WEvent {
                         method: name,
-                        messages: self
-                            .message_ids(input.as_ref(), &channel.server_messages, &enums, file)
-                            .into_iter()
-                            .collect(),
+                        messages: messages.into_iter().collect(),
                         site,
                     });
                 } else {
-                    let message = self
-                        .message_ids(input.as_ref(), &channel.client_messages, &enums, file)
+                    let tagged = route
+                        .and_then(|r| r.tag.as_ref())
+                        .and_then(|tag| {
+                            channel
+                                .client_messages
+                                .iter()
+                                .find(|m| m.tag.as_ref() == Some(tag))
+                        })
+                        .map(|m| m.id.clone());
+                    let by_signature = self
+                        .message_ids(
+                            input.as_ref(),
+                            &channel.client_messages,
+                            &enums,
+                            file,
+                            &name,
+                        )
                         .into_iter()
                         .next()
                         .unwrap_or_default();
+                    let message = agree(
+                        &channel.client_messages,
+                        vec![by_signature],
+                        tagged.map(|t| vec![t]),
+                    )
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                    let signature = self.message_ids(
+                        output.as_ref(),
+                        &channel.server_messages,
+                        &enums,
+                        file,
+                        &name,
+                    );
+                    let replies = agree(&channel.server_messages, signature, routed);
                     channel.actions.push(WAction {
                         method: name,
                         message,
-                        replies: self
-                            .message_ids(output.as_ref(), &channel.server_messages, &enums, file)
-                            .into_iter()
-                            .collect(),
+                        replies: replies.into_iter().collect(),
                         site,
                     });
                 }
@@ -976,6 +1022,7 @@ impl Reader {
         messages: &[WMessage],
         enums: &HashMap<String, &syn::ItemEnum>,
         file: &str,
+        method: &str,
     ) -> Vec<String> {
         let Some(ty) = ty else {
             return Vec::new();
@@ -983,7 +1030,7 @@ impl Reader {
         if matches!(ty, syn::Type::Tuple(t) if t.elems.is_empty()) {
             return Vec::new();
         }
-        if let Some(id) = self.message_by_type(ty, messages, file) {
+        if let Some(id) = self.message_by_type(ty, messages, file, method) {
             return vec![id];
         }
         let enum_name = last_segment(ty).map(|(s, _)| s.ident.to_string());
@@ -995,7 +1042,7 @@ impl Reader {
                     syn::Fields::Unnamed(f) => f
                         .unnamed
                         .first()
-                        .and_then(|f| self.message_by_type(&f.ty, messages, file)),
+                        .and_then(|f| self.message_by_type(&f.ty, messages, file, method)),
                     _ => None,
                 })
                 .collect();
@@ -1003,23 +1050,29 @@ impl Reader {
         Vec::new()
     }
 
-    /// The id of the first message whose payload has the Rust type `ty`.
+    /// The id of the message whose payload has the Rust type `ty`: when several have it, the one
+    /// named like the handler `method`, else the first.
     fn message_by_type(
         &mut self,
         ty: &syn::Type,
         messages: &[WMessage],
         file: &str,
+        method: &str,
     ) -> Option<String> {
+        use heck::ToSnakeCase;
         let before = self.problems.len();
         let wanted = self.ty_of(ty, None, file, ty.span());
         self.problems.truncate(before);
+        let same = |m: &&WMessage| {
+            m.payload
+                .as_ref()
+                .is_some_and(|p| p.kind == wanted.kind && p.nullable == wanted.nullable)
+        };
         messages
             .iter()
-            .find(|m| {
-                m.payload
-                    .as_ref()
-                    .is_some_and(|p| p.kind == wanted.kind && p.nullable == wanted.nullable)
-            })
+            .filter(same)
+            .find(|m| method.ends_with(&m.rust_name.to_snake_case()))
+            .or_else(|| messages.iter().find(same))
             .or_else(|| {
                 messages
                     .iter()
@@ -1096,6 +1149,138 @@ fn items_constraints(expr: Option<&syn::Expr>, c: &mut Constraints) {
             "max_items" => c.max_items = some(value).and_then(u64_value),
             "unique" => c.unique_items = bool_value(value).unwrap_or(false),
             _ => {}
+        }
+    }
+}
+
+/// The dispatcher's messages when they have the payload types the signature says (it tells apart
+/// messages that share a type), else the signature's (a hand-edited signature wins).
+fn agree(
+    messages: &[WMessage],
+    signature: Vec<String>,
+    routed: Option<Vec<String>>,
+) -> Vec<String> {
+    let types = |ids: &[String]| {
+        let mut tys: Vec<String> = ids
+            .iter()
+            .filter_map(|id| messages.iter().find(|m| m.id == *id))
+            .map(|m| format!("{:?}", m.payload))
+            .collect();
+        tys.sort();
+        tys.dedup();
+        tys
+    };
+    match routed {
+        Some(routed) if !routed.is_empty() && types(&routed) == types(&signature) => routed,
+        _ => signature,
+    }
+}
+
+/// What the dispatcher does for one handler: the client tag it routes from (`Some("tag") =>`) and
+/// the `ServerMessage` variants it sends the handler's result as.
+#[derive(Debug, Default)]
+struct Route {
+    tag: Option<String>,
+    variants: Vec<String>,
+}
+
+/// The routes of the dispatcher's `handle_text` and `handle_event` bodies, by handler, read from
+/// their tokens: each `<C as Consumer>::method` call, the last `Some("tag")` before it, and the
+/// `ServerMessage::Variant`s after it (up to the next call).
+fn dispatcher_routes(text: &str, consumer: &str) -> HashMap<String, Route> {
+    let mut routes: HashMap<String, Route> = HashMap::new();
+    let Ok(stream) = text.parse::<proc_macro2::TokenStream>() else {
+        return routes;
+    };
+    let mut bodies = Vec::new();
+    find_bodies(stream, &mut bodies);
+    for body in bodies {
+        let mut tokens = Vec::new();
+        flatten_tokens(body, &mut tokens);
+        let mut current: Option<String> = None;
+        let mut last_tag: Option<String> = None;
+        let mut i = 0;
+        while i < tokens.len() {
+            let at = |k: usize| tokens.get(i + k).map(String::as_str);
+            if at(0) == Some("<")
+                && at(1) == Some("C")
+                && at(2) == Some("as")
+                && at(3) == Some(consumer)
+                && at(4) == Some(">")
+                && at(5) == Some(":")
+                && at(6) == Some(":")
+            {
+                if let Some(method) = at(7) {
+                    let method = unraw(method);
+                    let route = routes.entry(method.clone()).or_default();
+                    if route.tag.is_none() {
+                        route.tag = last_tag.take();
+                    }
+                    current = Some(method);
+                    i += 8;
+                    continue;
+                }
+            }
+            if at(0) == Some("Some") && at(1) == Some("(") {
+                if let Some(lit) = at(2).filter(|t| t.starts_with('"')) {
+                    last_tag = syn::parse_str::<syn::LitStr>(lit).ok().map(|l| l.value());
+                }
+            }
+            if at(0) == Some("ServerMessage") && at(1) == Some(":") && at(2) == Some(":") {
+                if let (Some(method), Some(variant)) = (&current, at(3)) {
+                    let route = routes.entry(method.clone()).or_default();
+                    if !route.variants.iter().any(|v| v == variant) {
+                        route.variants.push(variant.to_owned());
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+    routes
+}
+
+/// The bodies of `fn handle_text` and `fn handle_event`, wherever they are.
+fn find_bodies(stream: proc_macro2::TokenStream, out: &mut Vec<proc_macro2::TokenStream>) {
+    use proc_macro2::{Delimiter, TokenTree};
+    let trees: Vec<TokenTree> = stream.into_iter().collect();
+    let mut i = 0;
+    while i < trees.len() {
+        match &trees[i] {
+            TokenTree::Ident(ident) if ident == "fn" => {
+                let named = matches!(trees.get(i + 1), Some(TokenTree::Ident(n)) if n == "handle_text" || n == "handle_event");
+                if named {
+                    if let Some(TokenTree::Group(body)) = trees[i + 1..].iter().find(
+                        |t| matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace),
+                    ) {
+                        out.push(body.stream());
+                    }
+                }
+            }
+            TokenTree::Group(group) => find_bodies(group.stream(), out),
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+fn flatten_tokens(stream: proc_macro2::TokenStream, out: &mut Vec<String>) {
+    use proc_macro2::TokenTree;
+    for tree in stream {
+        match tree {
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    proc_macro2::Delimiter::Parenthesis => ("(", ")"),
+                    proc_macro2::Delimiter::Brace => ("{", "}"),
+                    proc_macro2::Delimiter::Bracket => ("[", "]"),
+                    proc_macro2::Delimiter::None => ("", ""),
+                };
+                out.push(open.to_owned());
+                flatten_tokens(group.stream(), out);
+                out.push(close.to_owned());
+            }
+            TokenTree::Punct(p) => out.push(p.as_char().to_string()),
+            other => out.push(other.to_string()),
         }
     }
 }
