@@ -205,14 +205,14 @@ fn line_ops(a: &[&str], b: &[&str]) -> Vec<Op> {
                 ops.push(Op::Same(prefix + i, prefix + j));
                 i += 1;
                 j += 1;
-            } else if j < bm.len()
-                && (i == am.len() || table[i * w + j + 1] >= table[(i + 1) * w + j])
+            } else if i < am.len()
+                && (j == bm.len() || table[(i + 1) * w + j] >= table[i * w + j + 1])
             {
-                ops.push(Op::Ins(prefix + i, prefix + j));
-                j += 1;
-            } else {
                 ops.push(Op::Del(prefix + i, prefix + j));
                 i += 1;
+            } else {
+                ops.push(Op::Ins(prefix + i, prefix + j));
+                j += 1;
             }
         }
     } else {
