@@ -208,6 +208,7 @@ fn line_ops(a: &[&str], b: &[&str]) -> Vec<Op> {
             } else if i < am.len()
                 && (j == bm.len() || table[(i + 1) * w + j] >= table[i * w + j + 1])
             {
+                // Deletions before insertions, as unified diffs print them.
                 ops.push(Op::Del(prefix + i, prefix + j));
                 i += 1;
             } else {
