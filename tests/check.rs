@@ -598,3 +598,48 @@ fn generated_code_of_every_corpus_document_checks_clean() {
     assert!(checked >= 20, "only {checked} documents generated");
     eprintln!("{checked} corpus documents: generated code checks clean");
 }
+
+#[test]
+fn code_not_in_the_generated_shape_gives_problems_not_panics() {
+    // Real Rust that is not a generated module, an empty folder, and garbage.
+    for dir in ["src/check", "src/ir", "runtime/src", "specs"] {
+        let extracted = check::extract::extract_dir(&root().join(dir));
+        let _ = chanx_gen::export::export(&extracted.model);
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-garbage");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch");
+    std::fs::write(
+        dir.join("mod.rs"),
+        "pub mod types; pub mod c;\npub const TITLE: &str = 1;",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("types.rs"),
+        "pub struct A { pub x: Unknown<Vec<>>, #[serde(rename)] pub y: (), }\n\
+         pub enum B { X(i64, i64), Y { z: bool } }\n\
+         pub static A_SCHEMA: Schema = Schema::Object(&7);\n\
+         #[serde(try_from = \"i64\")] pub enum C { V }",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("c.rs"),
+        "pub const KEY: &str = \"c\"; pub const RAW_ADDRESS: &str = \"/{a:int}/{b\";\n\
+         pub enum ClientMessage { X(super::types::A) }\n\
+         pub trait CConsumer { fn f(&self); fn g(&self, a: u8, b: Nope) -> impl Future<Output = ()>; }",
+    )
+    .expect("write");
+    let extracted = check::extract::extract_dir(&dir);
+    assert!(!extracted.problems.is_empty());
+    let _ = chanx_gen::export::export(&extracted.model);
+    let report = check::check(
+        &root().join("specs/chat.yaml"),
+        &dir,
+        Some(&dir),
+        &Settings::new(),
+    )
+    .expect("check runs");
+    assert!(report.findings.iter().any(|f| f.rule == Rule::StaleFile));
+    std::fs::write(dir.join("types.rs"), "pub struct {").expect("write");
+    assert!(chanx_gen::export::export_dir(&dir).is_err());
+}
