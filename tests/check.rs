@@ -239,6 +239,15 @@ fn mutations() -> Vec<Mutation> {
             Rule::ConstraintMismatch,
         ),
         m(
+            "change-validate-impl-only",
+            "api/types.rs",
+            Replace(
+                "max_length: ::core::option::Option::Some(2000),",
+                "max_length: ::core::option::Option::Some(1000),",
+            ),
+            Rule::CodeInconsistent,
+        ),
+        m(
             "change-pattern",
             "api/types.rs",
             Replace("\"^[a-z0-9_]{3,32}$\"", "\"^[a-z0-9_]{1,64}$\""),

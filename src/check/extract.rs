@@ -5,9 +5,10 @@
 //! are required; container attributes (`tag`, `untagged`, `deny_unknown_fields`, `transparent`,
 //! `try_from`) give the kind of type. The Rust type of a field gives its type. What Rust types cannot
 //! say (constraints, `null` as opposed to a missing key, `const` values) is read from the type's
-//! static `Schema` (the one the decoder validates with). Channel modules give the key, the address,
+//! static `Schema` (the one the decoder validates with); each struct's `Validate` impl is compared
+//! with that static, field by field. Channel modules give the key, the address,
 //! the parameters (`Params`), the message enums and the consumer trait (handlers, their message
-//! types and reply types).
+//! types and reply types); the dispatcher's bodies tell apart messages that share a payload type.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -432,9 +433,125 @@ impl Reader {
                     let kind = self.enum_kind(e, &parsed.name, &int_values);
                     self.define(&e.ident, kind);
                 }
+                syn::Item::Impl(imp) => self.validate_impl(imp, &parsed.name),
                 _ => {}
             }
         }
+    }
+
+    /// Compares the constraints a struct's `Validate` impl checks (the fast path) with those of its
+    /// schema static (the slow path), field by field; a difference is a problem (someone edited one).
+    fn validate_impl(&mut self, imp: &syn::ItemImpl, file: &str) {
+        let is_validate = imp
+            .trait_
+            .as_ref()
+            .and_then(|(path, _)| path.segments.last())
+            .is_some_and(|s| s.ident == "Validate");
+        let Some((target, _)) = last_segment(&imp.self_ty).filter(|_| is_validate) else {
+            return;
+        };
+        let name = target.ident.to_string();
+        let Some(id) = self.names.get(&name).copied() else {
+            return;
+        };
+        let Some(schema) = self.statics.get(&name).cloned() else {
+            return;
+        };
+        let static_fields: Vec<(String, syn::Expr)> = call_name(&schema)
+            .filter(|(n, _)| n == "Object")
+            .and_then(|(_, args)| args.first().map(|a| struct_fields(a)))
+            .and_then(|f| f.into_iter().find(|(n, _)| n == "fields").map(|(_, e)| e))
+            .map(|fields| {
+                array_items(fields)
+                    .into_iter()
+                    .filter_map(|f| {
+                        let parts = struct_fields(f);
+                        let get = |k: &str| parts.iter().find(|(n, _)| n == k).map(|(_, e)| *e);
+                        Some((get("name").and_then(str_value)?, get("schema")?.clone()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        // The checks of each key: the statements between `errors.push_key("k")` and `errors.pop()`.
+        let mut checked: HashMap<String, Vec<String>> = HashMap::new();
+        for item in &imp.items {
+            let syn::ImplItem::Fn(f) = item else { continue };
+            let mut key: Option<String> = None;
+            let mut depth = 0usize;
+            for stmt in &f.block.stmts {
+                let call = match stmt {
+                    syn::Stmt::Expr(syn::Expr::MethodCall(call), _) => Some(call),
+                    _ => None,
+                };
+                match call.map(|c| c.method.to_string()).as_deref() {
+                    Some("push_key" | "push_index") => {
+                        if depth == 0 {
+                            key = call.and_then(|c| c.args.first()).and_then(str_value);
+                        }
+                        depth += 1;
+                        continue;
+                    }
+                    Some("pop") => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            key = None;
+                        }
+                        continue;
+                    }
+                    _ => {}
+                }
+                if let Some(key) = &key {
+                    let mut found = ConstraintLiterals::default();
+                    syn::visit::Visit::visit_stmt(&mut found, stmt);
+                    checked
+                        .entry(key.clone())
+                        .or_default()
+                        .extend(self.describe_all(&found.0));
+                }
+            }
+        }
+        for (wire, schema) in static_fields {
+            let mut found = ConstraintLiterals::default();
+            syn::visit::Visit::visit_expr(&mut found, &schema);
+            let mut expected = self.describe_all(&found.0);
+            let mut actual = checked.remove(&wire).unwrap_or_default();
+            expected.sort();
+            actual.sort();
+            if expected != actual {
+                let site = match &self.types[id.0].kind {
+                    WTypeKind::Struct { fields, .. } => fields
+                        .iter()
+                        .find(|f| f.wire_name == wire)
+                        .and_then(|f| f.site.clone()),
+                    _ => None,
+                };
+                self.problems.push(Problem {
+                    message: format!(
+                        "the `Validate` impl of `{name}` checks `{wire}` with [{}], its schema static with [{}]",
+                        actual.join("; "),
+                        expected.join("; ")
+                    ),
+                    site: site.unwrap_or_else(|| site_of(file, imp.impl_token.span)),
+                    unparsable: false,
+                });
+            }
+        }
+    }
+
+    /// Each constraint literal as text (`maxLength 2000`, ...), in a stable form.
+    fn describe_all(&self, literals: &[(String, syn::Expr)]) -> Vec<String> {
+        literals
+            .iter()
+            .map(|(kind, expr)| {
+                let mut c = Constraints::default();
+                match kind.as_str() {
+                    "StrConstraints" => self.str_constraints(Some(expr), &mut c),
+                    "NumberConstraints" => number_constraints(Some(expr), &mut c),
+                    _ => items_constraints(Some(expr), &mut c),
+                }
+                serde_json::to_string(&c).unwrap_or_default()
+            })
+            .collect()
     }
 
     fn declare(&mut self, ident: &syn::Ident, file: &str) {
@@ -1173,6 +1290,27 @@ fn agree(
     match routed {
         Some(routed) if !routed.is_empty() && types(&routed) == types(&signature) => routed,
         _ => signature,
+    }
+}
+
+/// The `StrConstraints { .. }`, `NumberConstraints { .. }` and `ItemsConstraints { .. }` literals of
+/// a piece of code, in order.
+#[derive(Default)]
+struct ConstraintLiterals(Vec<(String, syn::Expr)>);
+
+impl<'ast> syn::visit::Visit<'ast> for ConstraintLiterals {
+    fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
+        if let Some(last) = node.path.segments.last() {
+            let name = last.ident.to_string();
+            if matches!(
+                name.as_str(),
+                "StrConstraints" | "NumberConstraints" | "ItemsConstraints"
+            ) {
+                self.0.push((name, syn::Expr::Struct(node.clone())));
+                return;
+            }
+        }
+        syn::visit::visit_expr_struct(self, node);
     }
 }
 
