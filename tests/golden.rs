@@ -27,9 +27,13 @@ const REFRESH: &str = "refresh with `UPDATE_GOLDEN=1 cargo test --test golden`, 
 
 #[test]
 fn golden_files_match_the_generator() {
+    // `specs/diff/` holds small variations of one document for `chanx-gen diff`; their generated
+    // code is the base's with one change, so they get no goldens (they still compile in
+    // tests/generate_corpus.rs).
     let specs: Vec<ProjectSpec> = common::project_specs()
         .into_iter()
         .filter(ProjectSpec::generates)
+        .filter(|s| !s.name.starts_with("diff/"))
         .collect();
     for required in ["chat.yaml", "hostile.yaml"] {
         assert!(
