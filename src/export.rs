@@ -142,9 +142,25 @@ pub fn export(model: &Model) -> Value {
             );
         }
     }
+    let payloads: HashSet<usize> = model
+        .channels
+        .iter()
+        .flat_map(|c| c.client_messages.iter().chain(&c.server_messages))
+        .filter_map(|m| match &m.payload {
+            Some(Ty {
+                kind: TyKind::Named(id),
+                nullable: false,
+                ..
+            }) => Some(id.0),
+            _ => None,
+        })
+        .collect();
     let mut schemas = Map::new();
     for (index, def) in model.types.iter().enumerate() {
-        schemas.insert(def.rust_name.clone(), type_schema(model, index, &tags));
+        schemas.insert(
+            def.rust_name.clone(),
+            type_schema(model, index, &tags, &payloads),
+        );
     }
     json!({
         "asyncapi": "3.0.0",
@@ -206,7 +222,12 @@ fn payload_schema(model: &Model, m: &WMessage) -> Value {
     }
 }
 
-fn type_schema(model: &Model, index: usize, tags: &HashMap<usize, (String, String)>) -> Value {
+fn type_schema(
+    model: &Model,
+    index: usize,
+    tags: &HashMap<usize, (String, String)>,
+    payloads: &HashSet<usize>,
+) -> Value {
     let def = &model.types[index];
     match &def.kind {
         WTypeKind::Struct {
@@ -228,11 +249,15 @@ fn type_schema(model: &Model, index: usize, tags: &HashMap<usize, (String, Strin
                     required.push(json!(f.wire_name));
                 }
             }
+            let properties_empty = properties.is_empty();
             let mut schema = json!({"type": "object", "properties": properties});
             if !required.is_empty() {
                 schema["required"] = Value::Array(required);
             }
-            if *deny_unknown {
+            // An object without properties reads back as a map; a message payload keeps no
+            // `additionalProperties: false` anyway (the envelope shares its object), so say it.
+            let empty = properties_empty && additional.is_none() && payloads.contains(&index);
+            if *deny_unknown || empty {
                 schema["additionalProperties"] = json!(false);
             }
             if let Some(ty) = additional {

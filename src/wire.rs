@@ -828,7 +828,12 @@ impl Cmp<'_> {
         self.messages((a, b), Direction::ClientToServer);
         self.messages((a, b), Direction::ServerToClient);
         for x in &a.actions {
-            match b.actions.iter().find(|y| y.message == x.message) {
+            // Several operations may take one message: pair them by handler first.
+            let same = b
+                .actions
+                .iter()
+                .find(|y| y.message == x.message && y.method == x.method);
+            match same.or_else(|| b.actions.iter().find(|y| y.message == x.message)) {
                 Some(y) => self.action(key, x, y),
                 None => self.push(
                     ChangeKind::ActionRemoved,
@@ -1642,4 +1647,72 @@ pub fn strip_converters(raw: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converters_are_stripped() {
+        assert_eq!(
+            strip_converters("/ws/{id:int}/x/{p:path}"),
+            "/ws/{id}/x/{p}"
+        );
+        assert_eq!(strip_converters("plain"), "plain");
+        assert_eq!(strip_converters("/open/{brace"), "/open/{brace");
+    }
+
+    #[test]
+    fn set_effects() {
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(set_effect(&set(&["a"]), &set(&["a", "b"])), Effect::Widened);
+        assert_eq!(
+            set_effect(&set(&["a", "b"]), &set(&["a"])),
+            Effect::Narrowed
+        );
+        assert_eq!(set_effect(&set(&["a"]), &set(&["b"])), Effect::Incompatible);
+        assert_eq!(set_effect(&set(&["a"]), &set(&["a"])), Effect::Neutral);
+    }
+
+    #[test]
+    fn constraints_say_which_way_they_move() {
+        let ty = |c: Constraints| Ty {
+            kind: TyKind::String(StringFormat::Plain),
+            nullable: false,
+            constraints: c,
+        };
+        let model = |t: Ty| Model {
+            channels: vec![WChannel {
+                key: "c".into(),
+                client_messages: vec![WMessage {
+                    id: "m".into(),
+                    tag: None,
+                    rust_name: "M".into(),
+                    payload: Some(t),
+                    site: None,
+                }],
+                ..WChannel::default()
+            }],
+            ..Model::default()
+        };
+        let old = model(ty(Constraints {
+            max_length: Some(10),
+            ..Constraints::default()
+        }));
+        let new = model(ty(Constraints {
+            max_length: Some(5),
+            min_length: Some(1),
+            ..Constraints::default()
+        }));
+        let changes = compare(&old, &new, CompareOptions::default());
+        let effects: Vec<Effect> = changes.iter().map(|c| c.effect).collect();
+        assert_eq!(effects, [Effect::Narrowed, Effect::Narrowed]);
+        assert!(
+            changes
+                .iter()
+                .all(|c| c.direction == Direction::ClientToServer)
+        );
+        assert!(compare(&old, &old, CompareOptions::default()).is_empty());
+    }
 }

@@ -239,6 +239,15 @@ fn mutations() -> Vec<Mutation> {
             Rule::ConstraintMismatch,
         ),
         m(
+            "change-validate-impl-only",
+            "api/types.rs",
+            Replace(
+                "max_length: ::core::option::Option::Some(2000),",
+                "max_length: ::core::option::Option::Some(1000),",
+            ),
+            Rule::CodeInconsistent,
+        ),
+        m(
             "change-pattern",
             "api/types.rs",
             Replace("\"^[a-z0-9_]{3,32}$\"", "\"^[a-z0-9_]{1,64}$\""),
@@ -561,4 +570,85 @@ fn every_rule_is_documented() {
             "docs/check-rules.md does not document `{rule}`"
         );
     }
+}
+
+#[test]
+fn generated_code_of_every_corpus_document_checks_clean() {
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
+    let settings = Settings::new();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for document in common::corpus_documents(&corpus) {
+        if !document.kind.is_valid() {
+            continue;
+        }
+        let Ok(generated) = chanx_gen::generate(&document.path, &settings) else {
+            continue;
+        };
+        let safe: String = document
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("check-corpus")
+            .join(safe);
+        let _ = std::fs::remove_dir_all(&dir);
+        chanx_gen::render::write_files(&dir, &generated.files).expect("write the module");
+        let report = check::check(&document.path, &dir, None, &settings).expect("check runs");
+        checked += 1;
+        if !report.findings.is_empty() {
+            failures.push(format!("{}:\n{}", document.name, report.render()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked >= 20, "only {checked} documents generated");
+    eprintln!("{checked} corpus documents: generated code checks clean");
+}
+
+#[test]
+fn code_not_in_the_generated_shape_gives_problems_not_panics() {
+    // Real Rust that is not a generated module, an empty folder, and garbage.
+    for dir in ["src/check", "src/ir", "runtime/src", "specs"] {
+        let extracted = check::extract::extract_dir(&root().join(dir));
+        let _ = chanx_gen::export::export(&extracted.model);
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-garbage");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch");
+    std::fs::write(
+        dir.join("mod.rs"),
+        "pub mod types; pub mod c;\npub const TITLE: &str = 1;",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("types.rs"),
+        "pub struct A { pub x: Unknown<Vec<>>, #[serde(rename)] pub y: (), }\n\
+         pub enum B { X(i64, i64), Y { z: bool } }\n\
+         pub static A_SCHEMA: Schema = Schema::Object(&7);\n\
+         #[serde(try_from = \"i64\")] pub enum C { V }",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("c.rs"),
+        "pub const KEY: &str = \"c\"; pub const RAW_ADDRESS: &str = \"/{a:int}/{b\";\n\
+         pub enum ClientMessage { X(super::types::A) }\n\
+         pub trait CConsumer { fn f(&self); fn g(&self, a: u8, b: Nope) -> impl Future<Output = ()>; }",
+    )
+    .expect("write");
+    let extracted = check::extract::extract_dir(&dir);
+    assert!(!extracted.problems.is_empty());
+    let _ = chanx_gen::export::export(&extracted.model);
+    let report = check::check(
+        &root().join("specs/chat.yaml"),
+        &dir,
+        Some(&dir),
+        &Settings::new(),
+    )
+    .expect("check runs");
+    assert!(report.findings.iter().any(|f| f.rule == Rule::StaleFile));
+    std::fs::write(dir.join("types.rs"), "pub struct {").expect("write");
+    assert!(chanx_gen::export::export_dir(&dir).is_err());
 }

@@ -5,9 +5,10 @@
 //! are required; container attributes (`tag`, `untagged`, `deny_unknown_fields`, `transparent`,
 //! `try_from`) give the kind of type. The Rust type of a field gives its type. What Rust types cannot
 //! say (constraints, `null` as opposed to a missing key, `const` values) is read from the type's
-//! static `Schema` (the one the decoder validates with). Channel modules give the key, the address,
+//! static `Schema` (the one the decoder validates with); each struct's `Validate` impl is compared
+//! with that static, field by field. Channel modules give the key, the address,
 //! the parameters (`Params`), the message enums and the consumer trait (handlers, their message
-//! types and reply types).
+//! types and reply types); the dispatcher's bodies tell apart messages that share a payload type.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,7 @@ pub struct Extracted {
 /// A parsed Rust file and its display name.
 struct Parsed {
     name: String,
+    text: String,
     file: syn::File,
 }
 
@@ -74,7 +76,7 @@ fn parse(dir: &Path, file: &str, problems: &mut Vec<Problem>) -> Option<Parsed> 
         }
     };
     match syn::parse_file(&text) {
-        Ok(file) => Some(Parsed { name, file }),
+        Ok(file) => Some(Parsed { name, text, file }),
         Err(error) => {
             problems.push(Problem {
                 message: format!("{name} is not valid Rust: {error}"),
@@ -431,9 +433,125 @@ impl Reader {
                     let kind = self.enum_kind(e, &parsed.name, &int_values);
                     self.define(&e.ident, kind);
                 }
+                syn::Item::Impl(imp) => self.validate_impl(imp, &parsed.name),
                 _ => {}
             }
         }
+    }
+
+    /// Compares the constraints a struct's `Validate` impl checks (the fast path) with those of its
+    /// schema static (the slow path), field by field; a difference is a problem (someone edited one).
+    fn validate_impl(&mut self, imp: &syn::ItemImpl, file: &str) {
+        let is_validate = imp
+            .trait_
+            .as_ref()
+            .and_then(|(path, _)| path.segments.last())
+            .is_some_and(|s| s.ident == "Validate");
+        let Some((target, _)) = last_segment(&imp.self_ty).filter(|_| is_validate) else {
+            return;
+        };
+        let name = target.ident.to_string();
+        let Some(id) = self.names.get(&name).copied() else {
+            return;
+        };
+        let Some(schema) = self.statics.get(&name).cloned() else {
+            return;
+        };
+        let static_fields: Vec<(String, syn::Expr)> = call_name(&schema)
+            .filter(|(n, _)| n == "Object")
+            .and_then(|(_, args)| args.first().map(|a| struct_fields(a)))
+            .and_then(|f| f.into_iter().find(|(n, _)| n == "fields").map(|(_, e)| e))
+            .map(|fields| {
+                array_items(fields)
+                    .into_iter()
+                    .filter_map(|f| {
+                        let parts = struct_fields(f);
+                        let get = |k: &str| parts.iter().find(|(n, _)| n == k).map(|(_, e)| *e);
+                        Some((get("name").and_then(str_value)?, get("schema")?.clone()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        // The checks of each key: the statements between `errors.push_key("k")` and `errors.pop()`.
+        let mut checked: HashMap<String, Vec<String>> = HashMap::new();
+        for item in &imp.items {
+            let syn::ImplItem::Fn(f) = item else { continue };
+            let mut key: Option<String> = None;
+            let mut depth = 0usize;
+            for stmt in &f.block.stmts {
+                let call = match stmt {
+                    syn::Stmt::Expr(syn::Expr::MethodCall(call), _) => Some(call),
+                    _ => None,
+                };
+                match call.map(|c| c.method.to_string()).as_deref() {
+                    Some("push_key" | "push_index") => {
+                        if depth == 0 {
+                            key = call.and_then(|c| c.args.first()).and_then(str_value);
+                        }
+                        depth += 1;
+                        continue;
+                    }
+                    Some("pop") => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            key = None;
+                        }
+                        continue;
+                    }
+                    _ => {}
+                }
+                if let Some(key) = &key {
+                    let mut found = ConstraintLiterals::default();
+                    syn::visit::Visit::visit_stmt(&mut found, stmt);
+                    checked
+                        .entry(key.clone())
+                        .or_default()
+                        .extend(self.describe_all(&found.0));
+                }
+            }
+        }
+        for (wire, schema) in static_fields {
+            let mut found = ConstraintLiterals::default();
+            syn::visit::Visit::visit_expr(&mut found, &schema);
+            let mut expected = self.describe_all(&found.0);
+            let mut actual = checked.remove(&wire).unwrap_or_default();
+            expected.sort();
+            actual.sort();
+            if expected != actual {
+                let site = match &self.types[id.0].kind {
+                    WTypeKind::Struct { fields, .. } => fields
+                        .iter()
+                        .find(|f| f.wire_name == wire)
+                        .and_then(|f| f.site.clone()),
+                    _ => None,
+                };
+                self.problems.push(Problem {
+                    message: format!(
+                        "the `Validate` impl of `{name}` checks `{wire}` with [{}], its schema static with [{}]",
+                        actual.join("; "),
+                        expected.join("; ")
+                    ),
+                    site: site.unwrap_or_else(|| site_of(file, imp.impl_token.span)),
+                    unparsable: false,
+                });
+            }
+        }
+    }
+
+    /// Each constraint literal as text (`maxLength 2000`, ...), in a stable form.
+    fn describe_all(&self, literals: &[(String, syn::Expr)]) -> Vec<String> {
+        literals
+            .iter()
+            .map(|(kind, expr)| {
+                let mut c = Constraints::default();
+                match kind.as_str() {
+                    "StrConstraints" => self.str_constraints(Some(expr), &mut c),
+                    "NumberConstraints" => number_constraints(Some(expr), &mut c),
+                    _ => items_constraints(Some(expr), &mut c),
+                }
+                serde_json::to_string(&c).unwrap_or_default()
+            })
+            .collect()
     }
 
     fn declare(&mut self, ident: &syn::Ident, file: &str) {
@@ -927,6 +1045,14 @@ impl Reader {
         channel.server_messages = server;
         if let Some(consumer) = consumer {
             channel.consumer = consumer.ident.to_string();
+            let routes = dispatcher_routes(&parsed.text, &channel.consumer);
+            let by_variant = |messages: &[WMessage], variants: &[String]| -> Vec<String> {
+                variants
+                    .iter()
+                    .filter_map(|v| messages.iter().find(|m| m.rust_name == *v))
+                    .map(|m| m.id.clone())
+                    .collect()
+            };
             for item in &consumer.items {
                 let syn::TraitItem::Fn(method) = item else {
                     continue;
@@ -938,28 +1064,65 @@ impl Reader {
                     syn::FnArg::Receiver(_) => None,
                 });
                 let output = reply_type(&method.sig.output);
+                // The dispatcher names the exact variants (several messages may share a payload
+                // type); the signature is the fallback.
+                let route = routes.get(&name);
+                let routed = route.map(|r| by_variant(&channel.server_messages, &r.variants));
                 if method.default.is_some() {
+                    let signature = self.message_ids(
+                        input.as_ref(),
+                        &channel.server_messages,
+                        &enums,
+                        file,
+                        &name,
+                    );
+                    let messages = agree(&channel.server_messages, signature, routed);
                     channel.events.push(WEvent {
                         method: name,
-                        messages: self
-                            .message_ids(input.as_ref(), &channel.server_messages, &enums, file)
-                            .into_iter()
-                            .collect(),
+                        messages: messages.into_iter().collect(),
                         site,
                     });
                 } else {
-                    let message = self
-                        .message_ids(input.as_ref(), &channel.client_messages, &enums, file)
+                    let tagged = route
+                        .and_then(|r| r.tag.as_ref())
+                        .and_then(|tag| {
+                            channel
+                                .client_messages
+                                .iter()
+                                .find(|m| m.tag.as_ref() == Some(tag))
+                        })
+                        .map(|m| m.id.clone());
+                    let by_signature = self
+                        .message_ids(
+                            input.as_ref(),
+                            &channel.client_messages,
+                            &enums,
+                            file,
+                            &name,
+                        )
                         .into_iter()
                         .next()
                         .unwrap_or_default();
+                    let message = agree(
+                        &channel.client_messages,
+                        vec![by_signature],
+                        tagged.map(|t| vec![t]),
+                    )
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                    let signature = self.message_ids(
+                        output.as_ref(),
+                        &channel.server_messages,
+                        &enums,
+                        file,
+                        &name,
+                    );
+                    let replies = agree(&channel.server_messages, signature, routed);
                     channel.actions.push(WAction {
                         method: name,
                         message,
-                        replies: self
-                            .message_ids(output.as_ref(), &channel.server_messages, &enums, file)
-                            .into_iter()
-                            .collect(),
+                        replies: replies.into_iter().collect(),
                         site,
                     });
                 }
@@ -976,6 +1139,7 @@ impl Reader {
         messages: &[WMessage],
         enums: &HashMap<String, &syn::ItemEnum>,
         file: &str,
+        method: &str,
     ) -> Vec<String> {
         let Some(ty) = ty else {
             return Vec::new();
@@ -983,7 +1147,7 @@ impl Reader {
         if matches!(ty, syn::Type::Tuple(t) if t.elems.is_empty()) {
             return Vec::new();
         }
-        if let Some(id) = self.message_by_type(ty, messages, file) {
+        if let Some(id) = self.message_by_type(ty, messages, file, method) {
             return vec![id];
         }
         let enum_name = last_segment(ty).map(|(s, _)| s.ident.to_string());
@@ -995,7 +1159,7 @@ impl Reader {
                     syn::Fields::Unnamed(f) => f
                         .unnamed
                         .first()
-                        .and_then(|f| self.message_by_type(&f.ty, messages, file)),
+                        .and_then(|f| self.message_by_type(&f.ty, messages, file, method)),
                     _ => None,
                 })
                 .collect();
@@ -1003,23 +1167,29 @@ impl Reader {
         Vec::new()
     }
 
-    /// The id of the first message whose payload has the Rust type `ty`.
+    /// The id of the message whose payload has the Rust type `ty`: when several have it, the one
+    /// named like the handler `method`, else the first.
     fn message_by_type(
         &mut self,
         ty: &syn::Type,
         messages: &[WMessage],
         file: &str,
+        method: &str,
     ) -> Option<String> {
+        use heck::ToSnakeCase;
         let before = self.problems.len();
         let wanted = self.ty_of(ty, None, file, ty.span());
         self.problems.truncate(before);
+        let same = |m: &&WMessage| {
+            m.payload
+                .as_ref()
+                .is_some_and(|p| p.kind == wanted.kind && p.nullable == wanted.nullable)
+        };
         messages
             .iter()
-            .find(|m| {
-                m.payload
-                    .as_ref()
-                    .is_some_and(|p| p.kind == wanted.kind && p.nullable == wanted.nullable)
-            })
+            .filter(same)
+            .find(|m| method.ends_with(&m.rust_name.to_snake_case()))
+            .or_else(|| messages.iter().find(same))
             .or_else(|| {
                 messages
                     .iter()
@@ -1096,6 +1266,159 @@ fn items_constraints(expr: Option<&syn::Expr>, c: &mut Constraints) {
             "max_items" => c.max_items = some(value).and_then(u64_value),
             "unique" => c.unique_items = bool_value(value).unwrap_or(false),
             _ => {}
+        }
+    }
+}
+
+/// The dispatcher's messages when they have the payload types the signature says (it tells apart
+/// messages that share a type), else the signature's (a hand-edited signature wins).
+fn agree(
+    messages: &[WMessage],
+    signature: Vec<String>,
+    routed: Option<Vec<String>>,
+) -> Vec<String> {
+    let types = |ids: &[String]| {
+        let mut tys: Vec<String> = ids
+            .iter()
+            .filter_map(|id| messages.iter().find(|m| m.id == *id))
+            .map(|m| format!("{:?}", m.payload))
+            .collect();
+        tys.sort();
+        tys.dedup();
+        tys
+    };
+    match routed {
+        Some(routed) if !routed.is_empty() && types(&routed) == types(&signature) => routed,
+        _ => signature,
+    }
+}
+
+/// The `StrConstraints { .. }`, `NumberConstraints { .. }` and `ItemsConstraints { .. }` literals of
+/// a piece of code, in order.
+#[derive(Default)]
+struct ConstraintLiterals(Vec<(String, syn::Expr)>);
+
+impl<'ast> syn::visit::Visit<'ast> for ConstraintLiterals {
+    fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
+        if let Some(last) = node.path.segments.last() {
+            let name = last.ident.to_string();
+            if matches!(
+                name.as_str(),
+                "StrConstraints" | "NumberConstraints" | "ItemsConstraints"
+            ) {
+                self.0.push((name, syn::Expr::Struct(node.clone())));
+                return;
+            }
+        }
+        syn::visit::visit_expr_struct(self, node);
+    }
+}
+
+/// What the dispatcher does for one handler: the client tag it routes from (`Some("tag") =>`) and
+/// the `ServerMessage` variants it sends the handler's result as.
+#[derive(Debug, Default)]
+struct Route {
+    tag: Option<String>,
+    variants: Vec<String>,
+}
+
+/// The routes of the dispatcher's `handle_text` and `handle_event` bodies, by handler, read from
+/// their tokens: each `<C as Consumer>::method` call, the last `Some("tag")` before it, and the
+/// `ServerMessage::Variant`s after it (up to the next call).
+fn dispatcher_routes(text: &str, consumer: &str) -> HashMap<String, Route> {
+    let mut routes: HashMap<String, Route> = HashMap::new();
+    let Ok(stream) = text.parse::<proc_macro2::TokenStream>() else {
+        return routes;
+    };
+    let mut bodies = Vec::new();
+    find_bodies(stream, &mut bodies);
+    for body in bodies {
+        let mut tokens = Vec::new();
+        flatten_tokens(body, &mut tokens);
+        let mut current: Option<String> = None;
+        let mut last_tag: Option<String> = None;
+        let mut i = 0;
+        while i < tokens.len() {
+            let at = |k: usize| tokens.get(i + k).map(String::as_str);
+            if at(0) == Some("<")
+                && at(1) == Some("C")
+                && at(2) == Some("as")
+                && at(3) == Some(consumer)
+                && at(4) == Some(">")
+                && at(5) == Some(":")
+                && at(6) == Some(":")
+            {
+                if let Some(method) = at(7) {
+                    let method = unraw(method);
+                    let route = routes.entry(method.clone()).or_default();
+                    if route.tag.is_none() {
+                        route.tag = last_tag.take();
+                    }
+                    current = Some(method);
+                    i += 8;
+                    continue;
+                }
+            }
+            if at(0) == Some("Some") && at(1) == Some("(") {
+                if let Some(lit) = at(2).filter(|t| t.starts_with('"')) {
+                    last_tag = syn::parse_str::<syn::LitStr>(lit).ok().map(|l| l.value());
+                }
+            }
+            if at(0) == Some("ServerMessage") && at(1) == Some(":") && at(2) == Some(":") {
+                if let (Some(method), Some(variant)) = (&current, at(3)) {
+                    let route = routes.entry(method.clone()).or_default();
+                    if !route.variants.iter().any(|v| v == variant) {
+                        route.variants.push(variant.to_owned());
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+    routes
+}
+
+/// The bodies of `fn handle_text` and `fn handle_event`, wherever they are.
+fn find_bodies(stream: proc_macro2::TokenStream, out: &mut Vec<proc_macro2::TokenStream>) {
+    use proc_macro2::{Delimiter, TokenTree};
+    let trees: Vec<TokenTree> = stream.into_iter().collect();
+    let mut i = 0;
+    while i < trees.len() {
+        match &trees[i] {
+            TokenTree::Ident(ident) if ident == "fn" => {
+                let named = matches!(trees.get(i + 1), Some(TokenTree::Ident(n)) if n == "handle_text" || n == "handle_event");
+                if named {
+                    if let Some(TokenTree::Group(body)) = trees[i + 1..].iter().find(
+                        |t| matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace),
+                    ) {
+                        out.push(body.stream());
+                    }
+                }
+            }
+            TokenTree::Group(group) => find_bodies(group.stream(), out),
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+fn flatten_tokens(stream: proc_macro2::TokenStream, out: &mut Vec<String>) {
+    use proc_macro2::TokenTree;
+    for tree in stream {
+        match tree {
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    proc_macro2::Delimiter::Parenthesis => ("(", ")"),
+                    proc_macro2::Delimiter::Brace => ("{", "}"),
+                    proc_macro2::Delimiter::Bracket => ("[", "]"),
+                    proc_macro2::Delimiter::None => ("", ""),
+                };
+                out.push(open.to_owned());
+                flatten_tokens(group.stream(), out);
+                out.push(close.to_owned());
+            }
+            TokenTree::Punct(p) => out.push(p.as_char().to_string()),
+            other => out.push(other.to_string()),
         }
     }
 }
