@@ -180,10 +180,8 @@ impl Endpoint for MockChannel {
     }
 
     /// Forwards the event to the client, as Chanx's passthrough event handlers do.
-    fn handle_event<'a>(&'a self, cx: &'a Context, event_data: Value) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            let _ = cx.send(&event_data);
-        })
+    fn handle_event<'a>(&'a self, cx: &'a Context, event_data: Value) -> BoxFuture<'a, bool> {
+        Box::pin(async move { cx.send(&event_data).is_ok() })
     }
 }
 

@@ -59,6 +59,8 @@ pub trait Endpoint: Send + Sync + 'static {
     /// Handles one text frame from the client: decode, validate, call the handler, reply.
     fn handle_text<'a>(&'a self, cx: &'a Context, text: &'a str) -> BoxFuture<'a, ()>;
 
-    /// Handles the `event_data` of a `handle_channel_event` layer message sent to the connection.
-    fn handle_event<'a>(&'a self, cx: &'a Context, event_data: Value) -> BoxFuture<'a, ()>;
+    /// Handles the `event_data` of a `handle_channel_event` layer message sent to the connection;
+    /// resolves to whether it was one of the channel's events (decoded and valid), after which
+    /// Chanx sends `event_complete` when completion signals are on.
+    fn handle_event<'a>(&'a self, cx: &'a Context, event_data: Value) -> BoxFuture<'a, bool>;
 }

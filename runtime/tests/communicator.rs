@@ -235,6 +235,15 @@ async fn completion_signals_follow_chanx() {
             json!({"action": "event_complete", "payload": null}),
         ]
     );
+    // An event that is none of the channel's is dropped without `event_complete`, as in Chanx.
+    broadcast_event(
+        &memory,
+        &["room.lobby"],
+        &json!({"action": "unknown", "payload": 3}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ws.receive_all(QUIET).await, Vec::<serde_json::Value>::new());
     // receive_until drops the completion frames and stops at `complete`.
     ws.send_with_ref(&json!({"action": "ping"}), "u");
     assert_eq!(

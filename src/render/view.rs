@@ -388,13 +388,22 @@ impl<'a> Builder<'a> {
 
     /// Struct fields that a tagged enum carries as its tag: the tag property of message payloads in
     /// tag-dispatched directions, and of the arms of internally tagged unions.
+    ///
+    /// A field is the enum's only where every use of its struct is serde-tagged on it: a struct
+    /// that is also a message of a direction matched by shape (or an arm of an untagged union)
+    /// keeps the field, or that use could not tell its messages apart.
     fn find_tag_owned_fields(&mut self) {
-        for channel in &self.api.channels {
+        let api = self.api;
+        let mut owned: HashSet<(TypeId, String)> = HashSet::new();
+        let mut kept: HashSet<TypeId> = HashSet::new();
+        for channel in &api.channels {
             let directions = [
                 (&channel.client_dispatch, client_indexes(channel)),
                 (&channel.server_dispatch, channel.server_messages.clone()),
             ];
             for (dispatch, indexes) in directions {
+                let serde_tagged = matches!(dispatch, Dispatch::Tag { .. })
+                    && indexes.iter().all(|&i| self.is_tagged_struct(channel, i));
                 for &index in &indexes {
                     let message = &channel.messages[index];
                     let Some(Ty {
@@ -406,25 +415,43 @@ impl<'a> Builder<'a> {
                         continue;
                     };
                     self.message_types.insert(*id);
-                    if let (Dispatch::Tag { property }, Some(_)) = (dispatch, &message.tag) {
-                        self.tag_owned.insert((*id, property.clone()));
+                    match (dispatch, &message.tag) {
+                        (Dispatch::Tag { property }, Some(_)) if serde_tagged => {
+                            owned.insert((*id, property.clone()));
+                        }
+                        _ => {
+                            kept.insert(*id);
+                        }
                     }
                 }
             }
         }
-        for def in &self.api.types {
-            if let TypeKind::Union {
-                variants,
-                tagging: Tagging::Internal { property },
-            } = &def.kind
-            {
+        for def in &api.types {
+            if let TypeKind::Union { variants, tagging } = &def.kind {
+                let property = match tagging {
+                    Tagging::Internal { property } if self.arms_are_structs(variants) => {
+                        Some(property)
+                    }
+                    _ => None,
+                };
                 for variant in variants {
                     if let TyKind::Named(id) = variant.ty.kind {
-                        self.tag_owned.insert((id, property.clone()));
+                        match property {
+                            Some(property) => {
+                                owned.insert((id, property.clone()));
+                            }
+                            None => {
+                                kept.insert(id);
+                            }
+                        }
                     }
                 }
             }
         }
+        self.tag_owned = owned
+            .into_iter()
+            .filter(|(id, _)| !kept.contains(id))
+            .collect();
     }
 
     /// Fields through which a struct contains itself without a `Vec` or map in between.

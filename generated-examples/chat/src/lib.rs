@@ -83,7 +83,7 @@ impl ChatServer {
 
     /// Adds the connection to its room's group; the connection loop calls it once connected.
     pub async fn join_room(&self, cx: &Context) -> Result<(), HandlerError> {
-        let room = room_of(cx)?;
+        let room = &room_of(cx)?;
         cx.join_group(&Self::room_group(room)).await?;
         Ok(())
     }
@@ -129,8 +129,9 @@ pub fn server_with(layer: Arc<dyn ChannelLayer>, chat: ChatServer) -> Server {
 }
 
 /// The room of the connection: its `room_name` path parameter.
-fn room_of(cx: &Context) -> Result<&str, HandlerError> {
-    cx.path_param("room_name")
+fn room_of(cx: &Context) -> Result<String, HandlerError> {
+    api::chat::Params::from_context(cx)
+        .map(|params| params.room_name)
         .ok_or_else(|| HandlerError::msg("the connection has no room_name"))
 }
 
@@ -175,7 +176,7 @@ impl ChatConsumer for ChatServer {
         cx: &Context,
         message: ChatMessage,
     ) -> Result<Option<ChatNotification>, HandlerError> {
-        let room = room_of(cx)?;
+        let room = &room_of(cx)?;
         let line = ChatNotificationPayload {
             message_id: self.new_id(),
             room: room.to_owned(),
@@ -197,7 +198,7 @@ impl ChatConsumer for ChatServer {
         cx: &Context,
         message: MoveCursor,
     ) -> Result<Option<CursorMoved>, HandlerError> {
-        let room = room_of(cx)?;
+        let room = &room_of(cx)?;
         let moved = CursorMoved {
             payload: CursorPosition {
                 user: sender_of(cx),
@@ -222,7 +223,7 @@ impl ChatConsumer for ChatServer {
         cx: &Context,
         message: ReactMessage,
     ) -> Result<Option<ReactionAdded>, HandlerError> {
-        let room = room_of(cx)?;
+        let room = &room_of(cx)?;
         let key = (message.payload.message_id, message.payload.emoji);
         let count = self.with_room(room, |room| {
             let count = room.reactions.entry(key.clone()).or_insert(0);
@@ -243,7 +244,7 @@ impl ChatConsumer for ChatServer {
         cx: &Context,
         message: SetMetadata,
     ) -> Result<Option<RoomMetadata>, HandlerError> {
-        let metadata = self.with_room(room_of(cx)?, |room| {
+        let metadata = self.with_room(&room_of(cx)?, |room| {
             let metadata = room.metadata.get_or_insert_with(|| RoomMetadata {
                 payload: Default::default(),
             });
@@ -275,7 +276,7 @@ impl ChatConsumer for ChatServer {
                 (query.limit, query.before)
             });
         let limit = usize::try_from(limit).unwrap_or(0);
-        let mut older: Vec<ChatNotificationPayload> = self.with_room(room_of(cx)?, |room| {
+        let mut older: Vec<ChatNotificationPayload> = self.with_room(&room_of(cx)?, |room| {
             let sent_before =
                 |line: &&ChatNotificationPayload| before.is_none_or(|t| line.sent_at < t);
             room.history.iter().filter(sent_before).cloned().collect()

@@ -272,9 +272,13 @@ async fn handle_frame(endpoint: Arc<dyn Endpoint>, cx: Context, text: String, co
 async fn relay(route: &Route, cx: &Context, message: LayerMessage, completion: bool) {
     match classify(message) {
         Inbound::ChannelEvent { event_data } => {
-            // Chanx only logs a failing event handler; a panic is treated alike.
-            let _ = CatchUnwind(route.endpoint.handle_event(cx, event_data)).await;
-            if completion {
+            // Chanx only logs a failing event handler; a panic is treated alike (the event
+            // was valid, so it still completes). An event that is none of the channel's gets no
+            // `event_complete`, as in Chanx.
+            let handled = CatchUnwind(route.endpoint.handle_event(cx, event_data))
+                .await
+                .unwrap_or(true);
+            if completion && handled {
                 let _ = cx.send_text(signal_frame("event_complete", None));
             }
         }

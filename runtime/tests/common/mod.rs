@@ -141,14 +141,15 @@ impl Endpoint for TestEndpoint {
         Box::pin(self.handle(cx, text))
     }
 
-    fn handle_event<'a>(&'a self, cx: &'a Context, event_data: Value) -> BoxFuture<'a, ()> {
+    fn handle_event<'a>(&'a self, cx: &'a Context, event_data: Value) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             match event_data.get("action").and_then(Value::as_str) {
                 Some("boom") => panic!("the event handler panics"),
                 Some("notify") => {
                     let _ = cx.send(&event_data);
+                    true
                 }
-                _ => {}
+                _ => false,
             }
         })
     }

@@ -105,13 +105,14 @@ impl<C: AcksConsumer> AcksDispatcher<C> {
 
     /// Handles a `handle_channel_event` from the channel layer: decodes the event, calls its event
     /// method and forwards what it returns to the client. Events that do not decode are dropped
-    /// (Chanx only logs them).
+    /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
         cx: &::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) {
+    ) -> bool {
         let _ = (cx, event_data);
+        false
     }
 }
 
@@ -132,7 +133,7 @@ impl<C: AcksConsumer> ::chanx_runtime::__codegen::Endpoint for AcksDispatcher<C>
         &'a self,
         cx: &'a ::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }

@@ -19,6 +19,16 @@ pub struct Params {
 }
 
 impl Params {
+    /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
+    /// one is missing or does not parse as its type.
+    pub fn from_context(
+        cx: &::chanx_runtime::__codegen::Context,
+    ) -> ::core::option::Option<Self> {
+        ::core::option::Option::Some(Self {
+            sensor_id: cx.path_param("sensor_id")?.parse().ok()?,
+        })
+    }
+
     /// The concrete path of the channel for these parameters.
     pub fn path(&self) -> ::std::string::String {
         ::std::format!("/sensors/{}", self.sensor_id)
@@ -341,12 +351,12 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
 
     /// Handles a `handle_channel_event` from the channel layer: decodes the event, calls its event
     /// method and forwards what it returns to the client. Events that do not decode are dropped
-    /// (Chanx only logs them).
+    /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
         cx: &::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) {
+    ) -> bool {
         if ::chanx_runtime::__codegen::event_matches(&event_data, "", "") {
             if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
                 super::types::Reading,
@@ -360,7 +370,7 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::from(out));
                 }
-                return;
+                return true;
             }
         }
         if ::chanx_runtime::__codegen::event_matches(&event_data, "", "") {
@@ -376,10 +386,11 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::from(out));
                 }
-                return;
+                return true;
             }
         }
         let _ = (cx, event_data);
+        false
     }
 }
 
@@ -400,7 +411,7 @@ impl<C: SensorsConsumer> ::chanx_runtime::__codegen::Endpoint for SensorsDispatc
         &'a self,
         cx: &'a ::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }

@@ -31,6 +31,17 @@ pub struct Params {
 }
 
 impl Params {
+    /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
+    /// one is missing or does not parse as its type.
+    pub fn from_context(
+        cx: &::chanx_runtime::__codegen::Context,
+    ) -> ::core::option::Option<Self> {
+        ::core::option::Option::Some(Self {
+            r#type: cx.path_param("type")?.parse().ok()?,
+            self_: cx.path_param("self")?.parse().ok()?,
+        })
+    }
+
     /// The concrete path of the channel for these parameters.
     pub fn path(&self) -> ::std::string::String {
         ::std::format!("/ws/{}/{}", self.r#type, self.self_)
@@ -341,12 +352,12 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
 
     /// Handles a `handle_channel_event` from the channel layer: decodes the event, calls its event
     /// method and forwards what it returns to the client. Events that do not decode are dropped
-    /// (Chanx only logs them).
+    /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
         cx: &::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) {
+    ) -> bool {
         if ::chanx_runtime::__codegen::event_matches(&event_data, "action", "gen") {
             if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
                 super::types::Gen,
@@ -360,7 +371,7 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::from(out));
                 }
-                return;
+                return true;
             }
         }
         if ::chanx_runtime::__codegen::event_matches(
@@ -380,7 +391,7 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::from(out));
                 }
-                return;
+                return true;
             }
         }
         if ::chanx_runtime::__codegen::event_matches(&event_data, "action", "new-room") {
@@ -396,10 +407,11 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::from(out));
                 }
-                return;
+                return true;
             }
         }
         let _ = (cx, event_data);
+        false
     }
 }
 
@@ -420,7 +432,7 @@ impl<C: TypeConsumer> ::chanx_runtime::__codegen::Endpoint for TypeDispatcher<C>
         &'a self,
         cx: &'a ::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }

@@ -15,6 +15,15 @@ pub const RAW_ADDRESS: &str = "/inbox";
 #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
 pub struct Params {}
 impl Params {
+    /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
+    /// one is missing or does not parse as its type.
+    pub fn from_context(
+        cx: &::chanx_runtime::__codegen::Context,
+    ) -> ::core::option::Option<Self> {
+        let _ = cx;
+        ::core::option::Option::Some(Self {})
+    }
+
     /// The concrete path of the channel for these parameters.
     pub fn path(&self) -> ::std::string::String {
         ::std::format!("/inbox")
@@ -160,13 +169,14 @@ impl<C: InboxConsumer> InboxDispatcher<C> {
 
     /// Handles a `handle_channel_event` from the channel layer: decodes the event, calls its event
     /// method and forwards what it returns to the client. Events that do not decode are dropped
-    /// (Chanx only logs them).
+    /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
         cx: &::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) {
+    ) -> bool {
         let _ = (cx, event_data);
+        false
     }
 }
 
@@ -187,7 +197,7 @@ impl<C: InboxConsumer> ::chanx_runtime::__codegen::Endpoint for InboxDispatcher<
         &'a self,
         cx: &'a ::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }

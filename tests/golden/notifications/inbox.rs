@@ -21,6 +21,16 @@ pub struct Params {
 }
 
 impl Params {
+    /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
+    /// one is missing or does not parse as its type.
+    pub fn from_context(
+        cx: &::chanx_runtime::__codegen::Context,
+    ) -> ::core::option::Option<Self> {
+        ::core::option::Option::Some(Self {
+            inbox_id: cx.path_param("inbox_id")?.parse().ok()?,
+        })
+    }
+
     /// The concrete path of the channel for these parameters.
     pub fn path(&self) -> ::std::string::String {
         ::std::format!("ws/inbox/{}/", self.inbox_id)
@@ -153,12 +163,12 @@ impl<C: InboxConsumer> InboxDispatcher<C> {
 
     /// Handles a `handle_channel_event` from the channel layer: decodes the event, calls its event
     /// method and forwards what it returns to the client. Events that do not decode are dropped
-    /// (Chanx only logs them).
+    /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
         cx: &::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) {
+    ) -> bool {
         if ::chanx_runtime::__codegen::event_matches(
             &event_data,
             "action",
@@ -176,10 +186,11 @@ impl<C: InboxConsumer> InboxDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::InboxItem(out));
                 }
-                return;
+                return true;
             }
         }
         let _ = (cx, event_data);
+        false
     }
 }
 
@@ -200,7 +211,7 @@ impl<C: InboxConsumer> ::chanx_runtime::__codegen::Endpoint for InboxDispatcher<
         &'a self,
         cx: &'a ::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }

@@ -23,6 +23,16 @@ pub struct Params {
 }
 
 impl Params {
+    /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
+    /// one is missing or does not parse as its type.
+    pub fn from_context(
+        cx: &::chanx_runtime::__codegen::Context,
+    ) -> ::core::option::Option<Self> {
+        ::core::option::Option::Some(Self {
+            user_id: cx.path_param("user_id")?.parse().ok()?,
+        })
+    }
+
     /// The concrete path of the channel for these parameters.
     pub fn path(&self) -> ::std::string::String {
         ::std::format!("/ws/notifications/{}", self.user_id)
@@ -258,12 +268,12 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
 
     /// Handles a `handle_channel_event` from the channel layer: decodes the event, calls its event
     /// method and forwards what it returns to the client. Events that do not decode are dropped
-    /// (Chanx only logs them).
+    /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
         cx: &::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) {
+    ) -> bool {
         if ::chanx_runtime::__codegen::event_matches(
             &event_data,
             "action",
@@ -281,7 +291,7 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::Notification(out));
                 }
-                return;
+                return true;
             }
         }
         if ::chanx_runtime::__codegen::event_matches(
@@ -301,7 +311,7 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::UnreadCount(out));
                 }
-                return;
+                return true;
             }
         }
         if ::chanx_runtime::__codegen::event_matches(&event_data, "action", "welcome") {
@@ -317,10 +327,11 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::Welcome(out));
                 }
-                return;
+                return true;
             }
         }
         let _ = (cx, event_data);
+        false
     }
 }
 
@@ -342,7 +353,7 @@ for NotificationsDispatcher<C> {
         &'a self,
         cx: &'a ::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }

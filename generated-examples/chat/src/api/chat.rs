@@ -23,6 +23,16 @@ pub struct Params {
 }
 
 impl Params {
+    /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
+    /// one is missing or does not parse as its type.
+    pub fn from_context(
+        cx: &::chanx_runtime::__codegen::Context,
+    ) -> ::core::option::Option<Self> {
+        ::core::option::Option::Some(Self {
+            room_name: cx.path_param("room_name")?.parse().ok()?,
+        })
+    }
+
     /// The concrete path of the channel for these parameters.
     pub fn path(&self) -> ::std::string::String {
         ::std::format!("/ws/chat/{}", self.room_name)
@@ -666,12 +676,12 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
 
     /// Handles a `handle_channel_event` from the channel layer: decodes the event, calls its event
     /// method and forwards what it returns to the client. Events that do not decode are dropped
-    /// (Chanx only logs them).
+    /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
         cx: &::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) {
+    ) -> bool {
         if ::chanx_runtime::__codegen::event_matches(
             &event_data,
             "action",
@@ -689,7 +699,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::Announcement(out));
                 }
-                return;
+                return true;
             }
         }
         if ::chanx_runtime::__codegen::event_matches(
@@ -709,7 +719,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::UserJoined(out));
                 }
-                return;
+                return true;
             }
         }
         if ::chanx_runtime::__codegen::event_matches(
@@ -729,7 +739,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::UserLeft(out));
                 }
-                return;
+                return true;
             }
         }
         if ::chanx_runtime::__codegen::event_matches(
@@ -749,7 +759,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::from(out));
                 }
-                return;
+                return true;
             }
         }
         if ::chanx_runtime::__codegen::event_matches(
@@ -769,10 +779,11 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 {
                     let _ = cx.send(&ServerMessage::from(out));
                 }
-                return;
+                return true;
             }
         }
         let _ = (cx, event_data);
+        false
     }
 }
 
@@ -793,7 +804,7 @@ impl<C: ChatConsumer> ::chanx_runtime::__codegen::Endpoint for ChatDispatcher<C>
         &'a self,
         cx: &'a ::chanx_runtime::__codegen::Context,
         event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }
