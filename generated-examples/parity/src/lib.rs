@@ -71,7 +71,10 @@ impl ParityServer {
     /// spec's security schemes are ordered) must be known. The server turns the verdict into the
     /// `authentication` frame and, on failure, the close code `4000 + status`.
     pub fn authenticate(&self, request: &AuthRequest) -> Result<Identity, Denied> {
-        match request.credential().map(|(_, token)| self.tokens.get(token)) {
+        match request
+            .credential()
+            .map(|(_, token)| self.tokens.get(token))
+        {
             None => Err(Denied::status(401).with_detail("missing token")),
             Some(None) => Err(Denied::status(403).with_detail("bad token")),
             Some(Some(user)) => {
@@ -89,7 +92,11 @@ fn room_of(cx: &Context) -> &str {
 /// The authenticated user's name (`self.authenticator.user or "?"` in the app).
 fn user_of(cx: &Context) -> String {
     cx.user()
-        .and_then(|user| user.get("username").and_then(Value::as_str).map(str::to_owned))
+        .and_then(|user| {
+            user.get("username")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .unwrap_or_else(|| "?".to_owned())
 }
 
