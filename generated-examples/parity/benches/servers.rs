@@ -42,6 +42,8 @@ const PHASE_LIMIT: Duration = Duration::from_secs(120);
 #[derive(Debug, Default, Clone, Copy)]
 struct Figures {
     round_trips_per_s: f64,
+    /// Round trips per second of CPU time the server process used (user + system).
+    round_trips_per_cpu_s: f64,
     rss_base_kib: u64,
     rss_per_connection_kib: f64,
     fan_out_s: f64,
@@ -56,6 +58,23 @@ fn rss_kib(pid: u32) -> u64 {
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// CPU time (user + system) process `pid` used so far, in seconds (`/proc/<pid>/stat`, at
+/// Linux's usual 100 clock ticks per second).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// An authenticated connection to room `room` that has received its `authentication` and
@@ -89,10 +108,12 @@ async fn connect_many(url: &str, room: &str, count: usize) -> Vec<ParityClient> 
     clients
 }
 
-async fn round_trips(url: &str) -> f64 {
+/// Round trips per second, and in how many seconds of CPU of process `pid`.
+async fn round_trips(url: &str, pid: u32) -> (f64, f64) {
     let clients = connect_many(url, "bench-rtt", ROUND_TRIP_CLIENTS).await;
     let deadline = Instant::now() + ROUND_TRIP_TIME;
     let start = Instant::now();
+    let cpu_start = cpu_seconds(pid);
     let mut tasks = JoinSet::new();
     for mut client in clients {
         tasks.spawn(async move {
@@ -114,7 +135,11 @@ async fn round_trips(url: &str) -> f64 {
     while let Some(count) = tasks.join_next().await {
         total += count.expect("round-trip task");
     }
-    total as f64 / start.elapsed().as_secs_f64()
+    let cpu = cpu_seconds(pid) - cpu_start;
+    (
+        total as f64 / start.elapsed().as_secs_f64(),
+        total as f64 / cpu.max(0.01),
+    )
 }
 
 /// Sends `BROADCASTS` `say` frames from the first client; returns the seconds until every client
@@ -180,7 +205,8 @@ async fn measure(server: &Running) -> Figures {
     })
     .await;
 
-    let round_trips_per_s = bounded("round trips", round_trips(url)).await;
+    let (round_trips_per_s, round_trips_per_cpu_s) =
+        bounded("round trips", round_trips(url, pid)).await;
 
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_base_kib = rss_kib(pid);
@@ -197,6 +223,7 @@ async fn measure(server: &Running) -> Figures {
     let fan_out_s = bounded("fan-out", fan_out(clients)).await;
     Figures {
         round_trips_per_s,
+        round_trips_per_cpu_s,
         rss_base_kib,
         rss_per_connection_kib,
         fan_out_s,
@@ -246,6 +273,15 @@ fn main() {
         column(|f| format!("{:.0}", f.round_trips_per_s)),
         ours.round_trips_per_s,
         ratio(ours.round_trips_per_s, chanx.map(|f| f.round_trips_per_s)),
+    );
+    println!(
+        "| round trips per server CPU-second | {} | {:.0} | {} |",
+        column(|f| format!("{:.0}", f.round_trips_per_cpu_s)),
+        ours.round_trips_per_cpu_s,
+        ratio(
+            ours.round_trips_per_cpu_s,
+            chanx.map(|f| f.round_trips_per_cpu_s)
+        ),
     );
     println!(
         "| fan-out: {BROADCASTS} broadcasts to {IDLE_CONNECTIONS} connections | {} | {:.3} s | {} |",
