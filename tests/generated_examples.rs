@@ -31,6 +31,7 @@ enum Spec {
 const EXAMPLES: &[(&str, Spec)] = &[
     ("chat", Spec::Project("specs/chat.yaml")),
     ("notifications", Spec::Project("specs/notifications.yaml")),
+    ("parity", Spec::Project("specs/parity.json")),
     (
         "gemini",
         Spec::Corpus("spec-examples/v3.0.0/websocket-gemini-asyncapi.yml"),
@@ -177,6 +178,11 @@ fn chat_example_is_fresh() {
 #[test]
 fn notifications_example_is_fresh() {
     check_example("notifications");
+}
+
+#[test]
+fn parity_example_is_fresh() {
+    check_example("parity");
 }
 
 #[test]

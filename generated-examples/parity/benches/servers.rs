@@ -1,0 +1,313 @@
+//! The Chanx app (`tests/parity/app.py` under uvicorn) and its Rust twin (`chanx-example-parity`,
+//! release build), measured in the same run on 127.0.0.1 with the same Rust load generator:
+//!
+//! ```text
+//! CHANX_PYTHON=... cargo bench -p chanx-example-parity --bench servers
+//! ```
+//!
+//! 1. **Round trips**: `ROUND_TRIP_CLIENTS` authenticated connections each send `ping` and wait for
+//!    `pong`, in a loop, for `ROUND_TRIP_TIME`; round trips per second over all of them.
+//! 2. **Memory per idle connection**: the server's resident set (`VmRSS`) before and after opening
+//!    `IDLE_CONNECTIONS` more authenticated connections (each got its `welcome`), divided by their
+//!    number.
+//! 3. **Broadcast fan-out**: one of those connections says `BROADCASTS` lines to the room; the time
+//!    until every connection received every line (`said` through the channel layer's group), as
+//!    deliveries per second.
+//!
+//! Without `$CHANX_PYTHON` only the Rust column is measured. Every phase has a time limit; servers
+//! are killed when the run ends. The figures depend on the machine, and the load generator shares
+//! it with the server.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use chanx_runtime::client::Client;
+use tokio::task::JoinSet;
+
+use chanx_example_parity::api::parity::{ClientMessage, ServerMessage};
+use common::{Running, python, start_chanx, start_rust};
+
+type ParityClient = Client<ClientMessage, ServerMessage>;
+
+const ROUND_TRIP_CLIENTS: usize = 32;
+const ROUND_TRIP_TIME: Duration = Duration::from_secs(4);
+const IDLE_CONNECTIONS: usize = 1_000;
+const BROADCASTS: usize = 10;
+/// Limit of each phase.
+const PHASE_LIMIT: Duration = Duration::from_secs(120);
+
+/// What one server measured.
+#[derive(Debug, Default, Clone, Copy)]
+struct Figures {
+    round_trips_per_s: f64,
+    /// Round trips per second of CPU time the server process used (user + system).
+    round_trips_per_cpu_s: f64,
+    rss_base_kib: u64,
+    rss_per_connection_kib: f64,
+    fan_out_s: f64,
+    deliveries_per_s: f64,
+}
+
+/// The resident set of process `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time (user + system) process `pid` used so far, in seconds (`/proc/<pid>/stat`, at
+/// Linux's usual 100 clock ticks per second).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// An authenticated connection to room `room` that has received its `authentication` and
+/// `welcome` frames.
+async fn connect(url: &str, room: &str) -> ParityClient {
+    let mut client = ParityClient::builder(&format!("{url}/ws/parity/{room}"))
+        .query("token", "alice-token")
+        .connect()
+        .await
+        .expect("connect");
+    for _ in 0..2 {
+        client.recv_text().await.expect("read").expect("greeting");
+    }
+    client
+}
+
+/// Opens `count` connections to `room`, at most 50 handshakes at a time.
+async fn connect_many(url: &str, room: &str, count: usize) -> Vec<ParityClient> {
+    let mut clients = Vec::with_capacity(count);
+    let mut pending = JoinSet::new();
+    for _ in 0..count {
+        if pending.len() >= 50 {
+            clients.push(pending.join_next().await.expect("a task").expect("connect"));
+        }
+        let (url, room) = (url.to_owned(), room.to_owned());
+        pending.spawn(async move { connect(&url, &room).await });
+    }
+    while let Some(client) = pending.join_next().await {
+        clients.push(client.expect("connect"));
+    }
+    clients
+}
+
+/// Round trips per second, and in how many seconds of CPU of process `pid`.
+async fn round_trips(url: &str, pid: u32) -> (f64, f64) {
+    let clients = connect_many(url, "bench-rtt", ROUND_TRIP_CLIENTS).await;
+    let deadline = Instant::now() + ROUND_TRIP_TIME;
+    let start = Instant::now();
+    let cpu_start = cpu_seconds(pid);
+    let mut tasks = JoinSet::new();
+    for mut client in clients {
+        tasks.spawn(async move {
+            let mut count = 0u64;
+            while Instant::now() < deadline {
+                client
+                    .send_text(r#"{"action": "ping"}"#)
+                    .await
+                    .expect("send");
+                let pong = client.recv_text().await.expect("read").expect("pong");
+                debug_assert!(pong.contains("pong"));
+                count += 1;
+            }
+            let _ = client.close().await;
+            count
+        });
+    }
+    let mut total = 0;
+    while let Some(count) = tasks.join_next().await {
+        total += count.expect("round-trip task");
+    }
+    let cpu = cpu_seconds(pid) - cpu_start;
+    (
+        total as f64 / start.elapsed().as_secs_f64(),
+        total as f64 / cpu.max(0.01),
+    )
+}
+
+/// Sends `BROADCASTS` `say` frames from the first client; returns the seconds until every client
+/// received every `said`.
+async fn fan_out(clients: Vec<ParityClient>) -> f64 {
+    let mut clients = clients.into_iter();
+    let mut sender = clients.next().expect("a sender");
+    let mut tasks = JoinSet::new();
+    let receive = |mut client: ParityClient| async move {
+        let mut said = 0;
+        while said < BROADCASTS {
+            let frame = client.recv_text().await.expect("read").expect("said");
+            if frame.contains(r#""said""#) {
+                said += 1;
+            }
+        }
+        client
+    };
+    for client in clients {
+        tasks.spawn(receive(client));
+    }
+    let start = Instant::now();
+    for n in 0..BROADCASTS {
+        let frame = format!(r#"{{"action": "say", "payload": {{"text": "line {n}"}}}}"#);
+        sender.send_text(&frame).await.expect("send");
+    }
+    let sender = receive(sender).await;
+    let mut done = vec![sender];
+    while let Some(client) = tasks.join_next().await {
+        done.push(client.expect("receiver"));
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut closing = JoinSet::new();
+    for client in done {
+        closing.spawn(async move {
+            let _ = client.close().await;
+        });
+    }
+    while closing.join_next().await.is_some() {}
+    elapsed
+}
+
+/// `future`, or a panic naming `phase` once it took longer than `PHASE_LIMIT`.
+async fn bounded<T>(phase: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(PHASE_LIMIT, future)
+        .await
+        .unwrap_or_else(|_| panic!("{phase} took longer than {PHASE_LIMIT:?}"))
+}
+
+async fn measure(server: &Running) -> Figures {
+    let url = server.url.as_str();
+    let pid = server.guard.child.id();
+    // Warm up: a few connections and pings.
+    bounded("warm-up", async {
+        for mut client in connect_many(url, "warm-up", 10).await {
+            client
+                .send_text(r#"{"action": "ping"}"#)
+                .await
+                .expect("send");
+            client.recv_text().await.expect("read");
+            let _ = client.close().await;
+        }
+    })
+    .await;
+
+    let (round_trips_per_s, round_trips_per_cpu_s) =
+        bounded("round trips", round_trips(url, pid)).await;
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_base_kib = rss_kib(pid);
+    let clients = bounded(
+        "opening connections",
+        connect_many(url, "fan", IDLE_CONNECTIONS),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_loaded = rss_kib(pid);
+    let rss_per_connection_kib =
+        rss_loaded.saturating_sub(rss_base_kib) as f64 / IDLE_CONNECTIONS as f64;
+
+    let fan_out_s = bounded("fan-out", fan_out(clients)).await;
+    Figures {
+        round_trips_per_s,
+        round_trips_per_cpu_s,
+        rss_base_kib,
+        rss_per_connection_kib,
+        fan_out_s,
+        deliveries_per_s: (IDLE_CONNECTIONS * BROADCASTS) as f64 / fan_out_s,
+    }
+}
+
+fn ratio(rust: f64, chanx: Option<f64>) -> String {
+    match chanx {
+        Some(chanx) if chanx > 0.0 && rust > 0.0 => format!("{:.1}x", rust / chanx),
+        _ => "-".to_owned(),
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this too, with nothing to do.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let chanx = python().and_then(|python| match start_chanx(&python) {
+        Ok(server) => Some(server),
+        Err(reason) => {
+            eprintln!("Chanx column skipped: {reason}");
+            None
+        }
+    });
+    let chanx = chanx.map(|server| {
+        eprintln!("measuring Chanx (uvicorn) at {}", server.url);
+        let figures = runtime.block_on(measure(&server));
+        drop(server);
+        figures
+    });
+    let rust = start_rust().expect("start chanx-example-parity");
+    eprintln!("measuring Rust at {}", rust.url);
+    let ours = runtime.block_on(measure(&rust));
+    drop(rust);
+
+    let column = |f: fn(&Figures) -> String| chanx.as_ref().map_or("-".to_owned(), f);
+    println!("| measure | Chanx 2.13 (uvicorn) | chanx-runtime | Rust vs Chanx |");
+    println!("| --- | ---: | ---: | ---: |");
+    println!(
+        "| round trips/s ({ROUND_TRIP_CLIENTS} clients, ping/pong) | {} | {:.0} | {} |",
+        column(|f| format!("{:.0}", f.round_trips_per_s)),
+        ours.round_trips_per_s,
+        ratio(ours.round_trips_per_s, chanx.map(|f| f.round_trips_per_s)),
+    );
+    println!(
+        "| round trips per server CPU-second | {} | {:.0} | {} |",
+        column(|f| format!("{:.0}", f.round_trips_per_cpu_s)),
+        ours.round_trips_per_cpu_s,
+        ratio(
+            ours.round_trips_per_cpu_s,
+            chanx.map(|f| f.round_trips_per_cpu_s)
+        ),
+    );
+    println!(
+        "| fan-out: {BROADCASTS} broadcasts to {IDLE_CONNECTIONS} connections | {} | {:.3} s | {} |",
+        column(|f| format!("{:.3} s", f.fan_out_s)),
+        ours.fan_out_s,
+        ratio(ours.deliveries_per_s, chanx.map(|f| f.deliveries_per_s)),
+    );
+    println!(
+        "| fan-out deliveries/s | {} | {:.0} | {} |",
+        column(|f| format!("{:.0}", f.deliveries_per_s)),
+        ours.deliveries_per_s,
+        ratio(ours.deliveries_per_s, chanx.map(|f| f.deliveries_per_s)),
+    );
+    println!(
+        "| RSS per idle connection ({IDLE_CONNECTIONS}) | {} | {:.1} KiB | {} |",
+        column(|f| format!("{:.1} KiB", f.rss_per_connection_kib)),
+        ours.rss_per_connection_kib,
+        ratio(
+            chanx.map_or(0.0, |f| f.rss_per_connection_kib),
+            Some(ours.rss_per_connection_kib)
+        )
+        .replace('x', "x less"),
+    );
+    println!(
+        "| RSS before the idle connections | {} | {} KiB | |",
+        column(|f| format!("{} KiB", f.rss_base_kib)),
+        ours.rss_base_kib,
+    );
+}
