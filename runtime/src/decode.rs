@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 
 use crate::protocol::{ErrorItem, ErrorPayload, error_frame};
 use crate::pyfmt;
-use crate::validate::{Errors, Schema, Validate, check_value, lax_int_from_str};
+use crate::validate::{Errors, Schema, Validate, check_value, coerce, lax_int_from_str};
 
 /// The envelope keys of a client frame, after pydantic-compatible validation.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -300,8 +300,9 @@ pub(crate) fn tag_error_item(found: Option<&str>, property: &str, expected: &[&s
 /// Fast path: `serde_json` decodes `T` from the whole frame (its struct ignores the envelope keys), then
 /// [`Validate`] checks the constraints serde does not, errors rooted at `[tag]`. When serde refuses the
 /// frame, the slow path checks the frame (envelope keys removed) against `schema` to produce pydantic's
-/// errors; if that finds nothing (pydantic would accept the input in lax mode, but `T` is stricter), one
-/// `value_error` carrying serde's message is returned.
+/// errors; if that finds nothing (pydantic accepts the input in lax mode, but `T` is stricter), the
+/// frame is converted as pydantic converts it ([`coerce`]) and decoded again; what still fails gets
+/// one `value_error` carrying serde's message.
 ///
 /// # Errors
 /// The validation errors, in pydantic's order, with `loc` starting with `tag`.
@@ -321,13 +322,34 @@ pub fn decode_message<T: DeserializeOwned + Validate>(
             }
         }
         Err(serde_error) => {
-            let mut errors = check_message(incoming, tag, schema);
-            if errors.is_empty() {
-                let mut error = Errors::rooted(tag);
-                error.report("value_error", format!("Value error, {serde_error}"));
-                errors = error.into_items();
+            let errors = check_message(incoming, tag, schema);
+            if !errors.is_empty() {
+                return Err(errors);
             }
-            Err(errors)
+            // pydantic's lax mode accepts what serde's strict decoding refused (`"2"` for an
+            // integer, `"yes"` for a boolean): convert those values and decode again.
+            let coerced = serde_json::from_str::<serde_json::Value>(incoming.text)
+                .ok()
+                .and_then(|mut value| {
+                    coerce(schema, &mut value);
+                    serde_json::from_value::<T>(value).ok()
+                });
+            match coerced {
+                Some(value) => {
+                    let mut errors = Errors::rooted(tag);
+                    value.validate(&mut errors);
+                    if errors.is_empty() {
+                        Ok(value)
+                    } else {
+                        Err(errors.into_items())
+                    }
+                }
+                None => {
+                    let mut error = Errors::rooted(tag);
+                    error.report("value_error", format!("Value error, {serde_error}"));
+                    Err(error.into_items())
+                }
+            }
         }
     }
 }
@@ -1095,18 +1117,15 @@ mod tests {
                 ("extra_forbidden", &[key("chat"), key("extra")][..]),
             ]
         );
-        // pydantic accepts "7" for an int in lax mode; serde does not: one value_error.
-        let errors = decode(r#"{"action": "chat", "payload": {"text": "a", "n": "7"}}"#)
-            .unwrap_err()
-            .errors;
-        assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].kind, "value_error");
-        assert!(
-            errors[0].msg.starts_with("Value error, "),
-            "{}",
-            errors[0].msg
-        );
-        assert_eq!(errors[0].loc, [key("chat")]);
+        // pydantic accepts "7" for an int in lax mode; serde does not, so the value is converted
+        // as pydantic converts it and decoded again.
+        let incoming = read_frame(
+            r#"{"action": "chat", "payload": {"text": "a", "n": "7"}}"#,
+            "action",
+        )
+        .unwrap();
+        let chat = decode_message::<Chat>(&incoming, "chat", &CHAT).unwrap();
+        assert_eq!(chat.payload.n, 7);
     }
 
     #[test]

@@ -73,6 +73,17 @@ pub fn event_matches(event_data: &Value, property: &str, tag: &str) -> bool {
         || event_data.get(property).and_then(Value::as_str) == Some(tag)
 }
 
+/// `deserialize_with` for an optional field whose schema does not allow `null` (with
+/// `#[serde(default)]`): a missing key is `None`, but an explicit `null` is an error, as in JSON
+/// Schema and pydantic.
+pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// `deserialize_with` for a field that is required but may be `null`: unlike a plain `Option`, a
 /// missing key is an error.
 pub fn required_nullable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>

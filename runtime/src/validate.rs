@@ -13,8 +13,9 @@
 //! `validate_python`: numeric strings are integers and numbers, `1.0` is an integer, `"yes"`/`0`/`1` are
 //! booleans, unix timestamps are datetimes, and so on. The fast path (serde) is **stricter**: such an
 //! input fails to decode, the slow path then finds nothing wrong, and
-//! [`decode_message`](crate::decode::decode_message) rejects the frame with one `value_error` carrying
-//! serde's message. Frames from well-typed clients never meet this difference.
+//! [`decode_message`](crate::decode::decode_message) converts the frame with [`coerce`] as pydantic
+//! does and decodes it again; only conversions `coerce` does not know (a unix timestamp for a
+//! datetime) end in one `value_error` carrying serde's message.
 //!
 //! Statics: everything here is `const`-constructible so that generated code can write
 //! `pub static CHAT: Schema = Schema::Object(&CHAT_OBJECT);` and refer to other statics (recursive types
@@ -742,27 +743,28 @@ fn lax_float(value: &Value) -> Result<f64, Failure> {
 }
 
 /// pydantic's lax boolean.
-fn lax_bool(value: &Value) -> Result<(), Failure> {
+fn lax_bool(value: &Value) -> Result<bool, Failure> {
     const PARSING: Failure = (
         "bool_parsing",
         "Input should be a valid boolean, unable to interpret input",
     );
     const TYPE: Failure = ("bool_type", "Input should be a valid boolean");
     match value {
-        Value::Bool(_) => Ok(()),
+        Value::Bool(b) => Ok(*b),
         Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(0 | 1), _) => Ok(()),
+            (Some(i @ (0 | 1)), _) => Ok(i == 1),
             (Some(_), _) => Err(PARSING),
-            (None, Some(f)) if f == 0.0 || f == 1.0 => Ok(()),
+            (None, Some(f)) if f == 0.0 || f == 1.0 => Ok(f == 1.0),
             (None, Some(f)) if lax_int_from_f64(f).is_ok() => Err(PARSING),
             _ => Err(TYPE),
         },
         Value::String(s) => {
-            const WORDS: [&str; 12] = [
-                "0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y", "yes",
-            ];
-            if WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)) {
-                Ok(())
+            const FALSE: [&str; 6] = ["0", "off", "f", "false", "n", "no"];
+            const TRUE: [&str; 6] = ["1", "on", "t", "true", "y", "yes"];
+            if FALSE.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+                Ok(false)
+            } else if TRUE.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+                Ok(true)
             } else {
                 Err(PARSING)
             }
@@ -1069,6 +1071,105 @@ pub fn check_value(schema: &Schema, value: &Value, errors: &mut Errors) {
                 check_value(inner, value, errors);
             }
         }
+    }
+}
+
+/// Rewrites `value`, which [`check_value`] accepts under `schema`, into the strict JSON that the
+/// generated types decode: what pydantic's lax mode converts (numeric strings and integral floats
+/// to integers, numeric strings to numbers, `"yes"`/`0`/... to booleans) is converted here the same
+/// way. Parts that do not check are left as they are.
+pub fn coerce(schema: &Schema, value: &mut Value) {
+    match schema {
+        Schema::Bool => {
+            if let Ok(b) = lax_bool(value) {
+                *value = Value::Bool(b);
+            }
+        }
+        Schema::Int(_) | Schema::IntEnum { .. } => {
+            let integer = match value {
+                Value::Number(n) if n.is_i64() || n.is_u64() => None,
+                Value::Number(n) => n.as_f64().and_then(|f| lax_int_from_f64(f).ok()),
+                Value::Bool(b) => Some(i64::from(*b)),
+                Value::String(s) => lax_int_from_str(s).ok().and_then(|i| i64::try_from(i).ok()),
+                _ => None,
+            };
+            if let Some(integer) = integer {
+                *value = Value::from(integer);
+            }
+        }
+        Schema::Number(_) => {
+            if matches!(value, Value::String(_) | Value::Bool(_)) {
+                if let Some(number) = lax_float(value).ok().and_then(serde_json::Number::from_f64) {
+                    *value = Value::Number(number);
+                }
+            }
+        }
+        Schema::Array(item, _) => {
+            if let Value::Array(items) = value {
+                items.iter_mut().for_each(|element| coerce(item, element));
+            }
+        }
+        Schema::Tuple(schemas) => {
+            if let Value::Array(items) = value {
+                for (schema, element) in schemas.iter().zip(items.iter_mut()) {
+                    coerce(schema, element);
+                }
+            }
+        }
+        Schema::Map(inner) => {
+            if let Value::Object(map) = value {
+                map.values_mut().for_each(|element| coerce(inner, element));
+            }
+        }
+        Schema::Object(object) => {
+            if let Value::Object(map) = value {
+                for (key, element) in map.iter_mut() {
+                    match object.fields.iter().find(|f| f.name == key) {
+                        Some(field) => coerce(field.schema, element),
+                        None => {
+                            if let Some(additional) = object.additional {
+                                coerce(additional, element);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Schema::TaggedUnion { property, arms } => {
+            let arm = value
+                .get(*property)
+                .and_then(Value::as_str)
+                .and_then(|tag| arms.iter().find(|(t, _)| *t == tag))
+                .map(|(_, arm)| *arm);
+            if let Some(arm) = arm {
+                coerce(arm, value);
+            }
+        }
+        Schema::Untagged(arms) => {
+            let accepting = arms.iter().find(|arm| {
+                let mut errors = Errors::new();
+                check_value(arm, value, &mut errors);
+                errors.is_empty()
+            });
+            if let Some(arm) = accepting {
+                coerce(arm, value);
+            }
+        }
+        Schema::Nullable(inner) => {
+            if !value.is_null() {
+                coerce(inner, value);
+            }
+        }
+        Schema::Any
+        | Schema::Null
+        | Schema::Str(_)
+        | Schema::Uuid
+        | Schema::DateTime
+        | Schema::Date
+        | Schema::Time
+        | Schema::Const(_)
+        | Schema::Literal(_)
+        | Schema::StrEnum { .. } => {}
     }
 }
 
@@ -1822,6 +1923,51 @@ mod tests {
         assert_eq!(
             lax_int_from_str(&"9".repeat(4301)).unwrap_err().0,
             "int_parsing_size"
+        );
+    }
+
+    #[test]
+    fn coerce_converts_as_pydantic_lax_mode() {
+        static FIELDS: [FieldSchema; 4] = [
+            FieldSchema {
+                name: "n",
+                required: true,
+                schema: &Schema::Int(NumberConstraints::NONE),
+            },
+            FieldSchema {
+                name: "x",
+                required: true,
+                schema: &Schema::Number(NumberConstraints::NONE),
+            },
+            FieldSchema {
+                name: "b",
+                required: true,
+                schema: &Schema::Bool,
+            },
+            FieldSchema {
+                name: "list",
+                required: true,
+                schema: &Schema::Array(
+                    &Schema::Int(NumberConstraints::NONE),
+                    ItemsConstraints::NONE,
+                ),
+            },
+        ];
+        static OBJECT: ObjectSchema = ObjectSchema {
+            name: "M",
+            fields: &FIELDS,
+            deny_unknown: false,
+            additional: None,
+        };
+        let schema = Schema::Object(&OBJECT);
+        let mut value = serde_json::json!({"n": "2", "x": "7.5", "b": "yes", "list": [2.0, true, " 3 "], "s": "7"});
+        let mut errors = Errors::new();
+        check_value(&schema, &value, &mut errors);
+        assert!(errors.is_empty(), "{:?}", errors.items());
+        coerce(&schema, &mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({"n": 2, "x": 7.5, "b": true, "list": [2, 1, 3], "s": "7"})
         );
     }
 }

@@ -615,7 +615,7 @@ impl<'a> Builder<'a> {
                 }
                 // An enum component is a Python Enum class to Chanx (`enum` errors); an inline one
                 // is a `Literal[...]` (`literal_error`).
-                node = if def.origin.contains("#/components/schemas/") {
+                node = if is_component_schema(&def.origin) {
                     SchemaNode::StrEnum {
                         name: def.rust_name.clone(),
                         values: variants.iter().map(|v| v.value.clone()).collect(),
@@ -793,6 +793,16 @@ impl<'a> Builder<'a> {
                     ty: rust.clone(),
                     expr,
                 });
+            } else if !field.required
+                && !field.ty.nullable
+                && !matches!(field.ty.kind, TyKind::Any | TyKind::Null)
+            {
+                // Optional but not nullable: a missing key is `None`, an explicit `null` is an
+                // error (as in JSON Schema and pydantic), and `None` is left out when encoding.
+                attrs.push(format!(
+                    "#[serde(default, deserialize_with = {}, skip_serializing_if = \"::core::option::Option::is_none\")]",
+                    str_lit(&format!("{}::not_null", self.cg))
+                ));
             } else if !field.required {
                 attrs.push("#[serde(default)]".to_owned());
             } else if required_nullable {
@@ -2002,6 +2012,15 @@ fn const_check(value: &Value) -> (String, String) {
             format!("Input should be {other}"),
         ),
     }
+}
+
+/// Whether `origin` (`file#pointer`) is a component schema itself (`#/components/schemas/X`), not
+/// a schema nested in one: Chanx writes Python `Enum` classes as components and `Literal[...]`
+/// fields inline.
+fn is_component_schema(origin: &str) -> bool {
+    origin
+        .split_once("#/components/schemas/")
+        .is_some_and(|(_, name)| !name.is_empty() && !name.contains('/'))
 }
 
 /// A bound as pydantic prints it in messages (`1`, `1.5`, `0.0000001`), which is Rust's `{}`.

@@ -5,7 +5,7 @@
 //! * `spec_is_what_the_app_exports`: `specs/parity.json` is what Chanx exports for the app today.
 //! * `rust_server_is_indistinguishable_from_chanx`: `tests/parity/driver.py` (plain `websockets`)
 //!   plays its script against both servers; every frame (parsed, and as exact text) and every
-//!   close code must be equal, except the steps listed in [`KNOWN_DIFFERENCES`].
+//!   close code must be equal.
 //! * `chanx_generated_client_talks_to_the_rust_server`: the client `chanx generate-client` makes
 //!   from the document sends typed requests to both servers and gets the same typed replies.
 //!
@@ -22,40 +22,6 @@ use std::time::Duration;
 use serde_json::Value;
 
 use common::{Running, parity_dir, python, repo_root, run, start_chanx, start_rust, unavailable};
-
-/// Steps of `driver.py` where the Rust server answers differently from Chanx today, each with the
-/// reason (the generator or runtime behaviour at fault). They are compared by
-/// [`known_differences_are_gone`] (ignored) and skipped by the main comparison, which prints them.
-const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
-    (
-        "integer from a string",
-        "pydantic's lax mode reads \"2\" as 2; the runtime's serde decode refuses it and answers one \
-         value_error with serde's message (runtime/src/decode.rs, decode_message)",
-    ),
-    (
-        "integer from a whole float",
-        "pydantic's lax mode reads 2.0 as 2; serde refuses it (value_error)",
-    ),
-    (
-        "integer from a bool",
-        "pydantic's lax mode reads true as 1; serde refuses it (value_error)",
-    ),
-    (
-        "number from a string",
-        "pydantic's lax mode reads \"7.5\" as 7.5; serde refuses it (value_error)",
-    ),
-    (
-        "literal value unknown",
-        "an inline `enum` inside a component schema (a Python Literal, Profile.plan) is rendered as \
-         an Enum class (`enum` error) instead of a Literal (`literal_error`): src/render/view.rs \
-         tests `def.origin.contains(\"#/components/schemas/\")`, which every nested schema matches",
-    ),
-    (
-        "list null",
-        "an optional array without a default (`tags`, default_factory=list) is Option<Vec<_>> and \
-         accepts null; pydantic answers list_type",
-    ),
-];
 
 /// Runs a script of `tests/parity/` with `args`, returning its stdout as JSON.
 fn python_json(python: &Path, script: &str, args: &[&str]) -> Value {
@@ -179,44 +145,7 @@ fn rust_server_is_indistinguishable_from_chanx() {
         "announcement"
     );
 
-    let mut unexpected = Vec::new();
-    let mut known = 0;
-    for (name, ours, theirs) in differing(&chanx, &rust) {
-        if let Some((_, why)) = KNOWN_DIFFERENCES.iter().find(|(n, _)| *n == name) {
-            known += 1;
-            eprintln!(
-                "known difference {name:?}: {why}\n  chanx: {}\n  rust:  {}",
-                show(ours),
-                show(theirs)
-            );
-        } else {
-            unexpected.push(format!(
-                "{name:?}\n  chanx: {}\n  rust:  {}",
-                show(ours),
-                show(theirs)
-            ));
-        }
-    }
-    assert!(
-        unexpected.is_empty(),
-        "the Rust server answers differently from Chanx:\n{}",
-        unexpected.join("\n")
-    );
-    eprintln!(
-        "{} of {total} steps identical (frames, exact text, close codes); {known} known differences",
-        total - known
-    );
-}
-
-/// The Chanx behaviour the known differences stand for; fails until the generator and runtime
-/// are fixed (`cargo test -p chanx-example-parity -- --ignored`).
-#[test]
-#[ignore = "known differences from Chanx (KNOWN_DIFFERENCES): fails until they are fixed"]
-fn known_differences_are_gone() {
-    let Some((chanx, rust)) = record_both() else {
-        return;
-    };
-    let left: Vec<String> = differing(&chanx, &rust)
+    let different: Vec<String> = differing(&chanx, &rust)
         .into_iter()
         .map(|(name, ours, theirs)| {
             format!(
@@ -226,7 +155,12 @@ fn known_differences_are_gone() {
             )
         })
         .collect();
-    assert!(left.is_empty(), "{}", left.join("\n"));
+    assert!(
+        different.is_empty(),
+        "the Rust server answers differently from Chanx:\n{}",
+        different.join("\n")
+    );
+    eprintln!("{total} of {total} steps identical (frames, exact text, close codes)");
 }
 
 /// A temporary directory, removed when dropped.

@@ -19,7 +19,11 @@ pub struct Headers {
     #[serde(rename = "traceId")]
     pub trace_id: ::std::string::String,
     #[serde(rename = "replyTo")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub reply_to: ::core::option::Option<::std::string::String>,
 }
 
@@ -120,7 +124,11 @@ pub static LEVEL_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::_
 pub struct Batch {
     pub sensor_id: ::std::string::String,
     pub readings: ::std::vec::Vec<Reading>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub samples: ::core::option::Option<::std::vec::Vec<BatchSamplesItem>>,
 }
 
@@ -203,7 +211,11 @@ pub struct Reading {
     pub at: ::chanx_runtime::__codegen::chrono::DateTime<
         ::chanx_runtime::__codegen::chrono::Utc,
     >,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub location: ::core::option::Option<Location>,
 }
 
@@ -395,9 +407,17 @@ pub static LOCATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct BatchSamplesItem {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub offset_ms: ::core::option::Option<i64>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub value: ::core::option::Option<f64>,
 }
 
@@ -445,10 +465,18 @@ pub struct ExtendedReading {
     pub at: ::chanx_runtime::__codegen::chrono::DateTime<
         ::chanx_runtime::__codegen::chrono::Utc,
     >,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub location: ::core::option::Option<Location>,
     pub sensor_id: ::std::string::String,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub quality: ::core::option::Option<Level>,
 }
 
@@ -578,10 +606,9 @@ impl ::chanx_runtime::__codegen::Validate for CalibrationUnit {
 }
 
 /// The schema of [`CalibrationUnit`], for pydantic-style validation errors.
-pub static CALIBRATION_UNIT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::StrEnum {
-    name: "CalibrationUnit",
-    values: &["celsius", "kelvin"],
-};
+pub static CALIBRATION_UNIT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
+    &["\"celsius\"", "\"kelvin\""],
+);
 
 /// `Configuration` from the spec.
 #[derive(
@@ -593,7 +620,11 @@ pub static CALIBRATION_UNIT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct Configuration {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub sensor_id: ::core::option::Option<::std::string::String>,
     pub interval: i64,
     #[serde(default = "default_configuration_enabled")]
@@ -603,13 +634,25 @@ pub struct Configuration {
         ::std::string::String,
         ::std::string::String,
     >,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub thresholds: ::core::option::Option<
         ::chanx_runtime::__codegen::indexmap::IndexMap<::std::string::String, Threshold>,
     >,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub calibration: ::core::option::Option<Calibration>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub calibration_unit: ::core::option::Option<CalibrationUnit>,
     #[serde(default)]
     pub note: ::core::option::Option<::std::string::String>,
@@ -618,17 +661,41 @@ pub struct Configuration {
     /// Required, yet may be null.
     #[serde(deserialize_with = "::chanx_runtime::__codegen::required_nullable")]
     pub replaced_by: ::core::option::Option<::std::string::String>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub tags: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub extended: ::core::option::Option<ExtendedReading>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub location: ::core::option::Option<Location>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub weird: ::core::option::Option<Weird>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub slash_value: ::core::option::Option<i64>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub tilde_value: ::core::option::Option<::std::string::String>,
     #[serde(default)]
     pub anything_but_null: ::core::option::Option<
@@ -841,11 +908,23 @@ pub static CONFIGURATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_ru
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct Threshold {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub low: ::core::option::Option<f64>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub high: ::core::option::Option<f64>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub level: ::core::option::Option<Level>,
 }
 
@@ -981,7 +1060,11 @@ pub static COMMAND_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime:
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct CommandVariant0 {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub delay_s: ::core::option::Option<i64>,
 }
 
@@ -1043,7 +1126,11 @@ pub static COMMAND_VARIANT0_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct CommandVariant1 {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub reason: ::core::option::Option<::std::string::String>,
 }
 
@@ -1080,7 +1167,11 @@ pub static COMMAND_VARIANT1_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct TreeNode {
     pub name: ::std::string::String,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub children: ::core::option::Option<::std::vec::Vec<TreeNode>>,
     #[serde(default)]
     pub parent: ::core::option::Option<::std::boxed::Box<TreeNode>>,
@@ -1147,13 +1238,25 @@ pub static TREE_NODE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtim
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct Shapes {
     /// A number, a string or a boolean.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub value: ::core::option::Option<ShapesValue>,
     #[serde(default)]
     pub nothing: (),
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub constant: ::core::option::Option<i64>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub defaults: ::core::option::Option<ShapesDefaults>,
 }
 
@@ -1257,9 +1360,17 @@ pub struct ShapesDefaults {
     pub b: bool,
     #[serde(default)]
     pub n: ::core::option::Option<i64>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub list: ::core::option::Option<::std::vec::Vec<i64>>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub obj: ::core::option::Option<
         ::chanx_runtime::__codegen::indexmap::IndexMap<::std::string::String, i64>,
     >,
@@ -1388,9 +1499,17 @@ pub static LEGACY_STATUS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_ru
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct Ack {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub ok: ::core::option::Option<bool>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub sensor_id: ::core::option::Option<::std::string::String>,
 }
 
@@ -1458,9 +1577,17 @@ pub static ACK_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__c
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct Alert {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub level: ::core::option::Option<Level>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub text: ::core::option::Option<::std::string::String>,
 }
 

@@ -59,30 +59,66 @@ pub struct Keywords {
     #[serde(rename = "self")]
     pub self_: ::std::string::String,
     #[serde(rename = "crate")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub crate_: ::core::option::Option<i64>,
     #[serde(rename = "super")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub super_: ::core::option::Option<bool>,
     #[serde(default = "default_keywords_gen")]
     pub r#gen: ::std::string::String,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub r#async: ::core::option::Option<::std::string::String>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub r#await: ::core::option::Option<::std::string::String>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub r#fn: ::core::option::Option<::std::string::String>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub r#match: ::core::option::Option<::std::string::String>,
     /// Literally `r#type` on the wire.
     #[serde(rename = "r#type")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub r_type: ::core::option::Option<::std::string::String>,
     #[serde(rename = "_")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub field: ::core::option::Option<::std::string::String>,
     #[serde(rename = "Some")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub some: ::core::option::Option<::std::string::String>,
 }
 
@@ -234,23 +270,55 @@ pub static SELF_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct Prelude {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub option: ::core::option::Option<Option>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub r#box: ::core::option::Option<Box>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub vec: ::core::option::Option<Vec>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub string: ::core::option::Option<String>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub clone: ::core::option::Option<Clone>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub drop: ::core::option::Option<Drop>,
     #[serde(rename = "crate")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub crate_: ::core::option::Option<Crate>,
     #[serde(rename = "super")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub super_: ::core::option::Option<Super>,
 }
 
@@ -336,7 +404,11 @@ pub static PRELUDE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime:
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct Option {
     #[serde(rename = "Some")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub some: ::core::option::Option<::std::string::String>,
     #[serde(rename = "None")]
     #[serde(default)]
@@ -380,7 +452,11 @@ pub static OPTION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct Box {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub inner: ::core::option::Option<::std::boxed::Box<Box>>,
 }
 
@@ -561,7 +637,11 @@ pub static DROP_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct Crate {
     #[serde(rename = "self")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub self_: ::core::option::Option<::std::string::String>,
 }
 
@@ -598,7 +678,11 @@ pub static CRATE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::_
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct Super {
     #[serde(rename = "super")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub super_: ::core::option::Option<::std::string::String>,
 }
 
@@ -739,10 +823,18 @@ pub static _2FA_CODE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtim
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct _2faCodePayload {
     #[serde(rename = "2fa_code")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub _2fa_code: ::core::option::Option<::std::string::String>,
     #[serde(rename = "0")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub _0: ::core::option::Option<i64>,
 }
 
@@ -835,13 +927,25 @@ pub static CHAT_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_run
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct ChatMessagePayload {
     #[serde(rename = "chat.message")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub chat_message: ::core::option::Option<::std::string::String>,
     #[serde(rename = "new-room")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub new_room: ::core::option::Option<::std::string::String>,
     #[serde(rename = "caf\u{e9}")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub caf: ::core::option::Option<::std::string::String>,
 }
 
@@ -989,16 +1093,15 @@ impl ::chanx_runtime::__codegen::Validate for KindsKind {
 }
 
 /// The schema of [`KindsKind`], for pydantic-style validation errors.
-pub static KINDS_KIND_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::StrEnum {
-    name: "KindsKind",
-    values: &[
-        "type",
-        "async",
-        "Self_value",
-        "1st",
-        "a-b",
-        "with space",
-        "quote\"d",
-        "caf\u{e9}",
+pub static KINDS_KIND_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
+    &[
+        "\"type\"",
+        "\"async\"",
+        "\"Self_value\"",
+        "\"1st\"",
+        "\"a-b\"",
+        "\"with space\"",
+        "\"quote\\\"d\"",
+        "\"caf\u{e9}\"",
     ],
-};
+);

@@ -35,6 +35,11 @@ pub mod minimal_3_1;
 #[path = "../notifications/mod.rs"]
 pub mod notifications;
 
+// specs/parity.json
+#[rustfmt::skip]
+#[path = "../parity/mod.rs"]
+pub mod parity;
+
 // specs/warnings/reply-address-conflict.yaml
 #[rustfmt::skip]
 #[path = "../warnings-reply-address-conflict/mod.rs"]

@@ -1118,7 +1118,11 @@ pub static HISTORY_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_ru
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct HistoryRequest {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub payload: ::core::option::Option<HistoryQuery>,
 }
 

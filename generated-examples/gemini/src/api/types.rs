@@ -184,21 +184,45 @@ pub static EVENTS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 #[serde(deny_unknown_fields)]
 pub struct EventsValueItem {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub r#type: ::core::option::Option<EventsValueItemType>,
     /// The price of this order book entry.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub price: ::core::option::Option<f64>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub side: ::core::option::Option<EventsValueItemSide>,
     /// Indicates why the change has occurred. initial is for the initial response message, which will show the entire existing state of the order book.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub reason: ::core::option::Option<EventsValueItemReason>,
     /// The quantity remaining at that price level after this change occurred. May be zero if all orders at this price level have been filled or canceled.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub remaining: ::core::option::Option<f64>,
     /// The quantity changed. May be negative, if an order is filled or canceled. For initial messages, delta will equal remaining.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub delta: ::core::option::Option<f64>,
 }
 
@@ -305,10 +329,9 @@ impl ::chanx_runtime::__codegen::Validate for EventsValueItemType {
 }
 
 /// The schema of [`EventsValueItemType`], for pydantic-style validation errors.
-pub static EVENTS_VALUE_ITEM_TYPE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::StrEnum {
-    name: "EventsValueItemType",
-    values: &["trade", "change", "auction, block_trade"],
-};
+pub static EVENTS_VALUE_ITEM_TYPE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
+    &["\"trade\"", "\"change\"", "\"auction, block_trade\""],
+);
 
 /// `side` from the spec.
 #[derive(
@@ -334,10 +357,9 @@ impl ::chanx_runtime::__codegen::Validate for EventsValueItemSide {
 }
 
 /// The schema of [`EventsValueItemSide`], for pydantic-style validation errors.
-pub static EVENTS_VALUE_ITEM_SIDE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::StrEnum {
-    name: "EventsValueItemSide",
-    values: &["bid", "side"],
-};
+pub static EVENTS_VALUE_ITEM_SIDE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
+    &["\"bid\"", "\"side\""],
+);
 
 /// Indicates why the change has occurred. initial is for the initial response message, which will show the entire existing state of the order book.
 #[derive(
@@ -367,10 +389,9 @@ impl ::chanx_runtime::__codegen::Validate for EventsValueItemReason {
 }
 
 /// The schema of [`EventsValueItemReason`], for pydantic-style validation errors.
-pub static EVENTS_VALUE_ITEM_REASON_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::StrEnum {
-    name: "EventsValueItemReason",
-    values: &["place", "trade", "cancel", "initial"],
-};
+pub static EVENTS_VALUE_ITEM_REASON_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
+    &["\"place\"", "\"trade\"", "\"cancel\"", "\"initial\""],
+);
 
 /// This object is always part of the payload. In case of type=heartbeat, these are the only fields.
 #[derive(

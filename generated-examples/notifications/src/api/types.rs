@@ -518,10 +518,18 @@ pub static WELCOME_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime:
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct NotificationsQuery {
     /// API key, as an alternative to the Authorization header
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub token: ::core::option::Option<::std::string::String>,
     /// Replay notifications newer than this instant
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub since: ::core::option::Option<
         ::chanx_runtime::__codegen::chrono::DateTime<
             ::chanx_runtime::__codegen::chrono::Utc,
@@ -583,10 +591,18 @@ pub static NOTIFICATIONS_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::ch
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct NotificationsHeaders {
     #[serde(rename = "Authorization")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub authorization: ::core::option::Option<::std::string::String>,
     #[serde(rename = "X-Client-Version")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub x_client_version: ::core::option::Option<::std::string::String>,
 }
 

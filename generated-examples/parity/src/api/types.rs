@@ -591,7 +591,11 @@ pub struct Profile {
     #[serde(default = "default_profile_plan")]
     pub plan: Plan,
     pub address: Address,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub tags: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(default)]
     pub nickname: ::core::option::Option<::std::string::String>,
@@ -853,10 +857,9 @@ impl ::chanx_runtime::__codegen::Validate for Plan {
 }
 
 /// The schema of [`Plan`], for pydantic-style validation errors.
-pub static PLAN_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::StrEnum {
-    name: "Plan",
-    values: &["free", "pro"],
-};
+pub static PLAN_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
+    &["\"free\"", "\"pro\""],
+);
 
 /// Registers a profile.
 #[derive(
@@ -1208,7 +1211,11 @@ pub static WELCOME_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct ParityQuery {
     /// Access token
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub token: ::core::option::Option<::std::string::String>,
 }
 
@@ -1246,7 +1253,11 @@ pub static PARITY_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_run
 pub struct ParityHeaders {
     /// Access token, as a header
     #[serde(rename = "X-Token")]
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub x_token: ::core::option::Option<::std::string::String>,
 }
 
