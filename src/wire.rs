@@ -16,8 +16,9 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::ir::tags::{self, client_indexes, is_tagged_struct};
 use crate::ir::{
-    Api, Constraints, Dispatch, ParameterKind, StringFormat, Tagging, Ty, TyKind, TypeId, TypeKind,
+    Api, Constraints, Dispatch, ParameterKind, StringFormat, Ty, TyKind, TypeId, TypeKind,
 };
 
 /// A place in a file (1-based line and column), where a part of a model came from.
@@ -199,7 +200,10 @@ impl Model {
     /// The wire model of a spec's IR. `locate` turns `(file, pointer)` into a place, when the caller
     /// has the sources.
     pub fn from_api(api: &Api, locate: &dyn Fn(&str) -> Option<Site>) -> Model {
-        let tag_owned = tag_owned(api);
+        let tag_owned: HashSet<(usize, String)> = tags::tag_owned_fields(api)
+            .into_iter()
+            .map(|(id, property)| (id.0, property))
+            .collect();
         let message_types = message_types(api);
         let types = api
             .types
@@ -238,17 +242,11 @@ impl Model {
                         WTypeKind::IntegerEnum(variants.iter().map(|v| v.value).collect())
                     }
                     TypeKind::Union { variants, tagging } => WTypeKind::Union {
-                        tag: match tagging {
-                            Tagging::Internal { property } => Some(property.clone()),
-                            Tagging::Untagged => None,
-                        },
+                        tag: tags::union_tag(api, variants, tagging).map(str::to_owned),
                         arms: variants
                             .iter()
                             .map(|v| WArm {
-                                tag: match tagging {
-                                    Tagging::Internal { .. } => v.tag.clone(),
-                                    Tagging::Untagged => None,
-                                },
+                                tag: tags::union_tag(api, variants, tagging).and(v.tag.clone()),
                                 ty: v.ty.clone(),
                                 site: site.clone(),
                             })
@@ -395,66 +393,6 @@ fn unraw(name: &str) -> String {
 /// RFC 6901 escaping of one pointer segment.
 pub fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
-}
-
-fn client_indexes(channel: &crate::ir::Channel) -> Vec<usize> {
-    let mut indexes = Vec::new();
-    for action in &channel.client_actions {
-        if !indexes.contains(&action.message) {
-            indexes.push(action.message);
-        }
-    }
-    indexes
-}
-
-fn is_tagged_struct(api: &Api, channel: &crate::ir::Channel, index: usize) -> bool {
-    let message = &channel.messages[index];
-    message.tag.is_some()
-        && matches!(&message.payload, Some(Ty { kind: TyKind::Named(id), nullable: false, .. })
-            if matches!(api.type_def(*id).kind, TypeKind::Struct { .. }))
-}
-
-/// (type, wire name) of struct fields that a tagged enum carries as its tag (the generator leaves them
-/// out of the struct).
-fn tag_owned(api: &Api) -> HashSet<(usize, String)> {
-    let mut owned = HashSet::new();
-    for channel in &api.channels {
-        let client = client_indexes(channel);
-        for (dispatch, indexes) in [
-            (&channel.client_dispatch, &client),
-            (&channel.server_dispatch, &channel.server_messages),
-        ] {
-            for &index in indexes {
-                let message = &channel.messages[index];
-                if let (
-                    Dispatch::Tag { property },
-                    Some(_),
-                    Some(Ty {
-                        kind: TyKind::Named(id),
-                        nullable: false,
-                        ..
-                    }),
-                ) = (dispatch, &message.tag, &message.payload)
-                {
-                    owned.insert((id.0, property.clone()));
-                }
-            }
-        }
-    }
-    for def in &api.types {
-        if let TypeKind::Union {
-            variants,
-            tagging: Tagging::Internal { property },
-        } = &def.kind
-        {
-            for variant in variants {
-                if let TyKind::Named(id) = variant.ty.kind {
-                    owned.insert((id.0, property.clone()));
-                }
-            }
-        }
-    }
-    owned
 }
 
 /// Types that are a message payload (never `deny_unknown_fields`: the envelope shares their object).

@@ -150,3 +150,93 @@ async fn the_mock_process_serves_authenticates_and_pushes() {
     let pushed: Value = serde_json::from_str(&pushed).expect("JSON");
     assert_eq!(pushed["action"], "unread_count", "{pushed}");
 }
+
+/// Reads the next text frame, or `None` when none comes within `wait`.
+async fn next_text(
+    client: &mut chanx_runtime::client::Client<Value, Value>,
+    wait: std::time::Duration,
+) -> Option<String> {
+    tokio::time::timeout(wait, client.recv_text())
+        .await
+        .ok()?
+        .ok()?
+}
+
+/// The parity script's one-frame steps (`tests/parity/single-steps.json`, recorded from the Chanx
+/// app that exported `specs/parity.json`) replayed against `chanx-gen mock specs/parity.json`:
+/// every step Chanx answers with a validation or rejection error gets the same frame, byte for
+/// byte, from the mock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mock_answers_the_parity_script_with_chanx_s_error_frames() {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    use chanx_runtime::client::Client;
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("tests/parity/single-steps.json")).expect("fixture"),
+    )
+    .expect("fixture is JSON");
+    let mut child = MockProcess(
+        Command::new(env!("CARGO_BIN_EXE_chanx-gen"))
+            .args(["mock", "--port", "0"])
+            .arg(root.join("specs/parity.json"))
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("chanx-gen runs"),
+    );
+    let stderr = child.0.stderr.take().expect("stderr");
+    let mut url = None;
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.expect("stderr is text");
+        if let Some((_, rest)) = line.split_once(" at ws://") {
+            url = Some(format!("ws://{}", rest.replace("{room}", "lobby")));
+            break;
+        }
+    }
+    let url = url.expect("the mock printed its address");
+    let mut client = Client::<Value, Value>::builder(&url)
+        .query("token", "alice-token")
+        .connect()
+        .await
+        .expect("connects");
+    let mut compared = 0;
+    for step in fixture["steps"].as_array().expect("steps") {
+        let name = step["name"].as_str().expect("name");
+        let request = &step["request"];
+        match (request["text"].as_str(), request["binary"].as_str()) {
+            (Some(text), _) => client.send_text(text).await.expect("sends"),
+            (None, Some(hex)) => {
+                let bytes = (0..hex.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+                    .collect();
+                client.send_binary(bytes).await.expect("sends");
+            }
+            _ => panic!("step {name}: no request"),
+        }
+        let chanx: Vec<&str> = step["raw"]["a"]
+            .as_array()
+            .expect("raw frames")
+            .iter()
+            .map(|f| f.as_str().expect("text"))
+            .collect();
+        let is_error = |frame: &Value| frame["action"] == "error" && frame["payload"].is_array();
+        let expects_error = chanx.len() == 1
+            && serde_json::from_str::<Value>(chanx[0]).is_ok_and(|frame| is_error(&frame));
+        if expects_error {
+            let got = next_text(&mut client, Duration::from_secs(3)).await;
+            assert_eq!(got.as_deref(), Some(chanx[0]), "step {name}");
+            compared += 1;
+        }
+        // Whatever else the mock answers (its example replies) is not compared.
+        while next_text(&mut client, Duration::from_millis(50))
+            .await
+            .is_some()
+        {}
+    }
+    assert!(compared >= 40, "only {compared} error steps compared");
+}

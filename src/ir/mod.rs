@@ -10,6 +10,7 @@
 mod lower;
 pub mod naming;
 mod schema;
+pub mod tags;
 
 use serde::Serialize;
 use serde_json::Value;

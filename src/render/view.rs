@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::rust::{doc_lines, f64_lit, screaming, str_lit};
 use super::schema::{ObjectNode, SchemaNode};
 use crate::ir::naming::{self, Namespace};
+use crate::ir::tags::{self, client_indexes};
 use crate::ir::{
     Additional, Api, Channel, Constraints, Credential, Dispatch, Docs, IntegerFormat, StringFormat,
     Tagging, Ty, TyKind, TypeDef, TypeId, TypeKind,
@@ -394,64 +395,22 @@ impl<'a> Builder<'a> {
     /// keeps the field, or that use could not tell its messages apart.
     fn find_tag_owned_fields(&mut self) {
         let api = self.api;
-        let mut owned: HashSet<(TypeId, String)> = HashSet::new();
-        let mut kept: HashSet<TypeId> = HashSet::new();
         for channel in &api.channels {
-            let directions = [
-                (&channel.client_dispatch, client_indexes(channel)),
-                (&channel.server_dispatch, channel.server_messages.clone()),
-            ];
-            for (dispatch, indexes) in directions {
-                let serde_tagged = matches!(dispatch, Dispatch::Tag { .. })
-                    && indexes.iter().all(|&i| self.is_tagged_struct(channel, i));
-                for &index in &indexes {
-                    let message = &channel.messages[index];
-                    let Some(Ty {
-                        kind: TyKind::Named(id),
-                        nullable: false,
-                        ..
-                    }) = &message.payload
-                    else {
-                        continue;
-                    };
+            for &index in client_indexes(channel)
+                .iter()
+                .chain(&channel.server_messages)
+            {
+                if let Some(Ty {
+                    kind: TyKind::Named(id),
+                    nullable: false,
+                    ..
+                }) = &channel.messages[index].payload
+                {
                     self.message_types.insert(*id);
-                    match (dispatch, &message.tag) {
-                        (Dispatch::Tag { property }, Some(_)) if serde_tagged => {
-                            owned.insert((*id, property.clone()));
-                        }
-                        _ => {
-                            kept.insert(*id);
-                        }
-                    }
                 }
             }
         }
-        for def in &api.types {
-            if let TypeKind::Union { variants, tagging } = &def.kind {
-                let property = match tagging {
-                    Tagging::Internal { property } if self.arms_are_structs(variants) => {
-                        Some(property)
-                    }
-                    _ => None,
-                };
-                for variant in variants {
-                    if let TyKind::Named(id) = variant.ty.kind {
-                        match property {
-                            Some(property) => {
-                                owned.insert((id, property.clone()));
-                            }
-                            None => {
-                                kept.insert(id);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        self.tag_owned = owned
-            .into_iter()
-            .filter(|(id, _)| !kept.contains(id))
-            .collect();
+        self.tag_owned = tags::tag_owned_fields(api);
     }
 
     /// Fields through which a struct contains itself without a `Vec` or map in between.
@@ -654,7 +613,9 @@ impl<'a> Builder<'a> {
             TypeKind::Union { variants, tagging } => {
                 view.kind = "union";
                 match tagging {
-                    Tagging::Internal { property } if self.arms_are_structs(variants) => {
+                    Tagging::Internal { property }
+                        if tags::arms_are_structs(self.api, variants) =>
+                    {
                         view.attrs
                             .push(format!("#[serde(tag = {})]", str_lit(property)));
                         node = SchemaNode::TaggedUnion {
@@ -718,14 +679,6 @@ impl<'a> Builder<'a> {
         }
         view.schema = self.print_expr(&node);
         (view, node)
-    }
-
-    fn arms_are_structs(&self, variants: &[crate::ir::UnionVariant]) -> bool {
-        variants.iter().all(|v| {
-            matches!(v.ty.kind, TyKind::Named(id)
-                if matches!(self.api.type_def(id).kind, TypeKind::Struct { .. }))
-                && !v.ty.nullable
-        })
     }
 
     /// The type of a union arm, boxed when the arm contains the union itself.
@@ -1357,12 +1310,14 @@ impl<'a> Builder<'a> {
 
         let client = client_indexes(channel);
         let client_tagged = matches!(channel.client_dispatch, Dispatch::Tag { .. })
-            && client.iter().all(|&i| self.is_tagged_struct(channel, i));
+            && client
+                .iter()
+                .all(|&i| tags::is_tagged_struct(self.api, channel, i));
         let server_tagged = matches!(channel.server_dispatch, Dispatch::Tag { .. })
             && channel
                 .server_messages
                 .iter()
-                .all(|&i| self.is_tagged_struct(channel, i));
+                .all(|&i| tags::is_tagged_struct(self.api, channel, i));
         let client_enum = self.message_enum(
             channel,
             "ClientMessage",
@@ -1863,14 +1818,6 @@ impl<'a> Builder<'a> {
         Some((field.wire_name.clone(), broken))
     }
 
-    /// Whether message `index` has a tag and a struct payload (so it can be a tagged variant).
-    fn is_tagged_struct(&self, channel: &Channel, index: usize) -> bool {
-        let message = &channel.messages[index];
-        message.tag.is_some()
-            && matches!(&message.payload, Some(Ty { kind: TyKind::Named(id), nullable: false, .. })
-                if matches!(self.api.type_def(*id).kind, TypeKind::Struct { .. }))
-    }
-
     /// The Rust type of a message's payload, seen from a channel module.
     fn message_type(&self, channel: &Channel, index: usize) -> String {
         match &channel.messages[index].payload {
@@ -1958,17 +1905,6 @@ impl<'a> Builder<'a> {
             variants,
         }
     }
-}
-
-/// Indexes of the messages a client sends, in action order, without repeats.
-fn client_indexes(channel: &Channel) -> Vec<usize> {
-    let mut indexes = Vec::new();
-    for action in &channel.client_actions {
-        if !indexes.contains(&action.message) {
-            indexes.push(action.message);
-        }
-    }
-    indexes
 }
 
 fn naming_bare(name: &str) -> &str {

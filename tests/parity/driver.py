@@ -1,6 +1,7 @@
 """Plays one scripted session against a parity server and prints what it saw, as JSON.
 
-    python driver.py ws://127.0.0.1:PORT
+    python driver.py ws://127.0.0.1:PORT            # the whole session
+    python driver.py ws://127.0.0.1:PORT --single   # only the one-frame steps, with their requests
 
 The server is either the Chanx app (``app.py`` under uvicorn) or its Rust twin
 (``chanx-example-parity``); ``tests/parity.rs`` runs this script against both and compares the
@@ -254,9 +255,37 @@ async def session(url: str) -> list[dict[str, Any]]:
     return steps
 
 
+async def single_session(url: str) -> list[dict[str, Any]]:
+    """Only the `SINGLE` steps, on one authenticated connection, each with the frame sent: what
+    `tests/mock.rs` replays against `chanx-gen mock` (see `tests/parity/single-steps.json`)."""
+    a = await open_peer(url, "?token=alice-token")
+    await a.collect(2)
+    steps = []
+    for name, frame, expected in SINGLE:
+        if isinstance(frame, bytes):
+            await a.ws.send(frame)
+            request: dict[str, Any] = {"binary": frame.hex()}
+        elif isinstance(frame, str):
+            await a.ws.send(frame)
+            request = {"text": frame}
+        else:
+            text = json.dumps(frame)
+            await a.ws.send(text)
+            request = {"text": text}
+        step = record(name, {"a": await a.collect(expected)})
+        step["request"] = request
+        steps.append(step)
+    await a.ws.close()
+    await a.reader
+    return steps
+
+
 def main() -> None:
     url = sys.argv[1].rstrip("/")
-    steps = asyncio.run(session(url))
+    if sys.argv[2:] == ["--single"]:
+        steps = asyncio.run(single_session(url))
+    else:
+        steps = asyncio.run(session(url))
     json.dump({"steps": steps}, sys.stdout, ensure_ascii=False)
 
 

@@ -6,6 +6,8 @@
 //! * `rust_server_is_indistinguishable_from_chanx`: `tests/parity/driver.py` (plain `websockets`)
 //!   plays its script against both servers; every frame (parsed, and as exact text) and every
 //!   close code must be equal.
+//! * `single_steps_fixture_is_what_chanx_answers`: `tests/parity/single-steps.json`, the fixture
+//!   `chanx-gen`'s mock test replays, is still what Chanx answers.
 //! * `chanx_generated_client_talks_to_the_rust_server`: the client `chanx generate-client` makes
 //!   from the document sends typed requests to both servers and gets the same typed replies.
 //!
@@ -70,6 +72,30 @@ fn spec_is_what_the_app_exports() {
         "specs/parity.json is not what Chanx exports for tests/parity/app.py; refresh it with\n  \
          $CHANX_PYTHON tests/parity/export.py > specs/parity.json\nand regenerate the example \
          (UPDATE_GENERATED=1 cargo test --test generated_examples)"
+    );
+}
+
+/// `tests/parity/single-steps.json` is what Chanx answers today to each one-frame step of the
+/// script (`driver.py --single`); `tests/mock.rs` of `chanx-gen` replays those requests against
+/// `chanx-gen mock` and expects the same error frames.
+#[test]
+fn single_steps_fixture_is_what_chanx_answers() {
+    let Some(python) = python() else { return };
+    let chanx = match start_chanx(&python) {
+        Ok(chanx) => chanx,
+        Err(reason) => return unavailable(&reason),
+    };
+    let live = python_json(&python, "driver.py", &[&chanx.url, "--single"]);
+    let path = parity_dir().join("single-steps.json");
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).expect("read tests/parity/single-steps.json"),
+    )
+    .expect("tests/parity/single-steps.json is JSON");
+    assert!(
+        live == committed,
+        "tests/parity/single-steps.json is not what Chanx answers now; refresh it with\n  \
+         $CHANX_PYTHON tests/parity/driver.py ws://127.0.0.1:PORT --single > tests/parity/single-steps.json\n\
+         against the app under uvicorn"
     );
 }
 
