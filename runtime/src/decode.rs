@@ -311,47 +311,59 @@ pub fn decode_message<T: DeserializeOwned + Validate>(
     tag: &str,
     schema: &Schema,
 ) -> Result<T, Vec<ErrorItem>> {
-    match serde_json::from_str::<T>(incoming.text) {
-        Ok(value) => {
-            let mut errors = Errors::rooted(tag);
-            value.validate(&mut errors);
-            if errors.is_empty() {
-                Ok(value)
-            } else {
-                Err(errors.into_items())
-            }
-        }
-        Err(serde_error) => {
-            let errors = check_message(incoming, tag, schema);
-            if !errors.is_empty() {
-                return Err(errors);
-            }
-            // pydantic's lax mode accepts what serde's strict decoding refused (`"2"` for an
-            // integer, `"yes"` for a boolean): convert those values and decode again.
-            let coerced = serde_json::from_str::<serde_json::Value>(incoming.text)
-                .ok()
-                .and_then(|mut value| {
-                    coerce(schema, &mut value);
-                    serde_json::from_value::<T>(value).ok()
-                });
-            match coerced {
-                Some(value) => {
-                    let mut errors = Errors::rooted(tag);
-                    value.validate(&mut errors);
-                    if errors.is_empty() {
-                        Ok(value)
-                    } else {
-                        Err(errors.into_items())
-                    }
-                }
-                None => {
-                    let mut error = Errors::rooted(tag);
-                    error.report("value_error", format!("Value error, {serde_error}"));
-                    Err(error.into_items())
-                }
-            }
+    let serde_error = match serde_json::from_str::<T>(incoming.text) {
+        Ok(value) => return validated(value, tag),
+        Err(error) => error,
+    };
+    let value_error = || {
+        let mut error = Errors::rooted(tag);
+        error.report("value_error", format!("Value error, {serde_error}"));
+        Err(error.into_items())
+    };
+    // A frame nested deeper than `serde_json::Value` reads gets the `value_error`.
+    let Some(mut value) = message_value(incoming) else {
+        return value_error();
+    };
+    let errors = check_value_rooted(schema, &value, tag);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    // pydantic's lax mode accepts what serde's strict decoding refused (`"2"` for an integer,
+    // `"yes"` for a boolean): convert those values as pydantic does and decode again.
+    coerce(schema, &mut value);
+    match serde_json::from_value::<T>(value) {
+        Ok(value) => validated(value, tag),
+        Err(_) => value_error(),
+    }
+}
+
+/// `value` when it passes its [`Validate`] checks, else their errors rooted at `tag`.
+fn validated<T: Validate>(value: T, tag: &str) -> Result<T, Vec<ErrorItem>> {
+    let mut errors = Errors::rooted(tag);
+    value.validate(&mut errors);
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(errors.into_items())
+    }
+}
+
+/// The message a frame carries: the frame's JSON without its envelope keys; `None` when
+/// `serde_json::Value` cannot hold it (nesting beyond its recursion limit).
+fn message_value(incoming: &Incoming<'_>) -> Option<serde_json::Value> {
+    let mut value = serde_json::from_str::<serde_json::Value>(incoming.text).ok()?;
+    if let Some(map) = value.as_object_mut() {
+        for key in ENVELOPE_KEYS {
+            map.shift_remove(key);
         }
     }
+    Some(value)
+}
+
+fn check_value_rooted(schema: &Schema, value: &serde_json::Value, tag: &str) -> Vec<ErrorItem> {
+    let mut errors = Errors::rooted(tag);
+    check_value(schema, value, &mut errors);
+    errors.into_items()
 }
 
 /// Checks the message a frame carries (the frame without its envelope keys) against `schema`
@@ -359,16 +371,10 @@ pub fn decode_message<T: DeserializeOwned + Validate>(
 /// This is how [`decode_message`] explains a frame that does not decode, and how a server without
 /// generated types (`chanx-gen mock`) validates frames.
 pub fn check_message(incoming: &Incoming<'_>, tag: &str, schema: &Schema) -> Vec<ErrorItem> {
-    let mut errors = Errors::rooted(tag);
-    if let Ok(mut value) = serde_json::from_str::<serde_json::Value>(incoming.text) {
-        if let Some(map) = value.as_object_mut() {
-            for key in ENVELOPE_KEYS {
-                map.shift_remove(key);
-            }
-        }
-        check_value(schema, &value, &mut errors);
+    match message_value(incoming) {
+        Some(value) => check_value_rooted(schema, &value, tag),
+        None => Vec::new(),
     }
-    errors.into_items()
 }
 
 /// Decodes the body of a JSON string (between the quotes): escapes resolved, surrogate pairs joined,
