@@ -266,20 +266,24 @@ fn format_all(files: &[Rendered]) -> Vec<Result<String, RenderError>> {
     for (chunk, result) in chunks.iter().zip(printed) {
         let slot = &mut out[chunk.file];
         match (slot.as_mut(), result) {
-            (Ok(text), Some(Ok(piece))) => text.push_str(&piece),
+            // Chunks are whole items: a blank line goes between two, as within one.
+            (Ok(text), Some(Ok(piece))) if !piece.is_empty() => {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(&piece);
+            }
             (Ok(_), Some(Err(error))) => *slot = Err(error),
             _ => {}
         }
     }
-    out.into_iter()
-        .map(|text| text.map(|text| space_out_items(&text)))
-        .collect()
+    out
 }
 
 /// Parses one chunk with syn and prints it with prettyplease.
 fn format_chunk(file: &Rendered, chunk: &Chunk<'_>) -> Result<String, RenderError> {
     match syn::parse_file(chunk.text) {
-        Ok(parsed) => Ok(prettyplease::unparse(&parsed)),
+        Ok(parsed) => Ok(space_out_items(&prettyplease::unparse(&parsed))),
         Err(error) => {
             let start = error.span().start();
             let dump = std::env::temp_dir().join(format!("chanx-gen-unformatted-{}", file.path));
