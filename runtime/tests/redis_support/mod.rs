@@ -7,7 +7,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -35,11 +35,18 @@ pub fn python() -> Option<PathBuf> {
 }
 
 /// A script in `runtime/tests/python/`.
+///
+/// Other crates' tests include this module too (`#[path]`, e.g. the chat example's), so the
+/// directory is looked up from the tested crate's manifest directory upwards: its own
+/// `tests/python/`, else the workspace's `runtime/tests/python/`.
 pub fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("python")
-        .join(name)
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .flat_map(|dir| [dir.join("tests/python"), dir.join("runtime/tests/python")])
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("no Python script {name} above {}", manifest.display()))
 }
 
 fn redis_server_binary() -> Option<PathBuf> {
