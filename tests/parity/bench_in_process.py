@@ -15,11 +15,18 @@ makes per incoming frame. That goes ``websocket_receive`` → ``receive`` (``jso
 is a coroutine that keeps the text, and the benchmark awaits the handler task before the next
 frame, so every frame is handled completely, one after another, in one asyncio loop on one thread.
 
-The frames are the mix in ``in-process-frames.json`` (or ``--frames FILE``). Before timing, each
-frame is handled once and its reply frames are printed, so that the caller can check them against
-the Rust server's (the Rust benchmark does, byte for byte). Output: one JSON object on stdout,
-``{"versions": {...}, "replies": [[text, ...], ...], "results": [{"name", "rates"}, ...]}``, with
-``rates`` the frames per second of each repeat; the last result is the whole mix.
+The frames are the mix in ``in-process-frames.json`` (or ``--frames FILE``); the rows measured are
+each frame alone, then the whole mix (``mix``, each frame once per round). Before timing, each
+frame is handled once and its reply frames are reported, so that the caller can check them against
+the Rust server's (the Rust benchmark does, byte for byte).
+
+Output on stdout, one JSON object a line. The first is
+``{"versions": {...}, "rows": [name, ...], "replies": [[text, ...], ...]}``. Then:
+
+* by default, ``{"results": [{"name", "rates"}, ...]}`` with the frames per second of each repeat;
+* with ``--serve``, one ``{"rate": frames_per_second}`` for every ``ROW SECONDS`` line read on stdin,
+  until stdin ends: the Rust benchmark alternates Python and Rust runs this way, so that both see
+  the same load of a shared machine.
 """
 
 from __future__ import annotations
@@ -101,6 +108,9 @@ async def main() -> None:
     parser.add_argument("--frames", type=Path, default=HERE / "in-process-frames.json")
     parser.add_argument("--seconds", type=float, default=0.5, help="time per repeat")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--serve", action="store_true", help="measure the rows asked for on stdin (see above)"
+    )
     args = parser.parse_args()
 
     frames = json.loads(args.frames.read_text())["frames"]
@@ -119,19 +129,31 @@ async def main() -> None:
 
     cases = [(frame["name"], [frame["text"]]) for frame in frames]
     cases.append((MIX, [frame["text"] for frame in frames]))
-    results = []
-    for name, texts in cases:
-        rates = [await rate(consumer, sent, texts, args.seconds) for _ in range(args.repeats)]
-        results.append({"name": name, "rates": rates})
-
     versions = {
         "python": sys.version.split()[0],
         "chanx": version("chanx"),
         "pydantic": version("pydantic"),
     }
-    json.dump({"versions": versions, "replies": replies, "results": results}, sys.stdout)
-    print()
+    rows = [name for name, _ in cases]
+    emit({"versions": versions, "rows": rows, "replies": replies})
 
+    if args.serve:
+        for line in sys.stdin:
+            row, seconds = line.split()
+            emit({"rate": await rate(consumer, sent, cases[int(row)][1], float(seconds))})
+        return
+
+    results = []
+    for name, texts in cases:
+        rates = [await rate(consumer, sent, texts, args.seconds) for _ in range(args.repeats)]
+        results.append({"name": name, "rates": rates})
+    emit({"results": results})
+
+
+def emit(report: dict[str, Any]) -> None:
+    """Writes ``report`` as one JSON line on stdout."""
+    sys.stdout.write(json.dumps(report) + "\n")
+    sys.stdout.flush()
 
 if __name__ == "__main__":
     asyncio.run(main())

@@ -20,18 +20,22 @@
 //!   ASGI `send`); the script waits for the handler task before the next frame.
 //!
 //! Before timing, each frame is handled once on both sides and the reply frames must be equal byte
-//! for byte. Each figure is the median of `IN_PROCESS_REPEATS` (default 5) runs of about
-//! `IN_PROCESS_SECONDS` (default 0.5) each. `$CHANX_PYTHON` must name the interpreter with chanx
-//! 2.13 (`scripts/python-env.sh` prints one); without it the benchmark fails.
+//! for byte. Then the two sides alternate, row by row (the script runs with `--serve` and measures
+//! the row asked for), `IN_PROCESS_REPEATS` (default 5) times, each run about
+//! `IN_PROCESS_SECONDS` (default 0.5) long, so that both see the same load of a shared machine.
+//! Figures are medians; the ratio is the median of the ratios of paired runs. `$CHANX_PYTHON` must
+//! name the interpreter with chanx 2.13 (`scripts/python-env.sh` prints one); without it the
+//! benchmark fails.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::process::Command;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{ChildStdout, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chanx_runtime::context::{Context, Outbound, channel};
 use chanx_runtime::memory::InMemoryLayer;
@@ -40,10 +44,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use chanx_example_parity::ParityServer;
 use chanx_example_parity::api::parity::ParityDispatcher;
-use common::{parity_dir, run};
+use common::{Guard, parity_dir};
 
-/// Limit of the Python child process.
-const PYTHON_LIMIT: Duration = Duration::from_secs(600);
 /// Name of the whole-mix row (the Python script's name for it as well).
 const MIX: &str = "mix";
 
@@ -165,41 +167,82 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// Runs the Python script and returns its JSON report, or exits with the reason.
-fn run_python(seconds: f64, repeats: usize) -> Value {
-    let Some(python) = std::env::var_os("CHANX_PYTHON").filter(|value| !value.is_empty()) else {
-        eprintln!(
-            "error: CHANX_PYTHON is not set. The in-process benchmark measures Chanx in the same run \
-             and needs the interpreter with chanx 2.13 (scripts/python-env.sh prints its path):\n  \
-             CHANX_PYTHON=... cargo bench -p chanx-example-parity --bench in_process"
-        );
-        std::process::exit(2);
-    };
-    let mut command = Command::new(&python);
-    command
-        .arg(parity_dir().join("bench_in_process.py"))
-        .args(["--seconds", &seconds.to_string()])
-        .args(["--repeats", &repeats.to_string()])
-        .current_dir(parity_dir());
-    let finished = run(command, PYTHON_LIMIT).unwrap_or_else(|reason| {
-        eprintln!("error: the Python side did not run: {reason}");
-        std::process::exit(2);
-    });
-    if !finished.success {
-        eprintln!(
-            "error: tests/parity/bench_in_process.py failed with {}:\n{}",
-            python.to_string_lossy(),
-            finished.stderr
-        );
-        std::process::exit(2);
+/// Prints `message` and ends the benchmark with exit code 2.
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2);
+}
+
+/// The Python side: `bench_in_process.py --serve`, which measures the row asked for on every line
+/// written to it. Killed when dropped.
+struct Chanx {
+    process: Guard,
+    reports: BufReader<ChildStdout>,
+    /// The first report: versions, row names, reply frames.
+    hello: Value,
+}
+
+impl Chanx {
+    /// Starts the script with `$CHANX_PYTHON`, or ends the benchmark with the reason.
+    fn start() -> Self {
+        let Some(python) = std::env::var_os("CHANX_PYTHON").filter(|value| !value.is_empty())
+        else {
+            fail(
+                "CHANX_PYTHON is not set. The in-process benchmark measures Chanx in the same run \
+                 and needs the interpreter with chanx 2.13 (scripts/python-env.sh prints its \
+                 path):\n  CHANX_PYTHON=... cargo bench -p chanx-example-parity --bench in_process",
+            )
+        };
+        let mut child = Command::new(&python)
+            .arg(parity_dir().join("bench_in_process.py"))
+            .arg("--serve")
+            .current_dir(parity_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| {
+                fail(&format!(
+                    "cannot start {} (CHANX_PYTHON): {e}",
+                    python.to_string_lossy()
+                ))
+            });
+        let reports = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut chanx = Self {
+            process: Guard {
+                child,
+                name: "bench_in_process.py",
+            },
+            reports,
+            hello: Value::Null,
+        };
+        chanx.hello = chanx.report();
+        chanx
     }
-    serde_json::from_str(finished.stdout.trim()).unwrap_or_else(|e| {
-        eprintln!(
-            "error: the Python side printed no JSON report ({e}):\n{}",
-            finished.stdout
-        );
-        std::process::exit(2);
-    })
+
+    /// The next report line.
+    fn report(&mut self) -> Value {
+        let mut line = String::new();
+        match self.reports.read_line(&mut line) {
+            Ok(0) | Err(_) => fail(&format!(
+                "{} ended without a report (its error output is above)",
+                self.process.name
+            )),
+            Ok(_) => serde_json::from_str(&line)
+                .unwrap_or_else(|e| fail(&format!("not a JSON report ({e}): {line}"))),
+        }
+    }
+
+    /// Frames per second of row `row` over about `seconds`.
+    fn rate(&mut self, row: usize, seconds: f64) -> f64 {
+        let stdin = self.process.child.stdin.as_mut().expect("piped stdin");
+        writeln!(stdin, "{row} {seconds}")
+            .and_then(|()| stdin.flush())
+            .unwrap_or_else(|e| fail(&format!("cannot write to {}: {e}", self.process.name)));
+        self.report()["rate"]
+            .as_f64()
+            .unwrap_or_else(|| fail("a report without `rate`"))
+    }
 }
 
 /// Thousands separators: `12345.6` → `12,346`.
@@ -232,8 +275,15 @@ fn main() {
         frames.iter().map(|frame| frame.text.as_str()).collect(),
     ));
 
-    eprintln!("measuring Chanx in process ({repeats} × {seconds} s per row)");
-    let python = run_python(seconds, repeats);
+    let mut chanx = Chanx::start();
+    let rows: Vec<&str> = chanx.hello["rows"]
+        .as_array()
+        .expect("`rows`")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let names: Vec<&str> = cases.iter().map(|(name, _)| *name).collect();
+    assert_eq!(rows, names, "Python has other rows");
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -242,7 +292,7 @@ fn main() {
     let mut connection = Connection::new();
 
     // The same replies, byte for byte, before anything is timed.
-    let python_replies = python["replies"].as_array().expect("`replies`");
+    let python_replies = chanx.hello["replies"].as_array().expect("`replies`");
     assert_eq!(
         python_replies.len(),
         frames.len(),
@@ -260,20 +310,25 @@ fn main() {
     }
     eprintln!("replies identical for all {} frames", frames.len());
 
-    eprintln!("measuring the Rust dispatcher in process");
-    let rust: Vec<f64> = cases
-        .iter()
-        .map(|(_, texts)| {
-            let mut rates: Vec<f64> = (0..repeats)
-                .map(|_| runtime.block_on(connection.rate(texts, seconds)))
-                .collect();
-            median(&mut rates)
-        })
-        .collect();
+    // Python and Rust alternate, row by row, so that both see the same load.
+    eprintln!("measuring ({repeats} × {seconds} s per row and side, alternating)");
+    let mut figures = vec![(Vec::new(), Vec::new(), Vec::new()); cases.len()];
+    for _ in 0..repeats {
+        for (row, (_, texts)) in cases.iter().enumerate() {
+            let theirs = chanx.rate(row, seconds);
+            let ours = runtime.block_on(connection.rate(texts, seconds));
+            let (chanx_rates, rust_rates, ratios) = &mut figures[row];
+            chanx_rates.push(theirs);
+            rust_rates.push(ours);
+            ratios.push(ours / theirs);
+        }
+    }
+    let versions = chanx.hello["versions"].clone();
+    drop(chanx);
 
-    let versions = &python["versions"];
     println!(
-        "In process, one thread, median of {repeats} × {seconds} s (Python {}, chanx {}, pydantic {}):\n",
+        "In process, one thread, median of {repeats} × {seconds} s per row and side (Python {}, \
+         chanx {}, pydantic {}):\n",
         versions["python"].as_str().unwrap_or("?"),
         versions["chanx"].as_str().unwrap_or("?"),
         versions["pydantic"].as_str().unwrap_or("?"),
@@ -282,27 +337,15 @@ fn main() {
         "| frames | Chanx 2.13 frames/s | µs/frame | chanx-runtime frames/s | µs/frame | ratio |"
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    let results = python["results"].as_array().expect("`results`");
-    for (((name, _), ours), theirs) in cases.iter().zip(&rust).zip(results) {
-        assert_eq!(
-            theirs["name"].as_str(),
-            Some(*name),
-            "Python measured the rows in another order"
-        );
-        let mut rates: Vec<f64> = theirs["rates"]
-            .as_array()
-            .expect("`rates`")
-            .iter()
-            .filter_map(Value::as_f64)
-            .collect();
-        let chanx = median(&mut rates);
+    for ((name, _), (chanx_rates, rust_rates, ratios)) in cases.iter().zip(&mut figures) {
+        let (theirs, ours) = (median(chanx_rates), median(rust_rates));
         println!(
             "| {name} | {} | {:.1} | {} | {:.2} | {:.0}× |",
-            grouped(chanx),
-            1e6 / chanx,
-            grouped(*ours),
+            grouped(theirs),
+            1e6 / theirs,
+            grouped(ours),
             1e6 / ours,
-            ours / chanx,
+            median(ratios),
         );
     }
 }
