@@ -20,6 +20,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -29,6 +30,75 @@ use serde_json::{Map, Value};
 /// The `"type"` names the consumer method that handles the message (Channels replaces `.` with
 /// `_`); Chanx uses `handle_channel_event`, `handle_group_message` and `handle_topic_event`.
 pub type LayerMessage = Map<String, Value>;
+
+/// A received layer message that may be shared with the other receivers of the same
+/// [`ChannelLayer::group_send`], as [`ChannelLayer::receive_shared`] returns it.
+///
+/// A `group_send` to a group of N members logically delivers N copies; an in-process layer
+/// keeps one message behind an [`Arc`] instead, and a receiver that only reads it (the
+/// connection loop relaying a `handle_group_message`) never copies it. Cloning is cheap (a
+/// reference count). [`SharedMessage::into_message`] gives an owned [`LayerMessage`], moving it
+/// out when this is the last handle and copying it otherwise.
+#[derive(Clone)]
+pub struct SharedMessage(Arc<SharedInner>);
+
+struct SharedInner {
+    message: LayerMessage,
+    /// The frame the connection loop relays for this message, encoded by the first receiver
+    /// that needs it (`None` inside when the message has no frame to relay).
+    frame: OnceLock<Option<String>>,
+}
+
+impl SharedMessage {
+    /// Wraps a message (one allocation; no copy of the message).
+    pub fn new(message: LayerMessage) -> Self {
+        Self(Arc::new(SharedInner {
+            message,
+            frame: OnceLock::new(),
+        }))
+    }
+
+    /// The message, borrowed.
+    pub fn message(&self) -> &LayerMessage {
+        &self.0.message
+    }
+
+    /// The message, owned: moved out if no other handle to it is alive, else copied.
+    pub fn into_message(self) -> LayerMessage {
+        match Arc::try_unwrap(self.0) {
+            Ok(inner) => inner.message,
+            Err(shared) => shared.message.clone(),
+        }
+    }
+
+    /// The frame encoded from this message by `encode`, computed once for all its handles: the
+    /// first caller encodes, later callers (the other members of the group) get the same text.
+    ///
+    /// Every caller must pass the same encoding; the connection loop is the only one.
+    pub(crate) fn frame_with(
+        &self,
+        encode: impl FnOnce(&LayerMessage) -> Option<String>,
+    ) -> Option<&str> {
+        self.0
+            .frame
+            .get_or_init(|| encode(&self.0.message))
+            .as_deref()
+    }
+}
+
+impl fmt::Debug for SharedMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SharedMessage")
+            .field(&self.0.message)
+            .finish()
+    }
+}
+
+impl From<LayerMessage> for SharedMessage {
+    fn from(message: LayerMessage) -> Self {
+        Self::new(message)
+    }
+}
 
 /// A boxed, `Send` future, as returned by the dyn-compatible [`ChannelLayer`] methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -119,6 +189,20 @@ pub trait ChannelLayer: Send + Sync + 'static {
     ///
     /// Cancel-safe: dropping the future before it completes loses no message.
     fn receive<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<LayerMessage, LayerError>>;
+
+    /// As [`receive`](Self::receive), but the message may be shared with the other members
+    /// that the same [`group_send`](Self::group_send) reached, so that nothing is copied per
+    /// member; the connection loop receives with this.
+    ///
+    /// The default wraps [`receive`](Self::receive); a layer that keeps one message for all
+    /// members of a group (as [`InMemoryLayer`](crate::memory::InMemoryLayer) does) hands out
+    /// that message. Same semantics otherwise (FIFO, expiry, cancel-safety).
+    fn receive_shared<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<SharedMessage, LayerError>> {
+        Box::pin(async move { self.receive(channel).await.map(SharedMessage::new) })
+    }
 
     /// Adds `channel` to `group` (or refreshes its join time if it is already a member).
     fn group_add<'a>(
@@ -471,15 +555,11 @@ pub fn classify(mut message: LayerMessage) -> Inbound {
         return Inbound::ChannelEvent { event_data };
     }
     if dispatches_to(kind, "handle_group_message") {
-        let exclude_current = match message.get("exclude_current") {
-            Some(Value::Bool(b)) => *b,
-            _ => return Inbound::Other(message),
+        let Some(parts) = group_message_fields(&message) else {
+            return Inbound::Other(message);
         };
-        let from_channel = match message.get("from_channel") {
-            Some(Value::String(channel)) => Some(channel.clone()),
-            Some(Value::Null) => None,
-            _ => return Inbound::Other(message),
-        };
+        let exclude_current = parts.exclude_current;
+        let from_channel = parts.from_channel.map(str::to_owned);
         return match message.remove("message") {
             Some(body) => Inbound::GroupMessage {
                 message: body,
@@ -512,6 +592,41 @@ pub fn classify(mut message: LayerMessage) -> Inbound {
         };
     }
     Inbound::Other(message)
+}
+
+/// The fields of a well-formed `handle_group_message`, borrowed (what [`classify`] turns into
+/// [`Inbound::GroupMessage`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct GroupMessageFields<'a> {
+    /// The frame to relay.
+    pub(crate) message: &'a Value,
+    /// Whether the sending connection should skip it.
+    pub(crate) exclude_current: bool,
+    /// The channel of the connection that broadcast it, if any.
+    pub(crate) from_channel: Option<&'a str>,
+}
+
+/// The fields of `message` if it is a `handle_group_message` that [`classify`] would turn into
+/// [`Inbound::GroupMessage`], without taking it apart (for a [`SharedMessage`]).
+pub(crate) fn group_message_fields(message: &LayerMessage) -> Option<GroupMessageFields<'_>> {
+    match message.get("type") {
+        Some(Value::String(kind)) if dispatches_to(kind, "handle_group_message") => {}
+        _ => return None,
+    }
+    let exclude_current = match message.get("exclude_current") {
+        Some(Value::Bool(b)) => *b,
+        _ => return None,
+    };
+    let from_channel = match message.get("from_channel") {
+        Some(Value::String(channel)) => Some(channel.as_str()),
+        Some(Value::Null) => None,
+        _ => return None,
+    };
+    Some(GroupMessageFields {
+        message: message.get("message")?,
+        exclude_current,
+        from_channel,
+    })
 }
 
 /// Replaces each run of characters outside `[A-Za-z0-9._-]` with `-`, then trims `-` from both
@@ -716,6 +831,60 @@ mod blake2s {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_message_encodes_its_frame_once() {
+        let mut message = LayerMessage::new();
+        message.insert("type".to_owned(), Value::from("x"));
+        let shared = SharedMessage::new(message.clone());
+        let other = shared.clone();
+        let calls = std::cell::Cell::new(0);
+        let encode = |m: &LayerMessage| {
+            calls.set(calls.get() + 1);
+            Some(m["type"].to_string())
+        };
+        assert_eq!(shared.frame_with(encode), Some("\"x\""));
+        assert_eq!(other.frame_with(encode), Some("\"x\""));
+        assert_eq!(calls.get(), 1);
+        assert_eq!(other.into_message(), message);
+        assert_eq!(shared.into_message(), message);
+        let nothing = SharedMessage::from(LayerMessage::new());
+        assert_eq!(nothing.frame_with(|_| None), None);
+        assert_eq!(nothing.frame_with(|_| Some(String::new())), None);
+    }
+
+    #[test]
+    fn group_message_fields_agree_with_classify() {
+        let cases = [
+            serde_json::json!({"type": "handle_group_message", "message": {"a": 1}, "exclude_current": true, "from_channel": "c"}),
+            serde_json::json!({"type": "handle.group.message", "message": 1, "exclude_current": false, "from_channel": null}),
+            serde_json::json!({"type": "handle_group_message", "exclude_current": false, "from_channel": null}),
+            serde_json::json!({"type": "handle_group_message", "message": 1, "exclude_current": 0, "from_channel": null}),
+            serde_json::json!({"type": "handle_group_message", "message": 1, "exclude_current": true, "from_channel": 3}),
+            serde_json::json!({"type": "handle_group_message", "message": 1, "exclude_current": true}),
+            serde_json::json!({"type": "handle_channel_event", "message": 1, "exclude_current": true, "from_channel": null}),
+            serde_json::json!({"message": 1, "exclude_current": true, "from_channel": null}),
+        ];
+        for case in cases {
+            let map = case.as_object().unwrap().clone();
+            let fields = group_message_fields(&map).map(|f| {
+                (
+                    f.message.clone(),
+                    f.exclude_current,
+                    f.from_channel.map(str::to_owned),
+                )
+            });
+            let classified = match classify(map.clone()) {
+                Inbound::GroupMessage {
+                    message,
+                    exclude_current,
+                    from_channel,
+                } => Some((message, exclude_current, from_channel)),
+                _ => None,
+            };
+            assert_eq!(fields, classified, "{case}");
+        }
+    }
 
     #[test]
     fn channel_names_follow_channels_rules() {

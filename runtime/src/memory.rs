@@ -14,8 +14,8 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::layer::{
-    BoxFuture, ChannelLayer, LayerError, LayerMessage, glob_match, valid_channel_name,
-    valid_group_name, valid_message,
+    BoxFuture, ChannelLayer, LayerError, LayerMessage, SharedMessage, glob_match,
+    valid_channel_name, valid_group_name, valid_message,
 };
 
 /// Channels' default channel capacity.
@@ -42,7 +42,11 @@ const MAX_SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 ///   Channels gives).
 /// * [`receive`](ChannelLayer::receive) waits without polling until a message arrives; several
 ///   receivers on one channel each get distinct messages.
-/// * Messages are moved (and cloned for each group member), never serialized.
+/// * Messages are moved, never serialized; a [`group_send`](ChannelLayer::group_send) puts one
+///   [`SharedMessage`] (a reference-counted handle) on every member's queue instead of a copy
+///   per member. [`receive_shared`](ChannelLayer::receive_shared) hands that handle out (the
+///   connection loop relays from it without copying), [`receive`](ChannelLayer::receive) moves
+///   the message out for the last member to take it and copies it for the others.
 ///
 /// Cloning is cheap and shares the layer. No method panics; a poisoned internal lock is
 /// recovered.
@@ -95,7 +99,7 @@ impl Config {
 /// One channel's queue.
 struct Queue {
     /// Messages with the time they were sent, oldest first.
-    messages: VecDeque<(Instant, LayerMessage)>,
+    messages: VecDeque<(Instant, SharedMessage)>,
     /// Woken (all waiters) on every message put on the queue and on flush. Receivers hold a
     /// clone while they wait, which keeps an empty queue from being removed under them.
     notify: Arc<Notify>,
@@ -187,7 +191,7 @@ impl State {
     fn push(
         &mut self,
         channel: &str,
-        message: LayerMessage,
+        message: SharedMessage,
         now: Instant,
         config: &Config,
     ) -> Result<(), LayerError> {
@@ -212,7 +216,7 @@ impl State {
 
 /// What one attempt of `receive` found.
 enum Take {
-    Message(LayerMessage),
+    Message(SharedMessage),
     /// Nothing yet: wait on the notifier.
     Empty,
     /// The queue this receiver registered with is gone (flushed): start over.
@@ -269,7 +273,7 @@ impl InMemoryLayer {
         let mut state = self.state();
         state.sweep_if_due(now, config);
         state.expire_channel(channel, now, config.expiry);
-        state.push(channel, message, now, config)
+        state.push(channel, SharedMessage::new(message), now, config)
     }
 
     fn do_group_send(&self, group: &str, message: LayerMessage) -> Result<(), LayerError> {
@@ -297,18 +301,11 @@ impl InMemoryLayer {
             return Ok(());
         };
         let targets: Vec<String> = members.keys().cloned().collect();
-        let mut message = Some(message);
-        let last = targets.len().saturating_sub(1);
-        for (i, channel) in targets.iter().enumerate() {
-            let copy = if i == last {
-                message.take()
-            } else {
-                message.clone()
-            };
-            if let Some(copy) = copy {
-                // Full members are skipped silently, as in Channels.
-                let _ = state.push(channel, copy, now, config);
-            }
+        // One message for all members: each queue holds a handle to it.
+        let message = SharedMessage::new(message);
+        for channel in &targets {
+            // Full members are skipped silently, as in Channels.
+            let _ = state.push(channel, message.clone(), now, config);
         }
         Ok(())
     }
@@ -337,7 +334,7 @@ impl InMemoryLayer {
         }
     }
 
-    async fn do_receive(&self, channel: &str) -> Result<LayerMessage, LayerError> {
+    async fn do_receive(&self, channel: &str) -> Result<SharedMessage, LayerError> {
         valid_channel_name(channel)?;
         loop {
             let notify = {
@@ -400,6 +397,17 @@ impl ChannelLayer for InMemoryLayer {
     }
 
     fn receive<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<LayerMessage, LayerError>> {
+        Box::pin(async move {
+            self.do_receive(channel)
+                .await
+                .map(SharedMessage::into_message)
+        })
+    }
+
+    fn receive_shared<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<SharedMessage, LayerError>> {
         Box::pin(self.do_receive(channel))
     }
 
@@ -742,6 +750,57 @@ mod tests {
             .group_send("nobody", msg(json!({"type": "hi"})))
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn group_send_shares_one_message_among_members() {
+        let layer = InMemoryLayer::new();
+        for channel in ["a", "b", "c"] {
+            layer.group_add("room", channel).await.unwrap();
+        }
+        let sent = msg(json!({"type": "hi", "body": {"text": "x".repeat(1000)}}));
+        layer.group_send("room", sent.clone()).await.unwrap();
+        let a = layer.receive_shared("a").await.unwrap();
+        let b = layer.receive_shared("b").await.unwrap();
+        // The same map behind both handles: nothing was copied per member.
+        assert!(std::ptr::eq(a.message(), b.message()));
+        assert_eq!(a.message(), &sent);
+        // `receive` copies for a member while others still hold the message...
+        assert_eq!(layer.receive("c").await.unwrap(), sent);
+        drop(b);
+        // ...and moves it out for the last holder.
+        let text = |m: &LayerMessage| m["body"]["text"].as_str().unwrap().as_ptr();
+        let before = text(a.message());
+        let owned = a.into_message();
+        assert_eq!(owned, sent);
+        assert_eq!(text(&owned), before);
+        // A plain send is not shared with anyone.
+        layer.send("a", sent.clone()).await.unwrap();
+        assert_eq!(layer.receive("a").await.unwrap(), sent);
+    }
+
+    #[tokio::test]
+    async fn a_shared_message_counts_against_each_members_capacity() {
+        let layer = InMemoryLayer::builder().capacity(2).build();
+        layer.group_add("g", "a").await.unwrap();
+        layer.group_add("g", "b").await.unwrap();
+        layer
+            .send("a", msg(json!({"type": "filler"})))
+            .await
+            .unwrap();
+        for n in 0..3 {
+            layer
+                .group_send("g", msg(json!({"type": "m", "n": n})))
+                .await
+                .unwrap();
+        }
+        // "a" had room for one, "b" for two; the rest was skipped.
+        assert_eq!(layer.receive("a").await.unwrap()["type"], "filler");
+        assert_eq!(layer.receive("a").await.unwrap()["n"], 0);
+        assert_eq!(receive_soon(&layer, "a").await, None);
+        assert_eq!(layer.receive_shared("b").await.unwrap().message()["n"], 0);
+        assert_eq!(layer.receive_shared("b").await.unwrap().message()["n"], 1);
+        assert_eq!(receive_soon(&layer, "b").await, None);
     }
 
     #[tokio::test]

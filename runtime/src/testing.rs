@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::context::{Context, Outbound, channel};
 use crate::decode::{decode_message, read_frame};
-use crate::layer::{BoxFuture, ChannelLayer, LayerError, LayerMessage};
+use crate::layer::{BoxFuture, ChannelLayer, LayerError, LayerMessage, SharedMessage};
 use crate::memory::InMemoryLayer;
 use crate::protocol::LocItem;
 use crate::validate::{Errors, Schema, Validate, check_value};
@@ -298,6 +298,13 @@ impl ChannelLayer for CapturingLayer {
 
     fn receive<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<LayerMessage, LayerError>> {
         self.inner.receive(channel)
+    }
+
+    fn receive_shared<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<SharedMessage, LayerError>> {
+        self.inner.receive_shared(channel)
     }
 
     fn group_add<'a>(

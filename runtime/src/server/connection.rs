@@ -16,7 +16,7 @@ use crate::context::{self, Context, HandlerError, Outbound};
 use crate::decode::{Rejected, read_frame};
 use crate::dispatch::finish;
 use crate::endpoint::Endpoint;
-use crate::layer::{Inbound, LayerError, LayerMessage, classify};
+use crate::layer::{Inbound, LayerError, SharedMessage, classify, group_message_fields};
 use crate::protocol::{signal_frame, to_python_json};
 
 use super::auth::{AuthRequest, Denied, authentication_frame};
@@ -172,7 +172,7 @@ pub(crate) async fn run<T: Transport>(
             () = async { if let Some(pause) = layer_paused.as_mut() { pause.await } }, if layer_paused.is_some() => {
                 layer_paused = None;
             }
-            message = layer.receive(&channel_name), if layer_live && layer_paused.is_none() => match message {
+            message = layer.receive_shared(&channel_name), if layer_live && layer_paused.is_none() => match message {
                 Ok(message) => relay(&route, &cx, message, options.send_completion).await,
                 Err(LayerError::Closed) => layer_live = false,
                 Err(_) => layer_paused = Some(Box::pin(tokio::time::sleep(LAYER_RETRY))),
@@ -269,8 +269,27 @@ async fn handle_frame(endpoint: Arc<dyn Endpoint>, cx: Context, text: String, co
 }
 
 /// Does what Chanx does with a layer message addressed to the connection.
-async fn relay(route: &Route, cx: &Context, message: LayerMessage, completion: bool) {
-    match classify(message) {
+///
+/// A `handle_group_message` is relayed from the shared message without copying it, and its
+/// frame is encoded once for all the connections the broadcast reached (each sends its own copy
+/// of the text); other messages are taken apart with [`classify`].
+async fn relay(route: &Route, cx: &Context, message: SharedMessage, completion: bool) {
+    if let Some(group) = group_message_fields(message.message()) {
+        if group.exclude_current && group.from_channel == Some(cx.channel_name()) {
+            return;
+        }
+        let frame = message.frame_with(|message| {
+            group_message_fields(message).and_then(|group| to_python_json(group.message).ok())
+        });
+        if let Some(frame) = frame {
+            let _ = cx.send_text(frame.to_owned());
+        }
+        if completion {
+            let _ = cx.send_text(signal_frame("group_complete", None));
+        }
+        return;
+    }
+    match classify(message.into_message()) {
         Inbound::ChannelEvent { event_data } => {
             // Chanx only logs a failing event handler; a panic is treated alike (the event
             // was valid, so it still completes). An event that is none of the channel's gets no
@@ -282,24 +301,10 @@ async fn relay(route: &Route, cx: &Context, message: LayerMessage, completion: b
                 let _ = cx.send_text(signal_frame("event_complete", None));
             }
         }
-        Inbound::GroupMessage {
-            message,
-            exclude_current,
-            from_channel,
-        } => {
-            if exclude_current && from_channel.as_deref() == Some(cx.channel_name()) {
-                return;
-            }
-            if let Ok(frame) = to_python_json(&message) {
-                let _ = cx.send_text(frame);
-            }
-            if completion {
-                let _ = cx.send_text(signal_frame("group_complete", None));
-            }
-        }
+        // Group messages were relayed above (`classify` agrees with `group_message_fields`).
         // Topics are not served yet; other types have no handler (Channels would fail the
         // connection, this loop ignores them).
-        Inbound::TopicEvent { .. } | Inbound::Other(_) => {}
+        Inbound::GroupMessage { .. } | Inbound::TopicEvent { .. } | Inbound::Other(_) => {}
     }
 }
 
