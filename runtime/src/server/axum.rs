@@ -9,6 +9,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use tokio_tungstenite::tungstenite;
 
 use super::connection::{ClientEvent, Transport, run};
@@ -17,6 +18,15 @@ use super::{Route, Server, Shared};
 
 /// How long a closing connection waits for the client's side of the closing handshake.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// The read buffer each connection starts with (tungstenite's default is 128 KiB, which it
+/// zero-fills up to its capacity before every socket read, and which an idle connection keeps):
+/// small frames fit, larger ones make tungstenite reserve what their header announces.
+const READ_BUFFER: usize = 4096;
+
+/// Frames are written out as soon as they are queued beyond this many bytes; the loop flushes
+/// after writing every frame queued at the time, so several frames go out in one write.
+const WRITE_BUFFER: usize = 0;
 
 /// An upgraded axum WebSocket.
 struct AxumTransport {
@@ -110,6 +120,8 @@ async fn upgrade(
     upgrade
         .max_message_size(limit)
         .max_frame_size(limit)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| {
             run(
                 AxumTransport {
@@ -159,6 +171,10 @@ impl Server {
             signal.await;
             let _ = stopped.send(());
         };
+        // Frames are small and written whole: no Nagle delay behind an unacknowledged one.
+        let listener = listener.tap_io(|socket| {
+            let _ = socket.set_nodelay(true);
+        });
         let serving = axum::serve(listener, self.router()).with_graceful_shutdown(graceful);
         let sockets = async move {
             // Upgraded sockets are not the HTTP server's any more: close them here.
