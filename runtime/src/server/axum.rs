@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
+use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite;
 
 use super::connection::{ClientEvent, Transport, run};
@@ -24,9 +25,9 @@ const CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// small frames fit, larger ones make tungstenite reserve what their header announces.
 const READ_BUFFER: usize = 4096;
 
-/// Frames are written out as soon as they are queued beyond this many bytes; the loop flushes
-/// after writing every frame queued at the time, so several frames go out in one write.
-const WRITE_BUFFER: usize = 0;
+/// Frames are written to the socket once this many bytes are buffered, and at every flush: the
+/// loop flushes after the frames queued at the time, so that several go out in one write.
+const WRITE_BUFFER: usize = 16 * 1024;
 
 /// An upgraded axum WebSocket.
 struct AxumTransport {
@@ -64,7 +65,12 @@ impl Transport for AxumTransport {
     }
 
     async fn send_text(&mut self, text: String) -> bool {
-        self.socket.send(Message::Text(text.into())).await.is_ok()
+        // Buffered (up to `WRITE_BUFFER`) until `flush`.
+        self.socket.feed(Message::Text(text.into())).await.is_ok()
+    }
+
+    async fn flush(&mut self) -> bool {
+        SinkExt::flush(&mut self.socket).await.is_ok()
     }
 
     async fn close(&mut self, code: u16) {
