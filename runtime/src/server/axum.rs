@@ -45,8 +45,9 @@ impl Transport for AxumTransport {
                 // tungstenite answers pings itself.
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                 Some(Ok(Message::Close(_))) => {
-                    // Reading again writes tungstenite's queued close reply.
-                    let _ = tokio::time::timeout(CLOSE_WAIT, self.socket.recv()).await;
+                    // Reading again writes tungstenite's queued close reply. (Boxed: the timer
+                    // would otherwise enlarge every connection's task by its size.)
+                    let _ = Box::pin(tokio::time::timeout(CLOSE_WAIT, self.socket.recv())).await;
                     ClientEvent::Closed
                 }
                 None => ClientEvent::Closed,

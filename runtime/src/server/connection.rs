@@ -8,11 +8,10 @@ use std::task::Poll;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinSet;
 
 use crate::camel::{camelize_keys, decamelize_keys};
-use crate::context::{self, Context, HandlerError, Outbound};
+use crate::context::{Context, HandlerError, Outbound, QueueReceiver};
 use crate::decode::{Rejected, read_frame};
 use crate::dispatch::finish;
 use crate::endpoint::Endpoint;
@@ -116,15 +115,15 @@ pub(crate) async fn run<T: Transport>(
         return;
     };
     transport.opened(&channel_name);
-    let (sender, mut outbound) = context::channel();
-    let cx = Context::new(channel_name.clone(), Arc::clone(&layer), sender)
-        .with_path_params(handshake.path_params().clone());
+    let (cx, mut outbound) = Context::connection(channel_name.clone(), Arc::clone(&layer));
+    let cx = cx.with_path_params(handshake.path_params().clone());
     let guard = GroupGuard(Some(cx.clone()));
     let mut writer = Writer {
         transport: &mut transport,
         camelize: shared.options.camelize,
     };
-    if let Err(code) = connect(&shared, &route, handshake, &cx).await {
+    // Boxed, as the closing below: an idle connection's task keeps only the loop's state.
+    if let Err(code) = Box::pin(connect(&shared, &route, handshake, &cx)).await {
         writer.flush(&mut outbound).await;
         writer.transport.close(code).await;
         guard.leave().await;
@@ -152,13 +151,12 @@ pub(crate) async fn run<T: Transport>(
             biased;
             () = &mut shutting_down => break Some(CLOSE_GOING_AWAY),
             item = outbound.recv() => match item {
-                Some(Outbound::Text(text)) => match writer.send_queued(text, &mut outbound).await {
+                Outbound::Text(text) => match writer.send_queued(text, &mut outbound).await {
                     Written::All => {}
                     Written::Close(code) => break Some(code),
                     Written::Broken => break None,
                 },
-                Some(Outbound::Close(code)) => break Some(code),
-                None => break None,
+                Outbound::Close(code) => break Some(code),
             },
             Some(_) = handlers.join_next(), if !handlers.is_empty() => {}
             event = writer.transport.recv(), if handlers.len() < options.max_concurrent_handlers => {
@@ -187,7 +185,7 @@ pub(crate) async fn run<T: Transport>(
             message = &mut layer_message, if layer_live && layer_paused.is_none() => {
                 layer_message = layer.receive(&channel_name);
                 match message {
-                    Ok(message) => relay(&route, &cx, message, options.send_completion).await,
+                    Ok(message) => Box::pin(relay(&route, &cx, message, options.send_completion)).await,
                     Err(LayerError::Closed) => layer_live = false,
                     Err(_) => layer_paused = Some(Box::pin(tokio::time::sleep(LAYER_RETRY))),
                 }
@@ -197,10 +195,13 @@ pub(crate) async fn run<T: Transport>(
     drop(layer_message);
     handlers.shutdown().await;
     if let Some(code) = close {
-        writer.flush(&mut outbound).await;
-        writer.transport.close(code).await;
+        Box::pin(async {
+            writer.flush(&mut outbound).await;
+            writer.transport.close(code).await;
+        })
+        .await;
     }
-    guard.leave().await;
+    Box::pin(guard.leave()).await;
 }
 
 /// Runs a frame's handling: polled once here, in the connection's task, which is all most
@@ -375,27 +376,23 @@ impl<T: Transport> Writer<'_, T> {
 
     /// Writes `text` and the frames queued after it (up to [`WRITE_BATCH`], or a close), then
     /// flushes them to the socket at once.
-    async fn send_queued(
-        &mut self,
-        text: String,
-        outbound: &mut UnboundedReceiver<Outbound>,
-    ) -> Written {
+    async fn send_queued(&mut self, text: String, outbound: &mut QueueReceiver) -> Written {
         if !self.send(text).await {
             return Written::Broken;
         }
         let mut written = Written::All;
         for _ in 1..WRITE_BATCH {
             match outbound.try_recv() {
-                Ok(Outbound::Text(text)) => {
+                Some(Outbound::Text(text)) => {
                     if !self.send(text).await {
                         return Written::Broken;
                     }
                 }
-                Ok(Outbound::Close(code)) => {
+                Some(Outbound::Close(code)) => {
                     written = Written::Close(code);
                     break;
                 }
-                Err(_) => break,
+                None => break,
             }
         }
         if self.transport.flush().await {
@@ -406,8 +403,8 @@ impl<T: Transport> Writer<'_, T> {
     }
 
     /// Writes the frames already queued, up to a queued close.
-    async fn flush(&mut self, outbound: &mut UnboundedReceiver<Outbound>) {
-        while let Ok(Outbound::Text(text)) = outbound.try_recv() {
+    async fn flush(&mut self, outbound: &mut QueueReceiver) {
+        while let Some(Outbound::Text(text)) = outbound.try_recv() {
             if !self.send(text).await {
                 return;
             }
