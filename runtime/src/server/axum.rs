@@ -20,11 +20,6 @@ use super::{Route, Server, Shared};
 /// How long a closing connection waits for the client's side of the closing handshake.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
-/// The read buffer each connection starts with (tungstenite's default is 128 KiB, which it
-/// zero-fills up to its capacity before every socket read, and which an idle connection keeps):
-/// small frames fit, larger ones make tungstenite reserve what their header announces.
-const READ_BUFFER: usize = 4096;
-
 /// Frames are written to the socket once this many bytes are buffered, and at every flush: the
 /// loop flushes after the frames queued at the time, so that several go out in one write.
 const WRITE_BUFFER: usize = 16 * 1024;
@@ -127,7 +122,9 @@ async fn upgrade(
     upgrade
         .max_message_size(limit)
         .max_frame_size(limit)
-        .read_buffer_size(READ_BUFFER)
+        // Tungstenite's default read buffer is 128 KiB, zero-filled up to its capacity before
+        // every socket read and kept by an idle connection: `read_buffer_size` (1 KiB) instead.
+        .read_buffer_size(shared.options.read_buffer_size)
         .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| {
             run(
