@@ -38,6 +38,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::frame::ServerFrame;
 use crate::server::handshake::encode;
 
+/// The bytes the client reads from its socket at a time (the buffer grows for larger frames).
+const READ_BUFFER: usize = 8 * 1024;
+
 /// What can go wrong with a [`Client`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -135,7 +138,9 @@ impl<C, S> ClientBuilder<C, S> {
                 HeaderValue::from_str(value).map_err(|e| ClientError::Connect(e.to_string()))?;
             request.headers_mut().append(name, value);
         }
+        // Tungstenite's default read buffer (128 KiB) is zero-filled before every socket read.
         let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
             .max_message_size(Some(self.max_frame_size))
             .max_frame_size(Some(self.max_frame_size));
         let (stream, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)

@@ -5,9 +5,11 @@
 //! [`Outbound`] queue. Inside a handler for a frame that carried a `ref`, it stamps every frame
 //! it sends with `"version": 1, "ref": ..`, as Chanx does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Poll, Waker};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -120,14 +122,15 @@ impl std::error::Error for SendError {}
 #[derive(Clone)]
 pub struct Context {
     shared: Arc<Shared>,
-    path_params: Arc<BTreeMap<String, String>>,
+    /// Name → raw value; a route has few, so a slice is smaller than a map and as fast.
+    path_params: Arc<[(String, String)]>,
     reply_ref: Option<Arc<str>>,
 }
 
 struct Shared {
     channel_name: String,
     layer: Arc<dyn ChannelLayer>,
-    outbound: UnboundedSender<Outbound>,
+    outbound: Target,
     /// Groups joined, in joining order, without duplicates.
     groups: Mutex<Vec<String>>,
     user: Mutex<Option<Value>>,
@@ -145,6 +148,26 @@ impl Context {
         layer: Arc<dyn ChannelLayer>,
         outbound: UnboundedSender<Outbound>,
     ) -> Self {
+        Self::with_target(channel_name, layer, Target::Channel(outbound))
+    }
+
+    /// The context of a connection served by the connection loop, and the loop's end of its
+    /// queue (lighter than a channel, which allocates room for 32 frames up front).
+    pub(crate) fn connection(
+        channel_name: String,
+        layer: Arc<dyn ChannelLayer>,
+    ) -> (Self, QueueReceiver) {
+        let queue = Arc::new(Queue::default());
+        let receiver = QueueReceiver {
+            queue: Arc::clone(&queue),
+        };
+        (
+            Self::with_target(channel_name, layer, Target::Queue(queue)),
+            receiver,
+        )
+    }
+
+    fn with_target(channel_name: String, layer: Arc<dyn ChannelLayer>, outbound: Target) -> Self {
         Self {
             shared: Arc::new(Shared {
                 channel_name,
@@ -153,14 +176,14 @@ impl Context {
                 groups: Mutex::new(Vec::new()),
                 user: Mutex::new(None),
             }),
-            path_params: Arc::new(BTreeMap::new()),
+            path_params: Arc::new([]),
             reply_ref: None,
         }
     }
 
     /// This context with the route's path parameters (name → raw value).
     pub fn with_path_params(mut self, params: BTreeMap<String, String>) -> Self {
-        self.path_params = Arc::new(params);
+        self.path_params = params.into_iter().collect();
         self
     }
 
@@ -171,7 +194,10 @@ impl Context {
 
     /// The raw value of the path parameter `name`, if the route has it.
     pub fn path_param(&self, name: &str) -> Option<&str> {
-        self.path_params.get(name).map(String::as_str)
+        self.path_params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 
     /// The channel layer.
@@ -211,7 +237,7 @@ impl Context {
         self.shared
             .outbound
             .send(Outbound::Text(frame))
-            .map_err(|_| SendError::closed())
+            .map_err(|()| SendError::closed())
     }
 
     /// Asks the connection loop to close the connection with `code`; does nothing if it is
@@ -301,10 +327,108 @@ impl fmt::Debug for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Context")
             .field("channel_name", &self.shared.channel_name)
-            .field("path_params", &self.path_params)
+            .field(
+                "path_params",
+                &self
+                    .path_params
+                    .iter()
+                    .map(|(key, value)| (key, value))
+                    .collect::<BTreeMap<_, _>>(),
+            )
             .field("reply_ref", &self.reply_ref)
             .field("groups", &self.groups())
             .finish_non_exhaustive()
+    }
+}
+
+/// Where a context's frames go.
+enum Target {
+    /// A channel made with [`channel`] ([`Context::new`]).
+    Channel(UnboundedSender<Outbound>),
+    /// The connection loop's queue ([`Context::connection`]).
+    Queue(Arc<Queue>),
+}
+
+impl Target {
+    /// Queues `item`; `Err` once the receiving end is gone.
+    fn send(&self, item: Outbound) -> Result<(), ()> {
+        match self {
+            Target::Channel(sender) => sender.send(item).map_err(|_| ()),
+            Target::Queue(queue) => {
+                let waker = {
+                    let mut state = lock(&queue.state);
+                    if state.closed {
+                        return Err(());
+                    }
+                    state.items.push_back(item);
+                    state.waker.take()
+                };
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// An unbounded queue of [`Outbound`] items with one receiver, which allocates nothing until
+/// frames are queued.
+#[derive(Default)]
+pub(crate) struct Queue {
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    items: VecDeque<Outbound>,
+    /// The receiver waiting for an item.
+    waker: Option<Waker>,
+    /// The receiver is gone.
+    closed: bool,
+}
+
+/// The connection loop's end of a [`Queue`]; dropping it makes sending fail.
+pub(crate) struct QueueReceiver {
+    queue: Arc<Queue>,
+}
+
+impl QueueReceiver {
+    /// The next item, waiting for one; cancel-safe.
+    pub(crate) fn recv(&mut self) -> impl Future<Output = Outbound> + '_ {
+        std::future::poll_fn(|task| {
+            let mut state = lock(&self.queue.state);
+            match state.items.pop_front() {
+                Some(item) => Poll::Ready(item),
+                None => {
+                    if !state
+                        .waker
+                        .as_ref()
+                        .is_some_and(|waker| waker.will_wake(task.waker()))
+                    {
+                        state.waker = Some(task.waker().clone());
+                    }
+                    Poll::Pending
+                }
+            }
+        })
+    }
+
+    /// The next item if one is queued.
+    pub(crate) fn try_recv(&mut self) -> Option<Outbound> {
+        lock(&self.queue.state).items.pop_front()
+    }
+}
+
+impl Drop for QueueReceiver {
+    fn drop(&mut self) {
+        let items = {
+            let mut state = lock(&self.queue.state);
+            state.closed = true;
+            state.waker = None;
+            std::mem::take(&mut state.items)
+        };
+        drop(items);
     }
 }
 

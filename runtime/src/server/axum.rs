@@ -9,6 +9,8 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
+use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite;
 
 use super::connection::{ClientEvent, Transport, run};
@@ -17,6 +19,10 @@ use super::{Route, Server, Shared};
 
 /// How long a closing connection waits for the client's side of the closing handshake.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// Frames are written to the socket once this many bytes are buffered, and at every flush: the
+/// loop flushes after the frames queued at the time, so that several go out in one write.
+const WRITE_BUFFER: usize = 16 * 1024;
 
 /// An upgraded axum WebSocket.
 struct AxumTransport {
@@ -34,8 +40,9 @@ impl Transport for AxumTransport {
                 // tungstenite answers pings itself.
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                 Some(Ok(Message::Close(_))) => {
-                    // Reading again writes tungstenite's queued close reply.
-                    let _ = tokio::time::timeout(CLOSE_WAIT, self.socket.recv()).await;
+                    // Reading again writes tungstenite's queued close reply. (Boxed: the timer
+                    // would otherwise enlarge every connection's task by its size.)
+                    let _ = Box::pin(tokio::time::timeout(CLOSE_WAIT, self.socket.recv())).await;
                     ClientEvent::Closed
                 }
                 None => ClientEvent::Closed,
@@ -54,7 +61,12 @@ impl Transport for AxumTransport {
     }
 
     async fn send_text(&mut self, text: String) -> bool {
-        self.socket.send(Message::Text(text.into())).await.is_ok()
+        // Buffered (up to `WRITE_BUFFER`) until `flush`.
+        self.socket.feed(Message::Text(text.into())).await.is_ok()
+    }
+
+    async fn flush(&mut self) -> bool {
+        SinkExt::flush(&mut self.socket).await.is_ok()
     }
 
     async fn close(&mut self, code: u16) {
@@ -110,6 +122,10 @@ async fn upgrade(
     upgrade
         .max_message_size(limit)
         .max_frame_size(limit)
+        // Tungstenite's default read buffer is 128 KiB, zero-filled up to its capacity before
+        // every socket read and kept by an idle connection: `read_buffer_size` (1 KiB) instead.
+        .read_buffer_size(shared.options.read_buffer_size)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| {
             run(
                 AxumTransport {
@@ -159,6 +175,10 @@ impl Server {
             signal.await;
             let _ = stopped.send(());
         };
+        // Frames are small and written whole: no Nagle delay behind an unacknowledged one.
+        let listener = listener.tap_io(|socket| {
+            let _ = socket.set_nodelay(true);
+        });
         let serving = axum::serve(listener, self.router()).with_graceful_shutdown(graceful);
         let sockets = async move {
             // Upgraded sockets are not the HTTP server's any more: close them here.

@@ -57,6 +57,10 @@ impl Transport for MemoryTransport {
         self.to_client.send(Frame::Text(text)).is_ok()
     }
 
+    async fn flush(&mut self) -> bool {
+        !self.to_client.is_closed()
+    }
+
     async fn close(&mut self, code: u16) {
         let _ = self.to_client.send(Frame::Closed(Some(code)));
     }

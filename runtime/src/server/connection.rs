@@ -8,15 +8,14 @@ use std::task::Poll;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinSet;
 
 use crate::camel::{camelize_keys, decamelize_keys};
-use crate::context::{self, Context, HandlerError, Outbound};
+use crate::context::{Context, HandlerError, Outbound, QueueReceiver};
 use crate::decode::{Rejected, read_frame};
 use crate::dispatch::finish;
 use crate::endpoint::Endpoint;
-use crate::layer::{Inbound, LayerError, SharedMessage, classify, group_message_fields};
+use crate::layer::{BoxFuture, Inbound, LayerError, SharedMessage, classify, group_message_fields};
 use crate::protocol::{signal_frame, to_python_json};
 
 use super::auth::{AuthRequest, Denied, authentication_frame};
@@ -41,8 +40,11 @@ pub(crate) enum ClientEvent {
 pub(crate) trait Transport: Send + 'static {
     /// The next client event; must be cancel-safe.
     fn recv(&mut self) -> impl Future<Output = ClientEvent> + Send + '_;
-    /// Writes a text frame; `false` when the connection is gone.
+    /// Writes a text frame, possibly only into a buffer that [`Transport::flush`] writes out;
+    /// `false` when the connection is gone.
     fn send_text(&mut self, text: String) -> impl Future<Output = bool> + Send + '_;
+    /// Writes out what [`Transport::send_text`] buffered; `false` when the connection is gone.
+    fn flush(&mut self) -> impl Future<Output = bool> + Send + '_;
     /// Sends a close frame with `code`.
     fn close(&mut self, code: u16) -> impl Future<Output = ()> + Send + '_;
     /// Told the connection's layer channel once it exists (the communicator reports it).
@@ -113,15 +115,15 @@ pub(crate) async fn run<T: Transport>(
         return;
     };
     transport.opened(&channel_name);
-    let (sender, mut outbound) = context::channel();
-    let cx = Context::new(channel_name.clone(), Arc::clone(&layer), sender)
-        .with_path_params(handshake.path_params().clone());
+    let (cx, mut outbound) = Context::connection(channel_name.clone(), Arc::clone(&layer));
+    let cx = cx.with_path_params(handshake.path_params().clone());
     let guard = GroupGuard(Some(cx.clone()));
     let mut writer = Writer {
         transport: &mut transport,
         camelize: shared.options.camelize,
     };
-    if let Err(code) = connect(&shared, &route, handshake, &cx).await {
+    // Boxed, as the closing below: an idle connection's task keeps only the loop's state.
+    if let Err(code) = Box::pin(connect(&shared, &route, handshake, &cx)).await {
         writer.flush(&mut outbound).await;
         writer.transport.close(code).await;
         guard.leave().await;
@@ -132,22 +134,29 @@ pub(crate) async fn run<T: Transport>(
     let mut handlers: JoinSet<()> = JoinSet::new();
     let mut layer_live = true;
     let mut layer_paused: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    // Long-lived futures, polled again on every turn of the loop rather than made anew: the
+    // layer's receive (which registers with the layer once, not on every frame) and the
+    // shutdown signal.
+    let mut layer_message = layer.receive_shared(&channel_name);
+    let shutting_down = async move {
+        while shutdown.changed().await.is_ok() {
+            if *shutdown.borrow_and_update() {
+                return;
+            }
+        }
+    };
+    let mut shutting_down = std::pin::pin!(shutting_down);
     let close = loop {
         tokio::select! {
             biased;
-            changed = shutdown.changed() => {
-                if changed.is_err() || *shutdown.borrow_and_update() {
-                    break Some(CLOSE_GOING_AWAY);
-                }
-            }
+            () = &mut shutting_down => break Some(CLOSE_GOING_AWAY),
             item = outbound.recv() => match item {
-                Some(Outbound::Text(text)) => {
-                    if !writer.send(text).await {
-                        break None;
-                    }
-                }
-                Some(Outbound::Close(code)) => break Some(code),
-                None => break None,
+                Outbound::Text(text) => match writer.send_queued(text, &mut outbound).await {
+                    Written::All => {}
+                    Written::Close(code) => break Some(code),
+                    Written::Broken => break None,
+                },
+                Outbound::Close(code) => break Some(code),
             },
             Some(_) = handlers.join_next(), if !handlers.is_empty() => {}
             event = writer.transport.recv(), if handlers.len() < options.max_concurrent_handlers => {
@@ -165,26 +174,46 @@ pub(crate) async fn run<T: Transport>(
                     }
                     ClientEvent::Text(text) => {
                         let text = if options.camelize { decamelize_frame(text) } else { text };
-                        handlers.spawn(handle_frame(Arc::clone(&route.endpoint), cx.clone(), text, options.send_completion));
+                        let handling = handle_frame(Arc::clone(&route.endpoint), cx.clone(), text, options.send_completion);
+                        start(&mut handlers, Box::pin(handling)).await;
                     }
                 }
             }
             () = async { if let Some(pause) = layer_paused.as_mut() { pause.await } }, if layer_paused.is_some() => {
                 layer_paused = None;
             }
-            message = layer.receive_shared(&channel_name), if layer_live && layer_paused.is_none() => match message {
-                Ok(message) => relay(&route, &cx, message, options.send_completion).await,
-                Err(LayerError::Closed) => layer_live = false,
-                Err(_) => layer_paused = Some(Box::pin(tokio::time::sleep(LAYER_RETRY))),
-            },
+            message = &mut layer_message, if layer_live && layer_paused.is_none() => {
+                layer_message = layer.receive_shared(&channel_name);
+                match message {
+                    Ok(message) => Box::pin(relay(&route, &cx, message, options.send_completion)).await,
+                    Err(LayerError::Closed) => layer_live = false,
+                    Err(_) => layer_paused = Some(Box::pin(tokio::time::sleep(LAYER_RETRY))),
+                }
+            }
         }
     };
+    drop(layer_message);
     handlers.shutdown().await;
     if let Some(code) = close {
-        writer.flush(&mut outbound).await;
-        writer.transport.close(code).await;
+        Box::pin(async {
+            writer.flush(&mut outbound).await;
+            writer.transport.close(code).await;
+        })
+        .await;
     }
-    guard.leave().await;
+    Box::pin(guard.leave()).await;
+}
+
+/// Runs a frame's handling: polled once here, in the connection's task, which is all most
+/// handlers need (no task is spawned for them); one that has to wait continues in a task of
+/// its own in `handlers`, so that the connection goes on reading (each frame is handled
+/// concurrently, as by Chanx's task per frame, and the `handlers` bound still applies).
+async fn start(handlers: &mut JoinSet<()>, mut handling: BoxFuture<'static, ()>) {
+    let pending =
+        std::future::poll_fn(|task| Poll::Ready(handling.as_mut().poll(task).is_pending())).await;
+    if pending {
+        handlers.spawn(handling);
+    }
 }
 
 /// Authenticates, joins the groups and runs the connect hook; `Err(close code)` when the
@@ -326,6 +355,20 @@ struct Writer<'t, T> {
     camelize: bool,
 }
 
+/// How writing the queued frames ended.
+enum Written {
+    /// Every frame queued was written.
+    All,
+    /// The frames before a queued close were written; close with this code.
+    Close(u16),
+    /// The connection is gone.
+    Broken,
+}
+
+/// At most this many queued frames are written before one flush, so that a busy connection
+/// still reads its client between batches.
+const WRITE_BATCH: usize = 64;
+
 impl<T: Transport> Writer<'_, T> {
     async fn send(&mut self, text: String) -> bool {
         let text = if self.camelize {
@@ -336,13 +379,42 @@ impl<T: Transport> Writer<'_, T> {
         self.transport.send_text(text).await
     }
 
+    /// Writes `text` and the frames queued after it (up to [`WRITE_BATCH`], or a close), then
+    /// flushes them to the socket at once.
+    async fn send_queued(&mut self, text: String, outbound: &mut QueueReceiver) -> Written {
+        if !self.send(text).await {
+            return Written::Broken;
+        }
+        let mut written = Written::All;
+        for _ in 1..WRITE_BATCH {
+            match outbound.try_recv() {
+                Some(Outbound::Text(text)) => {
+                    if !self.send(text).await {
+                        return Written::Broken;
+                    }
+                }
+                Some(Outbound::Close(code)) => {
+                    written = Written::Close(code);
+                    break;
+                }
+                None => break,
+            }
+        }
+        if self.transport.flush().await {
+            written
+        } else {
+            Written::Broken
+        }
+    }
+
     /// Writes the frames already queued, up to a queued close.
-    async fn flush(&mut self, outbound: &mut UnboundedReceiver<Outbound>) {
-        while let Ok(Outbound::Text(text)) = outbound.try_recv() {
+    async fn flush(&mut self, outbound: &mut QueueReceiver) {
+        while let Some(Outbound::Text(text)) = outbound.try_recv() {
             if !self.send(text).await {
                 return;
             }
         }
+        self.transport.flush().await;
     }
 }
 
