@@ -79,6 +79,12 @@ impl RedisServer {
             missing("redis-server");
             return None;
         };
+        // Tests run in parallel: from picking a free port until the server answers on it, no
+        // other test may pick one, or two servers could be handed the same port.
+        static PICKING_A_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _picking = PICKING_A_PORT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("chanx-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");

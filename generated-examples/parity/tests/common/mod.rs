@@ -57,6 +57,15 @@ impl Drop for Guard {
     }
 }
 
+/// Held by a test from picking a port until its server listens on it: the tests of this binary run
+/// in parallel, and without it two servers could be handed the same port.
+fn picking_a_port() -> std::sync::MutexGuard<'static, ()> {
+    static PICKING_A_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    PICKING_A_PORT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
@@ -135,6 +144,7 @@ pub struct Running {
 
 /// Starts the Chanx app under uvicorn and waits until it accepts connections (at most 30 s).
 pub fn start_chanx(python: &Path) -> Result<Running, String> {
+    let _picking = picking_a_port();
     let port = free_port();
     let child = Command::new(python)
         .args([
@@ -175,6 +185,7 @@ pub fn start_chanx(python: &Path) -> Result<Running, String> {
 
 /// Starts this crate's server on a port it picks and waits for its `listening on` line (10 s).
 pub fn start_rust() -> Result<Running, String> {
+    let _picking = picking_a_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_chanx-example-parity"))
         .args(["--port", "0"])
         .stdin(Stdio::null())
