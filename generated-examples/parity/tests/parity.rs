@@ -23,7 +23,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use common::{Running, parity_dir, python, repo_root, run, start_chanx, start_rust, unavailable};
+use common::{
+    Running, one_server_test_at_a_time, parity_dir, python, repo_root, run, start_chanx,
+    start_rust, unavailable,
+};
 
 /// Runs a script of `tests/parity/` with `args`, returning its stdout as JSON.
 fn python_json(python: &Path, script: &str, args: &[&str]) -> Value {
@@ -80,6 +83,7 @@ fn spec_is_what_the_app_exports() {
 /// `chanx-gen mock` and expects the same error frames.
 #[test]
 fn single_steps_fixture_is_what_chanx_answers() {
+    let _alone = one_server_test_at_a_time();
     let Some(python) = python() else { return };
     let chanx = match start_chanx(&python) {
         Ok(chanx) => chanx,
@@ -144,6 +148,7 @@ fn show(step: &Value) -> String {
 
 #[test]
 fn rust_server_is_indistinguishable_from_chanx() {
+    let _alone = one_server_test_at_a_time();
     let Some((chanx, rust)) = record_both() else {
         return;
     };
@@ -200,6 +205,7 @@ impl Drop for TempDir {
 
 #[test]
 fn chanx_generated_client_talks_to_the_rust_server() {
+    let _alone = one_server_test_at_a_time();
     let Some(python) = python() else { return };
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

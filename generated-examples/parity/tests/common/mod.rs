@@ -57,11 +57,12 @@ impl Drop for Guard {
     }
 }
 
-/// Held by a test from picking a port until its server listens on it: the tests of this binary run
-/// in parallel, and without it two servers could be handed the same port.
-fn picking_a_port() -> std::sync::MutexGuard<'static, ()> {
-    static PICKING_A_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    PICKING_A_PORT
+/// Held for its whole run by each test that starts servers, so that those tests run one at a time:
+/// in parallel, on a loaded machine, their servers, probes and drivers got in each other's way
+/// (a server picked a port another test's connection was using).
+pub fn one_server_test_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static SERVER_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERVER_TESTS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -144,7 +145,6 @@ pub struct Running {
 
 /// Starts the Chanx app under uvicorn and waits until it accepts connections (at most 30 s).
 pub fn start_chanx(python: &Path) -> Result<Running, String> {
-    let _picking = picking_a_port();
     let port = free_port();
     let child = Command::new(python)
         .args([
@@ -185,7 +185,6 @@ pub fn start_chanx(python: &Path) -> Result<Running, String> {
 
 /// Starts this crate's server on a port it picks and waits for its `listening on` line (10 s).
 pub fn start_rust() -> Result<Running, String> {
-    let _picking = picking_a_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_chanx-example-parity"))
         .args(["--port", "0"])
         .stdin(Stdio::null())
