@@ -51,6 +51,14 @@ fn notifications_example_is_clean() {
 }
 
 #[test]
+fn parity_example_is_clean() {
+    assert_clean(
+        &root().join("specs/parity.json"),
+        &root().join("generated-examples/parity/src"),
+    );
+}
+
+#[test]
 fn gemini_example_is_clean() {
     let Some(corpus) = common::corpus_dir() else {
         return;
