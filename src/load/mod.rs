@@ -4,6 +4,7 @@
 //! span. Later stages address nodes by [`Loc`] (file + pointer) and never see text positions; the
 //! diagnostics renderer asks [`Sources::locate`] for them.
 
+mod json;
 mod refs;
 mod yaml;
 
@@ -270,7 +271,9 @@ impl Sources {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        let (root, spans) = match yaml::parse(&text) {
+        // Plain JSON takes the fast path; everything else (and every error) YAML's parser.
+        let parsed = json::parse(&text).map_or_else(|| yaml::parse(&text), Ok);
+        let (root, spans) = match parsed {
             Ok(parsed) => (parsed.value, parsed.spans),
             Err(problem) => {
                 let mut spans = SpanTable::default();

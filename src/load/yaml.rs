@@ -92,15 +92,7 @@ fn push_pointer_segment(pointer: &mut String, key: &str) {
 
 /// Parses `text` (YAML or JSON) into a value with spans, or the first problem that stops it.
 pub(crate) fn parse(text: &str) -> Result<Parsed, ParseProblem> {
-    let mut builder = Builder {
-        stack: Vec::new(),
-        pointer: String::new(),
-        spans: SpanTable::default(),
-        anchors: HashMap::new(),
-        nodes: 0,
-        alias_nodes: 0,
-        root: None,
-    };
+    let mut builder = Builder::new();
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0usize;
     while let Some(event) = parser.next_event() {
@@ -142,15 +134,7 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, ParseProblem> {
             Event::SequenceEnd | Event::MappingEnd => builder.close(at)?,
         }
     }
-    let value = builder.root.unwrap_or(Value::Null);
-    let mut spans = builder.spans;
-    // An empty (or comment-only) file has no root event: place it at the start.
-    let start = TextPos { line: 1, column: 1 };
-    spans.entry(String::new()).or_insert(NodeSpan {
-        key: None,
-        value: TextSpan { start, end: start },
-    });
-    Ok(Parsed { value, spans })
+    Ok(builder.finish())
 }
 
 fn syntax(error: ScanError) -> ParseProblem {
@@ -182,9 +166,9 @@ fn count_nodes(value: &Value) -> usize {
     count
 }
 
-/// Builds the tree from parser events. `pointer` is always the pointer of the innermost open
-/// collection.
-struct Builder {
+/// Builds the tree from parser events (saphyr's, or the JSON fast path's). `pointer` is always the
+/// pointer of the innermost open collection.
+pub(super) struct Builder {
     stack: Vec<Frame>,
     pointer: String,
     spans: SpanTable,
@@ -195,6 +179,31 @@ struct Builder {
 }
 
 impl Builder {
+    pub(super) fn new() -> Self {
+        Builder {
+            stack: Vec::new(),
+            pointer: String::new(),
+            spans: SpanTable::default(),
+            anchors: HashMap::new(),
+            nodes: 0,
+            alias_nodes: 0,
+            root: None,
+        }
+    }
+
+    /// The tree and its spans, once every event was given.
+    pub(super) fn finish(self) -> Parsed {
+        let value = self.root.unwrap_or(Value::Null);
+        let mut spans = self.spans;
+        // An empty (or comment-only) file has no root event: place it at the start.
+        let start = TextPos { line: 1, column: 1 };
+        spans.entry(String::new()).or_insert(NodeSpan {
+            key: None,
+            value: TextSpan { start, end: start },
+        });
+        Parsed { value, spans }
+    }
+
     /// Appends to `pointer` the segment of the next value of the innermost collection and returns
     /// the span of its key. A collection in key position is an error.
     fn enter_slot(&mut self, at: TextSpan) -> Result<Option<TextSpan>, ParseProblem> {
@@ -219,7 +228,13 @@ impl Builder {
         }
     }
 
-    fn open(&mut self, at: TextSpan, anchor: usize, mapping: bool) -> Result<(), ParseProblem> {
+    /// A mapping (or sequence) starts at `at`.
+    pub(super) fn open(
+        &mut self,
+        at: TextSpan,
+        anchor: usize,
+        mapping: bool,
+    ) -> Result<(), ParseProblem> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(ParseProblem::TooLarge {
                 at,
@@ -249,7 +264,8 @@ impl Builder {
         Ok(())
     }
 
-    fn close(&mut self, at: TextSpan) -> Result<(), ParseProblem> {
+    /// The innermost collection ends at `at`.
+    pub(super) fn close(&mut self, at: TextSpan) -> Result<(), ParseProblem> {
         let Some(frame) = self.stack.pop() else {
             return Ok(());
         };
@@ -276,7 +292,13 @@ impl Builder {
         self.attach(value, at, anchor)
     }
 
-    fn value(&mut self, value: Value, at: TextSpan, anchor: usize) -> Result<(), ParseProblem> {
+    /// A scalar (or an alias's value) at `at`: a key when a mapping waits for one.
+    pub(super) fn value(
+        &mut self,
+        value: Value,
+        at: TextSpan,
+        anchor: usize,
+    ) -> Result<(), ParseProblem> {
         // A scalar in key position becomes the pending key of its mapping.
         if let Some(Frame::Mapping {
             pending_key: pending_key @ None,
@@ -399,7 +421,8 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&saphyr_parser::Tag>
     }
 }
 
-fn number(text: &str) -> Option<Value> {
+/// A plain scalar typed as a YAML 1.2 core-schema number, if it is one.
+pub(super) fn number(text: &str) -> Option<Value> {
     let bytes = text.as_bytes();
     let first = *bytes.first()?;
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {

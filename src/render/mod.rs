@@ -324,44 +324,43 @@ fn environment(settings: &Settings) -> Result<Environment<'static>, RenderError>
 /// Puts a blank line between items, which prettyplease leaves out: before a line that starts an
 /// item (or its docs and attributes) at the indentation where the previous item ended.
 fn space_out_items(text: &str) -> String {
+    const ITEM_STARTS: &[&str] = &[
+        "///",
+        "#[",
+        "#![",
+        "pub ",
+        "pub(",
+        "fn ",
+        "async fn ",
+        "impl",
+        "const ",
+        "static ",
+        "mod ",
+        "use ",
+        "type ",
+        "struct ",
+        "enum ",
+        "trait ",
+    ];
     let mut out = String::with_capacity(text.len() + text.len() / 16);
-    let mut previous: Option<&str> = None;
+    // The previous line's indentation and its text without it (prettyplease indents with
+    // spaces and leaves no trailing whitespace).
+    let mut previous: Option<(usize, &str)> = None;
     for line in text.lines() {
-        if let Some(prev) = previous {
-            let indent = line.len() - line.trim_start().len();
-            let prev_indent = prev.len() - prev.trim_start().len();
-            let prev_trimmed = prev.trim();
-            let ends_item = prev_trimmed == "}"
-                || prev_trimmed == "};"
-                || (prev_trimmed.ends_with(';') && !prev_trimmed.starts_with("//"));
-            let after_inner_docs =
-                prev_trimmed.starts_with("//!") && !line.trim().starts_with("//!");
-            const ITEM_STARTS: &[&str] = &[
-                "///",
-                "#[",
-                "#![",
-                "pub ",
-                "pub(",
-                "fn ",
-                "async fn ",
-                "impl",
-                "const ",
-                "static ",
-                "mod ",
-                "use ",
-                "type ",
-                "struct ",
-                "enum ",
-                "trait ",
-            ];
-            let starts_item = ITEM_STARTS.iter().any(|s| line.trim_start().starts_with(s));
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        if let Some((prev_indent, prev)) = previous {
+            let ends_item =
+                prev == "}" || prev == "};" || (prev.ends_with(';') && !prev.starts_with("//"));
+            let after_inner_docs = prev.starts_with("//!") && !body.starts_with("//!");
+            let starts_item = ITEM_STARTS.iter().any(|start| body.starts_with(start));
             if (after_inner_docs || (ends_item && indent == prev_indent)) && starts_item {
                 out.push('\n');
             }
         }
         out.push_str(line);
         out.push('\n');
-        previous = Some(line);
+        previous = Some((indent, body.trim_end()));
     }
     out
 }
