@@ -9,7 +9,9 @@ mod rust;
 pub(crate) mod schema;
 pub(crate) mod view;
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use minijinja::{Environment, UndefinedBehavior};
 
@@ -124,31 +126,17 @@ pub fn render(
             runtime: &settings.runtime_path,
         },
     );
-    // Render every file first (quick), then parse and print them, which takes most of the time, on
-    // all cores: each file is cut into independent chunks at the templates' item breaks.
-    let mut rendered: Vec<Rendered> = Vec::new();
-    let mut emit = |path: String, template: &str, context: minijinja::Value, once: bool| {
-        let text = env
-            .get_template(template)
-            .and_then(|t| t.render(context))
-            .map_err(|e| RenderError::Template {
-                name: template.to_owned(),
-                message: format!("{e:#}"),
-            })?;
-        rendered.push(Rendered { path, text, once });
-        Ok::<(), RenderError>(())
-    };
+    // Each file is rendered by a template, cut into independent chunks at the templates' item
+    // breaks, and each chunk parsed and printed (which takes most of the time), all on every
+    // core: the chunks of the first files rendered are formatted while later ones render.
     let root = minijinja::Value::from(minijinja::value::Serde(&module));
     let with_break = |value: &minijinja::Value| {
         minijinja::context! { item_break => ITEM_BREAK, ..value.clone() }
     };
-    emit("mod.rs".to_owned(), "mod.rs.j2", with_break(&root), false)?;
-    emit(
-        "types.rs".to_owned(),
-        "types.rs.j2",
-        with_break(&root),
-        false,
-    )?;
+    let mut jobs = vec![
+        FileJob::new("types.rs", "types.rs.j2", with_break(&root)),
+        FileJob::new("mod.rs", "mod.rs.j2", with_break(&root)),
+    ];
     for channel in &module.channels {
         let context = minijinja::context! {
             channel => minijinja::Value::from(minijinja::value::Serde(channel)),
@@ -156,140 +144,268 @@ pub fn render(
             serde_crate => &module.serde_crate,
             item_break => ITEM_BREAK,
         };
-        emit(
+        jobs.push(FileJob::new(
             format!("{}.rs", channel.module_bare),
             "channel.rs.j2",
             context,
-            false,
-        )?;
+        ));
     }
-    emit(
-        "contract_tests.rs".to_owned(),
+    jobs.push(FileJob::new(
+        "contract_tests.rs",
         "contract_tests.rs.j2",
         with_break(&root),
-        false,
-    )?;
-    emit(
-        "behaviour_tests.rs".to_owned(),
+    ));
+    let mut scaffold = FileJob::new(
+        "behaviour_tests.rs",
         "behaviour_tests.rs.j2",
         with_break(&root),
-        true,
-    )?;
-    let formatted = format_all(&rendered);
-    rendered
+    );
+    scaffold.once = true;
+    jobs.push(scaffold);
+    let formatted = render_and_format(&jobs, |job| {
+        env.get_template(job.template)
+            .and_then(|t| t.render(&job.context))
+            .map_err(|e| RenderError::Template {
+                name: job.template.to_owned(),
+                message: format!("{e:#}"),
+            })
+    });
+    let mut files: Vec<GeneratedFile> = jobs
         .into_iter()
         .zip(formatted)
-        .map(|(file, contents)| {
-            let header = if file.once {
+        .map(|(job, contents)| {
+            let header = if job.once {
                 "Written once by chanx-gen as a starting point; yours to edit (never overwritten)."
             } else {
                 header
             };
             Ok(GeneratedFile {
                 contents: format!("// {header}\n\n{}", contents?),
-                path: PathBuf::from(file.path),
-                once: file.once,
+                path: PathBuf::from(job.path),
+                once: job.once,
             })
         })
-        .collect()
+        .collect::<Result<_, RenderError>>()?;
+    // `mod.rs` first, as the module reads; `types.rs` was rendered first only to start its
+    // formatting, the largest, soonest.
+    files.swap(0, 1);
+    Ok(files)
 }
 
 /// A line templates print between top-level items where a file may be cut for formatting; never
 /// part of the output.
 const ITEM_BREAK: &str = "//~ chanx-gen item break";
 
-/// A file as the template printed it.
-struct Rendered {
+/// A file to render: where it goes, its template and the template's context.
+struct FileJob {
     path: String,
-    text: String,
+    template: &'static str,
+    context: minijinja::Value,
+    /// A scaffold, written only when missing.
     once: bool,
+}
+
+impl FileJob {
+    fn new(path: impl Into<String>, template: &'static str, context: minijinja::Value) -> Self {
+        FileJob {
+            path: path.into(),
+            template,
+            context,
+            once: false,
+        }
+    }
 }
 
 /// One piece of a rendered file that parses on its own.
 struct Chunk<'a> {
     file: usize,
+    /// Its place among the file's chunks.
+    index: usize,
     /// The 0-based line of the file where the chunk starts.
     first_line: usize,
     text: &'a str,
 }
 
-/// Formats every file, in order, spreading the chunks of all files over the available cores.
-fn format_all(files: &[Rendered]) -> Vec<Result<String, RenderError>> {
-    let mut chunks = Vec::new();
-    for (file, rendered) in files.iter().enumerate() {
-        let mut first_line = 0;
-        for text in rendered.text.split(&format!("\n{ITEM_BREAK}\n")) {
-            chunks.push(Chunk {
-                file,
-                first_line,
-                text,
-            });
-            first_line += text.matches('\n').count() + 2;
-        }
+/// What a worker made of one chunk (or of a file that failed to render, as its chunk 0).
+struct Piece {
+    file: usize,
+    index: usize,
+    printed: Result<String, RenderError>,
+}
+
+/// The work the threads of [`render_and_format`] share.
+struct Work<'a> {
+    /// The next file to render.
+    next_file: usize,
+    /// How many files are being rendered (whose chunks are still to come).
+    rendering: usize,
+    /// Chunks waiting to be formatted.
+    chunks: VecDeque<Chunk<'a>>,
+}
+
+/// The work queue and the signal that it changed.
+struct Shared<'a> {
+    work: Mutex<Work<'a>>,
+    changed: Condvar,
+}
+
+impl<'a> Shared<'a> {
+    fn lock(&self) -> MutexGuard<'_, Work<'a>> {
+        self.work.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Counts a file as rendered when dropped, even by a panicking worker, so that no other worker
+/// waits for its chunks forever.
+struct Rendering<'s, 'a>(&'s Shared<'a>);
+
+impl Drop for Rendering<'_, '_> {
+    fn drop(&mut self) {
+        self.0.lock().rendering -= 1;
+        self.0.changed.notify_all();
+    }
+}
+
+/// Renders every job with `render` and formats the result, in the jobs' order, on all cores:
+/// workers render files first (the chunks of each are queued as soon as it is rendered), then
+/// format chunks.
+fn render_and_format<R>(jobs: &[FileJob], render: R) -> Vec<Result<String, RenderError>>
+where
+    R: Fn(&FileJob) -> Result<String, RenderError> + Sync,
+{
+    let texts: Vec<OnceLock<String>> = jobs.iter().map(|_| OnceLock::new()).collect();
+    let shared = Shared {
+        work: Mutex::new(Work {
+            next_file: 0,
+            rendering: 0,
+            chunks: VecDeque::new(),
+        }),
+        changed: Condvar::new(),
+    };
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .clamp(1, 8)
-        .min(chunks.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut printed: Vec<Option<Result<String, RenderError>>> = Vec::new();
-    printed.resize_with(chunks.len(), || None);
-    let results = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(chunk) = chunks.get(index) else {
-                            break done;
-                        };
-                        done.push((index, format_chunk(&files[chunk.file], chunk)));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| {
-                worker
+        .clamp(1, 8);
+    let worker = || work(jobs, &texts, &shared, &render);
+    let mut pieces = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(worker)).collect();
+        let mut pieces = worker();
+        for helper in helpers {
+            pieces.extend(
+                helper
                     .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect::<Vec<_>>()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        pieces
     });
-    for (index, result) in results {
-        printed[index] = Some(result);
-    }
+    pieces.sort_by_key(|piece| (piece.file, piece.index));
     let mut out: Vec<Result<String, RenderError>> =
-        files.iter().map(|_| Ok(String::new())).collect();
-    for (chunk, result) in chunks.iter().zip(printed) {
-        let slot = &mut out[chunk.file];
-        match (slot.as_mut(), result) {
+        jobs.iter().map(|_| Ok(String::new())).collect();
+    for piece in pieces {
+        let slot = &mut out[piece.file];
+        match (slot.as_mut(), piece.printed) {
             // Chunks are whole items: a blank line goes between two, as within one.
-            (Ok(text), Some(Ok(piece))) if !piece.is_empty() => {
+            (Ok(text), Ok(printed)) if !printed.is_empty() => {
                 if !text.is_empty() {
                     text.push('\n');
                 }
-                text.push_str(&piece);
+                text.push_str(&printed);
             }
-            (Ok(_), Some(Err(error))) => *slot = Err(error),
+            (Ok(_), Err(error)) => *slot = Err(error),
             _ => {}
         }
     }
     out
 }
 
-/// Parses one chunk with syn and prints it with prettyplease.
-fn format_chunk(file: &Rendered, chunk: &Chunk<'_>) -> Result<String, RenderError> {
+/// One worker of [`render_and_format`]: renders the next file while there is one, else formats
+/// the next chunk, until both are done.
+fn work<'a, R>(
+    jobs: &[FileJob],
+    texts: &'a [OnceLock<String>],
+    shared: &Shared<'a>,
+    render: &R,
+) -> Vec<Piece>
+where
+    R: Fn(&FileJob) -> Result<String, RenderError>,
+{
+    let mut done = Vec::new();
+    let mut work = shared.lock();
+    loop {
+        if work.next_file < jobs.len() {
+            let file = work.next_file;
+            work.next_file += 1;
+            work.rendering += 1;
+            drop(work);
+            let rendering = Rendering(shared);
+            match render(&jobs[file]) {
+                Ok(text) => {
+                    let chunks = cut(file, texts[file].get_or_init(|| text));
+                    shared.lock().chunks.extend(chunks);
+                }
+                Err(error) => done.push(Piece {
+                    file,
+                    index: 0,
+                    printed: Err(error),
+                }),
+            }
+            drop(rendering);
+            work = shared.lock();
+        } else if let Some(chunk) = work.chunks.pop_front() {
+            drop(work);
+            let printed = format_chunk(&jobs[chunk.file].path, &texts[chunk.file], &chunk);
+            done.push(Piece {
+                file: chunk.file,
+                index: chunk.index,
+                printed,
+            });
+            work = shared.lock();
+        } else if work.rendering > 0 {
+            work = shared
+                .changed
+                .wait(work)
+                .unwrap_or_else(PoisonError::into_inner);
+        } else {
+            return done;
+        }
+    }
+}
+
+/// Cuts file number `file` into chunks at the item breaks.
+fn cut(file: usize, text: &str) -> Vec<Chunk<'_>> {
+    let mut first_line = 0;
+    text.split(&format!("\n{ITEM_BREAK}\n"))
+        .enumerate()
+        .map(|(index, text)| {
+            let chunk = Chunk {
+                file,
+                index,
+                first_line,
+                text,
+            };
+            first_line += text.matches('\n').count() + 2;
+            chunk
+        })
+        .collect()
+}
+
+/// Parses one chunk with syn and prints it with prettyplease; on a syntax error, the whole
+/// unformatted file (`text`) is written to a temporary file for inspection.
+fn format_chunk(
+    path: &str,
+    text: &OnceLock<String>,
+    chunk: &Chunk<'_>,
+) -> Result<String, RenderError> {
     match syn::parse_file(chunk.text) {
         Ok(parsed) => Ok(space_out_items(&prettyplease::unparse(&parsed))),
         Err(error) => {
             let start = error.span().start();
-            let dump = std::env::temp_dir().join(format!("chanx-gen-unformatted-{}", file.path));
-            let _ = std::fs::write(&dump, &file.text);
+            let dump = std::env::temp_dir().join(format!("chanx-gen-unformatted-{path}"));
+            if let Some(text) = text.get() {
+                let _ = std::fs::write(&dump, text);
+            }
             Err(RenderError::InvalidRust {
-                file: file.path.clone(),
+                file: path.to_owned(),
                 line: chunk.first_line + start.line,
                 column: start.column + 1,
                 message: error.to_string(),
@@ -418,19 +534,23 @@ mod tests {
 
     #[test]
     fn chunks_are_formatted_in_order_and_errors_point_into_the_whole_file() {
-        let good = Rendered {
-            path: "good.rs".to_owned(),
-            text: format!(
-                "//! Docs.\nstruct A;\n{ITEM_BREAK}\nstruct B ;\n{ITEM_BREAK}\nstruct C;"
-            ),
-            once: false,
-        };
-        let bad = Rendered {
-            path: "bad.rs".to_owned(),
-            text: format!("struct A;\n{ITEM_BREAK}\nstruct B;\n\nstruct C {{ x: }}\n"),
-            once: false,
-        };
-        let mut results = format_all(&[good, bad]).into_iter();
+        let good =
+            format!("//! Docs.\nstruct A;\n{ITEM_BREAK}\nstruct B ;\n{ITEM_BREAK}\nstruct C;");
+        let bad = format!("struct A;\n{ITEM_BREAK}\nstruct B;\n\nstruct C {{ x: }}\n");
+        let jobs = [
+            FileJob::new("good.rs", "good", minijinja::Value::UNDEFINED),
+            FileJob::new("bad.rs", "bad", minijinja::Value::UNDEFINED),
+            FileJob::new("broken.rs", "broken", minijinja::Value::UNDEFINED),
+        ];
+        let mut results = render_and_format(&jobs, |job| match job.template {
+            "good" => Ok(good.clone()),
+            "bad" => Ok(bad.clone()),
+            _ => Err(RenderError::Template {
+                name: job.template.to_owned(),
+                message: "no such template".to_owned(),
+            }),
+        })
+        .into_iter();
         assert_eq!(
             results.next().map(|r| r.ok()),
             Some(Some(
@@ -442,6 +562,10 @@ mod tests {
                 assert_eq!((file.as_str(), line), ("bad.rs", 5));
             }
             other => panic!("expected a parse error, got {other:?}"),
+        }
+        match results.next() {
+            Some(Err(RenderError::Template { name, .. })) => assert_eq!(name, "broken"),
+            other => panic!("expected a template error, got {other:?}"),
         }
     }
 
