@@ -221,12 +221,14 @@ async fn serve_async(mock: MockApi, port: u16) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let local = listener.local_addr()?;
     for (key, path) in &addresses {
-        eprintln!("mock: channel `{key}` at ws://{local}{path}");
+        report(format_args!("mock: channel `{key}` at ws://{local}{path}"));
     }
     let mut keys: Vec<&(String, String)> = pushes.keys().collect();
     keys.sort();
     for (channel, message) in keys {
-        eprintln!("mock: `push {channel} {message}` on standard input pushes `{message}`");
+        report(format_args!(
+            "mock: `push {channel} {message}` on standard input pushes `{message}`"
+        ));
     }
     let commands = tokio::spawn(read_commands(layer, pushes));
     let signal = async {
@@ -235,6 +237,13 @@ async fn serve_async(mock: MockApi, port: u16) -> std::io::Result<()> {
     let served = server.serve(listener, signal).await;
     commands.abort();
     served
+}
+
+/// Writes a line of the mock's report to standard error. A closed standard error (a caller that
+/// stopped reading it) must not stop the mock, as `eprintln!` would by panicking.
+fn report(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Reads `push CHANNEL MESSAGE` lines until standard input ends (serving goes on).
@@ -252,16 +261,20 @@ async fn read_commands(
                 match pushes.get(&((*channel).to_owned(), (*message).to_owned())) {
                     Some((group, frame)) => {
                         match broadcast_message(&*layer, &[group], frame, false, None).await {
-                            Ok(()) => eprintln!("mock: pushed `{message}` on `{channel}`"),
-                            Err(error) => eprintln!("mock: push failed: {error}"),
+                            Ok(()) => {
+                                report(format_args!("mock: pushed `{message}` on `{channel}`"))
+                            }
+                            Err(error) => report(format_args!("mock: push failed: {error}")),
                         }
                     }
-                    None => {
-                        eprintln!("mock: channel `{channel}` has no server message `{message}`")
-                    }
+                    None => report(format_args!(
+                        "mock: channel `{channel}` has no server message `{message}`"
+                    )),
                 }
             }
-            _ => eprintln!("mock: unknown command {line:?} (use `push CHANNEL MESSAGE`)"),
+            _ => report(format_args!(
+                "mock: unknown command {line:?} (use `push CHANNEL MESSAGE`)"
+            )),
         }
     }
 }

@@ -265,8 +265,8 @@ fn mutations() -> Vec<Mutation> {
             "drop-nullable",
             "api/types.rs",
             Replace(
-                "schema: &::chanx_runtime::__codegen::Schema::Nullable(\n                    &::chanx_runtime::__codegen::Schema::Uuid,\n                ),",
-                "schema: &::chanx_runtime::__codegen::Schema::Uuid,",
+                "&::chanx_runtime::__codegen::Schema::Nullable(\n                    &::chanx_runtime::__codegen::Schema::Uuid,\n                ),",
+                "&::chanx_runtime::__codegen::Schema::Uuid,",
             ),
             Rule::NullableMismatch,
         ),

@@ -134,10 +134,13 @@ impl Errors {
 // The Validate trait
 
 /// Checks the constraints of a decoded value (the fast path), reporting into `errors` at its current
-/// location. Generated types implement it field by field, in field order.
+/// location. Generated types implement it field by field, in field order; a type without
+/// constraints anywhere inside it keeps the default, which reports nothing.
 pub trait Validate {
     /// Reports every constraint violation of `self`.
-    fn validate(&self, errors: &mut Errors);
+    fn validate(&self, errors: &mut Errors) {
+        let _ = errors;
+    }
 }
 
 macro_rules! no_op_validate {
@@ -613,6 +616,15 @@ pub enum Schema {
     Nullable(&'static Schema),
 }
 
+impl Schema {
+    /// A string without constraints.
+    pub const STR: Schema = Schema::Str(StrConstraints::NONE);
+    /// An integer without constraints.
+    pub const INT: Schema = Schema::Int(NumberConstraints::NONE);
+    /// A number without constraints.
+    pub const NUMBER: Schema = Schema::Number(NumberConstraints::NONE);
+}
+
 /// An object's properties and what it does with others.
 #[derive(Debug)]
 pub struct ObjectSchema {
@@ -635,6 +647,54 @@ pub struct FieldSchema {
     pub required: bool,
     /// Its type.
     pub schema: &'static Schema,
+}
+
+impl FieldSchema {
+    /// A property that must be present.
+    pub const fn required(name: &'static str, schema: &'static Schema) -> Self {
+        FieldSchema {
+            name,
+            required: true,
+            schema,
+        }
+    }
+
+    /// A property that may be left out.
+    pub const fn optional(name: &'static str, schema: &'static Schema) -> Self {
+        FieldSchema {
+            name,
+            required: false,
+            schema,
+        }
+    }
+}
+
+impl ObjectSchema {
+    /// A model that ignores keys other than its properties (pydantic's default).
+    pub const fn open(name: &'static str, fields: &'static [FieldSchema]) -> Self {
+        ObjectSchema {
+            name,
+            fields,
+            deny_unknown: false,
+            additional: None,
+        }
+    }
+
+    /// A model that rejects other keys (`additionalProperties: false`).
+    pub const fn closed(name: &'static str, fields: &'static [FieldSchema]) -> Self {
+        ObjectSchema {
+            deny_unknown: true,
+            ..Self::open(name, fields)
+        }
+    }
+
+    /// The same model, checking other keys' values against `schema`.
+    pub const fn with_additional(self, schema: &'static Schema) -> Self {
+        ObjectSchema {
+            additional: Some(schema),
+            ..self
+        }
+    }
 }
 
 const INT_TYPE: &str = "Input should be a valid integer";

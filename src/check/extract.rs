@@ -310,6 +310,64 @@ fn call_name(expr: &syn::Expr) -> Option<(String, Vec<&syn::Expr>)> {
     }
 }
 
+/// The `ObjectSchema` expression of an object's schema (`Schema::Object(&..)`).
+fn object_schema(schema: &syn::Expr) -> Option<&syn::Expr> {
+    match call_name(schema)? {
+        (name, args) if name == "Object" => args.first().copied(),
+        _ => None,
+    }
+}
+
+/// The fields array and the additional-properties schema of an `ObjectSchema` expression:
+/// `ObjectSchema::open(name, &[..])` (or `closed`), possibly `.with_additional(&schema)`, or the
+/// struct literal of earlier versions.
+fn object_parts(object: &syn::Expr) -> (Option<&syn::Expr>, Option<&syn::Expr>) {
+    match object {
+        syn::Expr::Reference(r) => object_parts(&r.expr),
+        syn::Expr::Paren(p) => object_parts(&p.expr),
+        syn::Expr::MethodCall(call) if call.method == "with_additional" => {
+            (object_parts(&call.receiver).0, call.args.first())
+        }
+        syn::Expr::Struct(_) => {
+            let parts = struct_fields(object);
+            let get = |k: &str| parts.iter().find(|(n, _)| n == k).map(|(_, e)| *e);
+            (get("fields"), get("additional").and_then(some))
+        }
+        _ => match call_name(object) {
+            Some((_, args)) => (args.get(1).copied(), None),
+            None => (None, None),
+        },
+    }
+}
+
+/// The properties of an object's schema: (wire name, required, schema) each, from
+/// `FieldSchema::required(name, &schema)` / `optional(..)` calls or earlier versions' literals.
+fn object_fields(schema: &syn::Expr) -> Vec<(String, bool, syn::Expr)> {
+    let Some(fields) = object_schema(schema).and_then(|object| object_parts(object).0) else {
+        return Vec::new();
+    };
+    array_items(fields)
+        .into_iter()
+        .filter_map(|field| {
+            if let syn::Expr::Struct(_) = field {
+                let parts = struct_fields(field);
+                let get = |k: &str| parts.iter().find(|(n, _)| n == k).map(|(_, e)| *e);
+                return Some((
+                    get("name").and_then(str_value)?,
+                    get("required").and_then(bool_value).unwrap_or(false),
+                    get("schema")?.clone(),
+                ));
+            }
+            let (presence, args) = call_name(field)?;
+            Some((
+                args.first().copied().and_then(str_value)?,
+                presence == "required",
+                (*args.get(1)?).clone(),
+            ))
+        })
+        .collect()
+}
+
 fn struct_fields(expr: &syn::Expr) -> Vec<(String, &syn::Expr)> {
     match expr {
         syn::Expr::Reference(r) => struct_fields(&r.expr),
@@ -457,21 +515,10 @@ impl Reader {
         let Some(schema) = self.statics.get(&name).cloned() else {
             return;
         };
-        let static_fields: Vec<(String, syn::Expr)> = call_name(&schema)
-            .filter(|(n, _)| n == "Object")
-            .and_then(|(_, args)| args.first().map(|a| struct_fields(a)))
-            .and_then(|f| f.into_iter().find(|(n, _)| n == "fields").map(|(_, e)| e))
-            .map(|fields| {
-                array_items(fields)
-                    .into_iter()
-                    .filter_map(|f| {
-                        let parts = struct_fields(f);
-                        let get = |k: &str| parts.iter().find(|(n, _)| n == k).map(|(_, e)| *e);
-                        Some((get("name").and_then(str_value)?, get("schema")?.clone()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let static_fields: Vec<(String, syn::Expr)> = object_fields(&schema)
+            .into_iter()
+            .map(|(name, _, schema)| (name, schema))
+            .collect();
         // The checks of each key: the statements between `errors.push_key("k")` and `errors.pop()`.
         let mut checked: HashMap<String, Vec<String>> = HashMap::new();
         for item in &imp.items {
@@ -581,34 +628,8 @@ impl Reader {
             };
             return WTypeKind::Alias(self.ty_of(&field.ty, schema.as_ref(), file, field.ty.span()));
         }
-        let schema_fields: Vec<(String, bool, syn::Expr)> = schema
-            .as_ref()
-            .and_then(call_name)
-            .filter(|(n, _)| n == "Object")
-            .and_then(|(_, args)| args.first().map(|a| struct_fields(a)))
-            .and_then(|fields| {
-                fields
-                    .into_iter()
-                    .find(|(n, _)| n == "fields")
-                    .map(|(_, e)| e)
-            })
-            .map(|fields| {
-                array_items(fields)
-                    .into_iter()
-                    .map(|f| {
-                        let parts = struct_fields(f);
-                        let get = |k: &str| parts.iter().find(|(n, _)| n == k).map(|(_, e)| *e);
-                        (
-                            get("name").and_then(str_value).unwrap_or_default(),
-                            get("required").and_then(bool_value).unwrap_or(false),
-                            get("schema")
-                                .cloned()
-                                .unwrap_or_else(|| syn::parse_quote!(Any)),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let schema_fields: Vec<(String, bool, syn::Expr)> =
+            schema.as_ref().map(object_fields).unwrap_or_default();
         let mut fields = Vec::new();
         let mut additional = None;
         let mut position = 0;
@@ -630,14 +651,9 @@ impl Reader {
                     .and_then(|(s, _)| generic_args(s).get(1).copied().cloned());
                 let additional_schema = schema
                     .as_ref()
-                    .and_then(call_name)
-                    .and_then(|(_, args)| args.first().map(|a| struct_fields(a)))
-                    .and_then(|f| {
-                        f.into_iter()
-                            .find(|(n, _)| n == "additional")
-                            .map(|(_, e)| e.clone())
-                    })
-                    .and_then(|e| some(&e).cloned());
+                    .and_then(object_schema)
+                    .and_then(|object| object_parts(object).1)
+                    .cloned();
                 additional = Some(match value {
                     Some(value) => self.ty_of(&value, additional_schema.as_ref(), file, span),
                     None => Ty::plain(TyKind::Any),

@@ -28,7 +28,9 @@ pub(crate) fn parse(text: &str) -> Option<Parsed> {
         mark: 0,
         mark_column: 0,
     };
-    let mut builder = Builder::new();
+    // Every node but the root follows a `:` or a `,` (or opens a collection), about.
+    let nodes = text.bytes().filter(|b| matches!(b, b':' | b',')).count();
+    let mut builder = Builder::new(nodes + 1);
     let mut open: Vec<Collection> = Vec::new();
     // Whether the next token starts a value (else a key, a separator or an end).
     let mut want_value = true;

@@ -92,7 +92,8 @@ fn push_pointer_segment(pointer: &mut String, key: &str) {
 
 /// Parses `text` (YAML or JSON) into a value with spans, or the first problem that stops it.
 pub(crate) fn parse(text: &str) -> Result<Parsed, ParseProblem> {
-    let mut builder = Builder::new();
+    // A node per line, about, in block style.
+    let mut builder = Builder::new(text.lines().count());
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0usize;
     while let Some(event) = parser.next_event() {
@@ -179,11 +180,13 @@ pub(super) struct Builder {
 }
 
 impl Builder {
-    pub(super) fn new() -> Self {
+    /// A builder for about `nodes` nodes (the span table is sized for them up front: growing
+    /// it rehashes every pointer).
+    pub(super) fn new(nodes: usize) -> Self {
         Builder {
             stack: Vec::new(),
             pointer: String::new(),
-            spans: SpanTable::default(),
+            spans: SpanTable::with_capacity_and_hasher(nodes, Default::default()),
             anchors: HashMap::new(),
             nodes: 0,
             alias_nodes: 0,

@@ -466,8 +466,9 @@ fn space_out_items(text: &str) -> String {
         let body = line.trim_start_matches(' ');
         let indent = line.len() - body.len();
         if let Some((prev_indent, prev)) = previous {
-            let ends_item =
-                prev == "}" || prev == "};" || (prev.ends_with(';') && !prev.starts_with("//"));
+            let ends_item = prev == "}"
+                || prev == "};"
+                || (!prev.starts_with("//") && (prev.ends_with(';') || prev.ends_with(" {}")));
             let after_inner_docs = prev.starts_with("//!") && !body.starts_with("//!");
             let starts_item = ITEM_STARTS.iter().any(|start| body.starts_with(start));
             if (after_inner_docs || (ends_item && indent == prev_indent)) && starts_item {

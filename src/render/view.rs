@@ -1025,56 +1025,56 @@ impl<'a> Builder<'a> {
     }
 
     fn str_constraints(&mut self, c: &Constraints) -> String {
-        if !has_str_constraints(c) {
-            return format!("{}::StrConstraints::NONE", self.cg);
+        let mut set = Vec::new();
+        if let Some(min) = c.min_length {
+            set.push(format!("min_length: {}", opt_u64(Some(min))));
         }
-        let pattern = match &c.pattern {
-            Some(p) => format!("::core::option::Option::Some({})", self.pattern_ref(p)),
-            None => "::core::option::Option::None".to_owned(),
-        };
-        format!(
-            "{cg}::StrConstraints {{ min_length: {}, max_length: {}, pattern: {pattern} }}",
-            opt_u64(c.min_length),
-            opt_u64(c.max_length),
-            cg = self.cg
-        )
+        if let Some(max) = c.max_length {
+            set.push(format!("max_length: {}", opt_u64(Some(max))));
+        }
+        if let Some(pattern) = &c.pattern {
+            set.push(format!(
+                "pattern: ::core::option::Option::Some({})",
+                self.pattern_ref(pattern)
+            ));
+        }
+        constraints_literal(&self.cg, "StrConstraints", &set)
     }
 
     fn number_constraints(&self, c: &Constraints) -> String {
-        if !has_number_constraints(c) {
-            return format!("{}::NumberConstraints::NONE", self.cg);
-        }
-        let bound = |v: Option<f64>| match v {
-            Some(v) => format!(
-                "::core::option::Option::Some({}::Bound {{ value: {}, text: {} }})",
+        let set: Vec<String> = [
+            ("minimum", c.minimum),
+            ("maximum", c.maximum),
+            ("exclusive_minimum", c.exclusive_minimum),
+            ("exclusive_maximum", c.exclusive_maximum),
+            ("multiple_of", c.multiple_of),
+        ]
+        .into_iter()
+        .filter_map(|(field, bound)| {
+            let value = bound?;
+            Some(format!(
+                "{field}: ::core::option::Option::Some({}::Bound {{ value: {}, text: {} }})",
                 self.cg,
-                f64_lit(v),
-                str_lit(&python_number(v))
-            ),
-            None => "::core::option::Option::None".to_owned(),
-        };
-        format!(
-            "{cg}::NumberConstraints {{ minimum: {}, maximum: {}, exclusive_minimum: {}, exclusive_maximum: {}, multiple_of: {} }}",
-            bound(c.minimum),
-            bound(c.maximum),
-            bound(c.exclusive_minimum),
-            bound(c.exclusive_maximum),
-            bound(c.multiple_of),
-            cg = self.cg
-        )
+                f64_lit(value),
+                str_lit(&python_number(value))
+            ))
+        })
+        .collect();
+        constraints_literal(&self.cg, "NumberConstraints", &set)
     }
 
     fn items_constraints(&self, c: &Constraints) -> String {
-        if !has_items_constraints(c) {
-            return format!("{}::ItemsConstraints::NONE", self.cg);
+        let mut set = Vec::new();
+        if let Some(min) = c.min_items {
+            set.push(format!("min_items: {}", opt_u64(Some(min))));
         }
-        format!(
-            "{}::ItemsConstraints {{ min_items: {}, max_items: {}, unique: {} }}",
-            self.cg,
-            opt_u64(c.min_items),
-            opt_u64(c.max_items),
-            c.unique_items
-        )
+        if let Some(max) = c.max_items {
+            set.push(format!("max_items: {}", opt_u64(Some(max))));
+        }
+        if c.unique_items {
+            set.push("unique: true".to_owned());
+        }
+        constraints_literal(&self.cg, "ItemsConstraints", &set)
     }
 
     /// The schema of a use of `ty`: its named type's, or its own.
@@ -1169,10 +1169,15 @@ impl<'a> Builder<'a> {
             SchemaNode::Any => format!("{cg}::Schema::Any"),
             SchemaNode::Null => format!("{cg}::Schema::Null"),
             SchemaNode::Bool => format!("{cg}::Schema::Bool"),
+            SchemaNode::Int(c) if !has_number_constraints(c) => format!("{cg}::Schema::INT"),
             SchemaNode::Int(c) => format!("{cg}::Schema::Int({})", self.number_constraints(c)),
+            SchemaNode::Number(c) if !has_number_constraints(c) => {
+                format!("{cg}::Schema::NUMBER")
+            }
             SchemaNode::Number(c) => {
                 format!("{cg}::Schema::Number({})", self.number_constraints(c))
             }
+            SchemaNode::Str(c) if !has_str_constraints(c) => format!("{cg}::Schema::STR"),
             SchemaNode::Str(c) => format!("{cg}::Schema::Str({})", self.str_constraints(c)),
             SchemaNode::Uuid => format!("{cg}::Schema::Uuid"),
             SchemaNode::DateTime => format!("{cg}::Schema::DateTime"),
@@ -1211,24 +1216,27 @@ impl<'a> Builder<'a> {
                     .fields
                     .iter()
                     .map(|(name, required, schema)| {
+                        let presence = if *required { "required" } else { "optional" };
                         format!(
-                            "{cg}::FieldSchema {{ name: {}, required: {required}, schema: {} }}",
+                            "{cg}::FieldSchema::{presence}({}, {})",
                             str_lit(name),
                             self.print_ref(schema)
                         )
                     })
                     .collect();
+                let kind = if object.deny_unknown {
+                    "closed"
+                } else {
+                    "open"
+                };
                 let additional = match &object.additional {
-                    Some(schema) => {
-                        format!("::core::option::Option::Some({})", self.print_ref(schema))
-                    }
-                    None => "::core::option::Option::None".to_owned(),
+                    Some(schema) => format!(".with_additional({})", self.print_ref(schema)),
+                    None => String::new(),
                 };
                 format!(
-                    "{cg}::Schema::Object(&{cg}::ObjectSchema {{ name: {}, fields: &[{}], deny_unknown: {}, additional: {additional} }})",
+                    "{cg}::Schema::Object(&{cg}::ObjectSchema::{kind}({}, &[{}]){additional})",
                     str_lit(&object.name),
                     fields.join(", "),
-                    object.deny_unknown
                 )
             }
             SchemaNode::TaggedUnion { property, arms } => {
@@ -1962,6 +1970,19 @@ fn is_component_schema(origin: &str) -> bool {
 /// A bound as pydantic prints it in messages (`1`, `1.5`, `0.0000001`), which is Rust's `{}`.
 pub(crate) fn python_number(value: f64) -> String {
     format!("{value}")
+}
+
+/// A constraints struct literal (`StrConstraints`, ...) with the fields in `set` and the rest taken
+/// from `NONE`; `NONE` itself when nothing is set.
+fn constraints_literal(cg: &str, kind: &str, set: &[String]) -> String {
+    if set.is_empty() {
+        format!("{cg}::{kind}::NONE")
+    } else {
+        format!(
+            "{cg}::{kind} {{ {}, ..{cg}::{kind}::NONE }}",
+            set.join(", ")
+        )
+    }
 }
 
 fn opt_u64(value: Option<u64>) -> String {

@@ -18,6 +18,7 @@ pub const RAW_ADDRESS: &str = "/echo";
 /// The parameters of the address.
 #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
 pub struct Params {}
+
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
@@ -140,13 +141,7 @@ impl<C: EchoConsumer> EchoDispatcher<C> {
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
         if let ::core::result::Result::Ok(message) = ::chanx_runtime::__codegen::decode_message::<
             ::std::string::String,
-        >(
-            &incoming,
-            "",
-            &::chanx_runtime::__codegen::Schema::Str(
-                ::chanx_runtime::__codegen::StrConstraints::NONE,
-            ),
-        ) {
+        >(&incoming, "", &::chanx_runtime::__codegen::Schema::STR) {
             let outcome = <C as EchoConsumer>::echo(&self.consumer, &cx, message).await;
             ::chanx_runtime::__codegen::finish(
                 &cx,

@@ -23,24 +23,19 @@ pub struct Announcement {
     pub payload: AnnouncementPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Announcement {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Announcement {}
 
 /// The schema of [`Announcement`], for pydantic-style validation errors.
 pub static ANNOUNCEMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Announcement",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &ANNOUNCEMENT_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Announcement",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &ANNOUNCEMENT_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `AnnouncementPayload` from the spec.
@@ -68,38 +63,29 @@ fn default_announcement_payload_priority() -> Priority {
     Priority::Normal
 }
 
-impl ::chanx_runtime::__codegen::Validate for AnnouncementPayload {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for AnnouncementPayload {}
 
 /// The schema of [`AnnouncementPayload`], for pydantic-style validation errors.
 pub static ANNOUNCEMENT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "AnnouncementPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "text",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "priority",
-                required: false,
-                schema: &PRIORITY_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "expires_at",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "AnnouncementPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "text",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "priority",
+                &PRIORITY_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "expires_at",
+                &::chanx_runtime::__codegen::Schema::Nullable(
                     &::chanx_runtime::__codegen::Schema::DateTime,
                 ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Priority` from the spec.
@@ -123,9 +109,7 @@ pub enum Priority {
     High,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Priority {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Priority {}
 
 /// The schema of [`Priority`], for pydantic-style validation errors.
 pub static PRIORITY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::StrEnum {
@@ -156,18 +140,15 @@ impl ::chanx_runtime::__codegen::Validate for AttachMessage {
 
 /// The schema of [`AttachMessage`], for pydantic-style validation errors.
 pub static ATTACH_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "AttachMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &ATTACH_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "AttachMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &ATTACH_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `AttachPayload` from the spec.
@@ -196,9 +177,8 @@ impl ::chanx_runtime::__codegen::Validate for AttachPayload {
                 errors,
                 n0,
                 &::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::None,
                     max_length: ::core::option::Option::Some(280),
-                    pattern: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 },
             );
         }
@@ -208,29 +188,24 @@ impl ::chanx_runtime::__codegen::Validate for AttachPayload {
 
 /// The schema of [`AttachPayload`], for pydantic-style validation errors.
 pub static ATTACH_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "AttachPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "attachment",
-                required: true,
-                schema: &ATTACHMENT_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "caption",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "AttachPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "attachment",
+                &ATTACHMENT_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "caption",
+                &::chanx_runtime::__codegen::Schema::Nullable(
                     &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                        min_length: ::core::option::Option::None,
                         max_length: ::core::option::Option::Some(280),
-                        pattern: ::core::option::Option::None,
+                        ..::chanx_runtime::__codegen::StrConstraints::NONE
                     }),
                 ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `attachment` from the spec.
@@ -290,14 +265,11 @@ impl ::chanx_runtime::__codegen::Validate for ImageAttachment {
             errors,
             *&self.width as f64,
             &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::None,
-                maximum: ::core::option::Option::None,
                 exclusive_minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                     value: 0.0,
                     text: "0",
                 }),
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -306,14 +278,11 @@ impl ::chanx_runtime::__codegen::Validate for ImageAttachment {
             errors,
             *&self.height as f64,
             &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::None,
-                maximum: ::core::option::Option::None,
                 exclusive_minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                     value: 0.0,
                     text: "0",
                 }),
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -322,57 +291,41 @@ impl ::chanx_runtime::__codegen::Validate for ImageAttachment {
 
 /// The schema of [`ImageAttachment`], for pydantic-style validation errors.
 pub static IMAGE_ATTACHMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ImageAttachment",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "url",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "width",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::None,
-                    maximum: ::core::option::Option::None,
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ImageAttachment",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "url",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "width",
+                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                     exclusive_minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 0.0,
                         text: "0",
                     }),
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "height",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::None,
-                    maximum: ::core::option::Option::None,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "height",
+                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                     exclusive_minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 0.0,
                         text: "0",
                     }),
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "alt_text",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Str(
-                        ::chanx_runtime::__codegen::StrConstraints::NONE,
-                    ),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "alt_text",
+                &::chanx_runtime::__codegen::Schema::Nullable(
+                    &::chanx_runtime::__codegen::Schema::STR,
                 ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `LinkAttachment` from the spec.
@@ -390,35 +343,25 @@ pub struct LinkAttachment {
     pub title: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for LinkAttachment {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for LinkAttachment {}
 
 /// The schema of [`LinkAttachment`], for pydantic-style validation errors.
 pub static LINK_ATTACHMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "LinkAttachment",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "href",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "LinkAttachment",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "href",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "title",
+                &::chanx_runtime::__codegen::Schema::Nullable(
+                    &::chanx_runtime::__codegen::Schema::STR,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "title",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Str(
-                        ::chanx_runtime::__codegen::StrConstraints::NONE,
-                    ),
-                ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `AttachmentPosted` from the spec.
@@ -444,18 +387,15 @@ impl ::chanx_runtime::__codegen::Validate for AttachmentPosted {
 
 /// The schema of [`AttachmentPosted`], for pydantic-style validation errors.
 pub static ATTACHMENT_POSTED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "AttachmentPosted",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &ATTACHMENT_POSTED_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "AttachmentPosted",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &ATTACHMENT_POSTED_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `AttachmentPostedPayload` from the spec.
@@ -483,30 +423,23 @@ impl ::chanx_runtime::__codegen::Validate for AttachmentPostedPayload {
 
 /// The schema of [`AttachmentPostedPayload`], for pydantic-style validation errors.
 pub static ATTACHMENT_POSTED_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "AttachmentPostedPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "attachment_id",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Uuid,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "sender",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "attachment",
-                required: true,
-                schema: &ATTACHMENT_POSTED_PAYLOAD_ATTACHMENT_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "AttachmentPostedPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "attachment_id",
+                &::chanx_runtime::__codegen::Schema::Uuid,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "sender",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "attachment",
+                &ATTACHMENT_POSTED_PAYLOAD_ATTACHMENT_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Attachment
@@ -565,18 +498,15 @@ impl ::chanx_runtime::__codegen::Validate for ChatMessage {
 
 /// The schema of [`ChatMessage`], for pydantic-style validation errors.
 pub static CHAT_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ChatMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &CHAT_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ChatMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &CHAT_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `ChatPayload` from the spec.
@@ -616,7 +546,7 @@ impl ::chanx_runtime::__codegen::Validate for ChatPayload {
             &::chanx_runtime::__codegen::StrConstraints {
                 min_length: ::core::option::Option::Some(1),
                 max_length: ::core::option::Option::Some(2000),
-                pattern: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::StrConstraints::NONE
             },
         );
         errors.pop();
@@ -625,9 +555,8 @@ impl ::chanx_runtime::__codegen::Validate for ChatPayload {
             errors,
             (&self.mentions).len(),
             &::chanx_runtime::__codegen::ItemsConstraints {
-                min_items: ::core::option::Option::None,
                 max_items: ::core::option::Option::Some(20),
-                unique: false,
+                ..::chanx_runtime::__codegen::ItemsConstraints::NONE
             },
             true,
         );
@@ -637,9 +566,8 @@ impl ::chanx_runtime::__codegen::Validate for ChatPayload {
                 errors,
                 item0,
                 &::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
                     pattern: ::core::option::Option::Some(&PATTERN_0),
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 },
             );
             errors.pop();
@@ -650,50 +578,42 @@ impl ::chanx_runtime::__codegen::Validate for ChatPayload {
 
 /// The schema of [`ChatPayload`], for pydantic-style validation errors.
 pub static CHAT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ChatPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "text",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ChatPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "text",
+                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
                     min_length: ::core::option::Option::Some(1),
                     max_length: ::core::option::Option::Some(2000),
-                    pattern: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "reply_to",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "reply_to",
+                &::chanx_runtime::__codegen::Schema::Nullable(
                     &::chanx_runtime::__codegen::Schema::Uuid,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "mentions",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Array(
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "mentions",
+                &::chanx_runtime::__codegen::Schema::Array(
                     &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                        min_length: ::core::option::Option::None,
-                        max_length: ::core::option::Option::None,
                         pattern: ::core::option::Option::Some(&PATTERN_0),
+                        ..::chanx_runtime::__codegen::StrConstraints::NONE
                     }),
                     ::chanx_runtime::__codegen::ItemsConstraints {
-                        min_items: ::core::option::Option::None,
                         max_items: ::core::option::Option::Some(20),
-                        unique: false,
+                        ..::chanx_runtime::__codegen::ItemsConstraints::NONE
                     },
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "priority",
-                required: false,
-                schema: &PRIORITY_SCHEMA,
-            },
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "priority",
+                &PRIORITY_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// A chat line broadcast to everyone in the room.
@@ -709,24 +629,19 @@ pub struct ChatNotification {
     pub payload: ChatNotificationPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ChatNotification {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for ChatNotification {}
 
 /// The schema of [`ChatNotification`], for pydantic-style validation errors.
 pub static CHAT_NOTIFICATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ChatNotification",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &CHAT_NOTIFICATION_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ChatNotification",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &CHAT_NOTIFICATION_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `ChatNotificationPayload` from the spec.
@@ -756,62 +671,45 @@ fn default_chat_notification_payload_priority() -> Priority {
     Priority::Normal
 }
 
-impl ::chanx_runtime::__codegen::Validate for ChatNotificationPayload {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for ChatNotificationPayload {}
 
 /// The schema of [`ChatNotificationPayload`], for pydantic-style validation errors.
 pub static CHAT_NOTIFICATION_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ChatNotificationPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "message_id",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Uuid,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "room",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "sender",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "text",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "sent_at",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::DateTime,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "reply_to",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ChatNotificationPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "message_id",
+                &::chanx_runtime::__codegen::Schema::Uuid,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "room",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "sender",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "text",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "sent_at",
+                &::chanx_runtime::__codegen::Schema::DateTime,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "reply_to",
+                &::chanx_runtime::__codegen::Schema::Nullable(
                     &::chanx_runtime::__codegen::Schema::Uuid,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "priority",
-                required: false,
-                schema: &PRIORITY_SCHEMA,
-            },
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "priority",
+                &PRIORITY_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `CursorMoved` from the spec.
@@ -837,18 +735,15 @@ impl ::chanx_runtime::__codegen::Validate for CursorMoved {
 
 /// The schema of [`CursorMoved`], for pydantic-style validation errors.
 pub static CURSOR_MOVED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "CursorMoved",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &CURSOR_POSITION_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "CursorMoved",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &CURSOR_POSITION_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `CursorPosition` from the spec.
@@ -877,10 +772,7 @@ impl ::chanx_runtime::__codegen::Validate for CursorPosition {
                     value: 0.0,
                     text: "0",
                 }),
-                maximum: ::core::option::Option::None,
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -893,10 +785,7 @@ impl ::chanx_runtime::__codegen::Validate for CursorPosition {
                     value: 0.0,
                     text: "0",
                 }),
-                maximum: ::core::option::Option::None,
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -906,48 +795,36 @@ impl ::chanx_runtime::__codegen::Validate for CursorPosition {
 
 /// The schema of [`CursorPosition`], for pydantic-style validation errors.
 pub static CURSOR_POSITION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "CursorPosition",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "user",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "position",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Tuple(
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "CursorPosition",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "user",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "position",
+                &::chanx_runtime::__codegen::Schema::Tuple(
                     &[
                         &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                             minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                                 value: 0.0,
                                 text: "0",
                             }),
-                            maximum: ::core::option::Option::None,
-                            exclusive_minimum: ::core::option::Option::None,
-                            exclusive_maximum: ::core::option::Option::None,
-                            multiple_of: ::core::option::Option::None,
+                            ..::chanx_runtime::__codegen::NumberConstraints::NONE
                         }),
                         &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                             minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                                 value: 0.0,
                                 text: "0",
                             }),
-                            maximum: ::core::option::Option::None,
-                            exclusive_minimum: ::core::option::Option::None,
-                            exclusive_maximum: ::core::option::Option::None,
-                            multiple_of: ::core::option::Option::None,
+                            ..::chanx_runtime::__codegen::NumberConstraints::NONE
                         }),
                     ],
                 ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `HistoryPage` from the spec.
@@ -963,24 +840,19 @@ pub struct HistoryPage {
     pub payload: HistoryPagePayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for HistoryPage {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for HistoryPage {}
 
 /// The schema of [`HistoryPage`], for pydantic-style validation errors.
 pub static HISTORY_PAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "HistoryPage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &HISTORY_PAGE_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "HistoryPage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &HISTORY_PAGE_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `HistoryPagePayload` from the spec.
@@ -997,32 +869,26 @@ pub struct HistoryPagePayload {
     pub has_more: bool,
 }
 
-impl ::chanx_runtime::__codegen::Validate for HistoryPagePayload {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for HistoryPagePayload {}
 
 /// The schema of [`HistoryPagePayload`], for pydantic-style validation errors.
 pub static HISTORY_PAGE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "HistoryPagePayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "messages",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Array(
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "HistoryPagePayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "messages",
+                &::chanx_runtime::__codegen::Schema::Array(
                     &CHAT_NOTIFICATION_PAYLOAD_SCHEMA,
                     ::chanx_runtime::__codegen::ItemsConstraints::NONE,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "has_more",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Bool,
-            },
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "has_more",
+                &::chanx_runtime::__codegen::Schema::Bool,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `HistoryQuery` from the spec.
@@ -1064,9 +930,7 @@ impl ::chanx_runtime::__codegen::Validate for HistoryQuery {
                     value: 200.0,
                     text: "200",
                 }),
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -1075,13 +939,12 @@ impl ::chanx_runtime::__codegen::Validate for HistoryQuery {
 
 /// The schema of [`HistoryQuery`], for pydantic-style validation errors.
 pub static HISTORY_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "HistoryQuery",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "limit",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "HistoryQuery",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "limit",
+                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 1.0,
                         text: "1",
@@ -1090,22 +953,17 @@ pub static HISTORY_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_ru
                         value: 200.0,
                         text: "200",
                     }),
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "before",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "before",
+                &::chanx_runtime::__codegen::Schema::Nullable(
                     &::chanx_runtime::__codegen::Schema::DateTime,
                 ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Ask for older chat lines (the payload defaults to the newest page).
@@ -1138,18 +996,15 @@ impl ::chanx_runtime::__codegen::Validate for HistoryRequest {
 
 /// The schema of [`HistoryRequest`], for pydantic-style validation errors.
 pub static HISTORY_REQUEST_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "HistoryRequest",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: false,
-                schema: &HISTORY_QUERY_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "HistoryRequest",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "payload",
+                &HISTORY_QUERY_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `MoveCursor` from the spec.
@@ -1175,18 +1030,15 @@ impl ::chanx_runtime::__codegen::Validate for MoveCursor {
 
 /// The schema of [`MoveCursor`], for pydantic-style validation errors.
 pub static MOVE_CURSOR_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "MoveCursor",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &MOVE_CURSOR_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "MoveCursor",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &MOVE_CURSOR_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `MoveCursorPayload` from the spec.
@@ -1214,10 +1066,7 @@ impl ::chanx_runtime::__codegen::Validate for MoveCursorPayload {
                     value: 0.0,
                     text: "0",
                 }),
-                maximum: ::core::option::Option::None,
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -1230,10 +1079,7 @@ impl ::chanx_runtime::__codegen::Validate for MoveCursorPayload {
                     value: 0.0,
                     text: "0",
                 }),
-                maximum: ::core::option::Option::None,
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -1243,41 +1089,32 @@ impl ::chanx_runtime::__codegen::Validate for MoveCursorPayload {
 
 /// The schema of [`MoveCursorPayload`], for pydantic-style validation errors.
 pub static MOVE_CURSOR_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "MoveCursorPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "position",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Tuple(
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "MoveCursorPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "position",
+                &::chanx_runtime::__codegen::Schema::Tuple(
                     &[
                         &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                             minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                                 value: 0.0,
                                 text: "0",
                             }),
-                            maximum: ::core::option::Option::None,
-                            exclusive_minimum: ::core::option::Option::None,
-                            exclusive_maximum: ::core::option::Option::None,
-                            multiple_of: ::core::option::Option::None,
+                            ..::chanx_runtime::__codegen::NumberConstraints::NONE
                         }),
                         &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                             minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                                 value: 0.0,
                                 text: "0",
                             }),
-                            maximum: ::core::option::Option::None,
-                            exclusive_minimum: ::core::option::Option::None,
-                            exclusive_maximum: ::core::option::Option::None,
-                            multiple_of: ::core::option::Option::None,
+                            ..::chanx_runtime::__codegen::NumberConstraints::NONE
                         }),
                     ],
                 ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Connectivity check; the server answers with a pong.
@@ -1294,24 +1131,19 @@ pub struct PingMessage {
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for PingMessage {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for PingMessage {}
 
 /// The schema of [`PingMessage`], for pydantic-style validation errors.
 pub static PING_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "PingMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Null,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "PingMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "payload",
+                &::chanx_runtime::__codegen::Schema::Null,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// The answer to a ping.
@@ -1328,24 +1160,19 @@ pub struct PongMessage {
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for PongMessage {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for PongMessage {}
 
 /// The schema of [`PongMessage`], for pydantic-style validation errors.
 pub static PONG_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "PongMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Null,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "PongMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "payload",
+                &::chanx_runtime::__codegen::Schema::Null,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `PresencePayload` from the spec.
@@ -1365,38 +1192,27 @@ pub struct PresencePayload {
     >,
 }
 
-impl ::chanx_runtime::__codegen::Validate for PresencePayload {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for PresencePayload {}
 
 /// The schema of [`PresencePayload`], for pydantic-style validation errors.
 pub static PRESENCE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "PresencePayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "user",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "online",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "at",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::DateTime,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "PresencePayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "user",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "online",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "at",
+                &::chanx_runtime::__codegen::Schema::DateTime,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `ReactMessage` from the spec.
@@ -1422,18 +1238,15 @@ impl ::chanx_runtime::__codegen::Validate for ReactMessage {
 
 /// The schema of [`ReactMessage`], for pydantic-style validation errors.
 pub static REACT_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ReactMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &REACT_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ReactMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &REACT_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `ReactPayload` from the spec.
@@ -1460,6 +1273,7 @@ impl ::chanx_runtime::__codegen::Validate for ReactPayload {
                 min_length: ::core::option::Option::Some(1),
                 max_length: ::core::option::Option::Some(16),
                 pattern: ::core::option::Option::Some(&PATTERN_1),
+                ..::chanx_runtime::__codegen::StrConstraints::NONE
             },
         );
         errors.pop();
@@ -1468,27 +1282,24 @@ impl ::chanx_runtime::__codegen::Validate for ReactPayload {
 
 /// The schema of [`ReactPayload`], for pydantic-style validation errors.
 pub static REACT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ReactPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "message_id",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Uuid,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "emoji",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ReactPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "message_id",
+                &::chanx_runtime::__codegen::Schema::Uuid,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "emoji",
+                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
                     min_length: ::core::option::Option::Some(1),
                     max_length: ::core::option::Option::Some(16),
                     pattern: ::core::option::Option::Some(&PATTERN_1),
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 }),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `ReactionAdded` from the spec.
@@ -1514,18 +1325,15 @@ impl ::chanx_runtime::__codegen::Validate for ReactionAdded {
 
 /// The schema of [`ReactionAdded`], for pydantic-style validation errors.
 pub static REACTION_ADDED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ReactionAdded",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &REACTION_ADDED_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ReactionAdded",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &REACTION_ADDED_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `ReactionAddedPayload` from the spec.
@@ -1554,10 +1362,7 @@ impl ::chanx_runtime::__codegen::Validate for ReactionAddedPayload {
                     value: 1.0,
                     text: "1",
                 }),
-                maximum: ::core::option::Option::None,
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -1566,39 +1371,29 @@ impl ::chanx_runtime::__codegen::Validate for ReactionAddedPayload {
 
 /// The schema of [`ReactionAddedPayload`], for pydantic-style validation errors.
 pub static REACTION_ADDED_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ReactionAddedPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "message_id",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Uuid,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "emoji",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "count",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ReactionAddedPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "message_id",
+                &::chanx_runtime::__codegen::Schema::Uuid,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "emoji",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "count",
+                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 1.0,
                         text: "1",
                     }),
-                    maximum: ::core::option::Option::None,
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `RoomMetadata` from the spec.
@@ -1617,26 +1412,21 @@ pub struct RoomMetadata {
     >,
 }
 
-impl ::chanx_runtime::__codegen::Validate for RoomMetadata {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for RoomMetadata {}
 
 /// The schema of [`RoomMetadata`], for pydantic-style validation errors.
 pub static ROOM_METADATA_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "RoomMetadata",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Map(
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "RoomMetadata",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &::chanx_runtime::__codegen::Schema::Map(
                     &::chanx_runtime::__codegen::Schema::Any,
                 ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Free-form keys merged into the room's metadata.
@@ -1655,26 +1445,21 @@ pub struct SetMetadata {
     >,
 }
 
-impl ::chanx_runtime::__codegen::Validate for SetMetadata {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for SetMetadata {}
 
 /// The schema of [`SetMetadata`], for pydantic-style validation errors.
 pub static SET_METADATA_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "SetMetadata",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Map(
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "SetMetadata",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &::chanx_runtime::__codegen::Schema::Map(
                     &::chanx_runtime::__codegen::Schema::Any,
                 ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `SetSlowMode` from the spec.
@@ -1700,18 +1485,15 @@ impl ::chanx_runtime::__codegen::Validate for SetSlowMode {
 
 /// The schema of [`SetSlowMode`], for pydantic-style validation errors.
 pub static SET_SLOW_MODE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "SetSlowMode",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &SLOW_MODE_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "SetSlowMode",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &SLOW_MODE_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `SlowModePayload` from the spec.
@@ -1749,9 +1531,7 @@ impl ::chanx_runtime::__codegen::Validate for SlowModePayload {
                     value: 3600.0,
                     text: "3600",
                 }),
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -1764,13 +1544,11 @@ impl ::chanx_runtime::__codegen::Validate for SlowModePayload {
                     value: 0.5,
                     text: "0.5",
                 }),
-                maximum: ::core::option::Option::None,
-                exclusive_minimum: ::core::option::Option::None,
                 exclusive_maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                     value: 10.0,
                     text: "10",
                 }),
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -1779,13 +1557,12 @@ impl ::chanx_runtime::__codegen::Validate for SlowModePayload {
 
 /// The schema of [`SlowModePayload`], for pydantic-style validation errors.
 pub static SLOW_MODE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "SlowModePayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "seconds",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "SlowModePayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "seconds",
+                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 0.0,
                         text: "0",
@@ -1794,32 +1571,25 @@ pub static SLOW_MODE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chan
                         value: 3600.0,
                         text: "3600",
                     }),
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "ratio",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "ratio",
+                &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 0.5,
                         text: "0.5",
                     }),
-                    maximum: ::core::option::Option::None,
-                    exclusive_minimum: ::core::option::Option::None,
                     exclusive_maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 10.0,
                         text: "10",
                     }),
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `SlowModeChanged` from the spec.
@@ -1845,18 +1615,15 @@ impl ::chanx_runtime::__codegen::Validate for SlowModeChanged {
 
 /// The schema of [`SlowModeChanged`], for pydantic-style validation errors.
 pub static SLOW_MODE_CHANGED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "SlowModeChanged",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &SLOW_MODE_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "SlowModeChanged",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &SLOW_MODE_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `UserJoined` from the spec.
@@ -1872,24 +1639,19 @@ pub struct UserJoined {
     pub payload: PresencePayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for UserJoined {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for UserJoined {}
 
 /// The schema of [`UserJoined`], for pydantic-style validation errors.
 pub static USER_JOINED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "UserJoined",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &PRESENCE_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "UserJoined",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &PRESENCE_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `UserLeft` from the spec.
@@ -1905,22 +1667,17 @@ pub struct UserLeft {
     pub payload: PresencePayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for UserLeft {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for UserLeft {}
 
 /// The schema of [`UserLeft`], for pydantic-style validation errors.
 pub static USER_LEFT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "UserLeft",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &PRESENCE_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "UserLeft",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &PRESENCE_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );

@@ -31,6 +31,7 @@ pub const CLIENT_TAGS: &[&str] = &[];
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 #[serde(untagged)]
 pub enum ClientMessage {}
+
 /// What the server sends on this channel: replies and pushes.
 #[derive(
     ::core::fmt::Debug,
@@ -42,9 +43,11 @@ pub enum ClientMessage {}
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 #[serde(untagged)]
 pub enum ServerMessage {}
+
 /// What an implementation of channel `acks` does: one method per client action, one
 /// per server event.
 pub trait AcksConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {}
+
 /// Routes frames and channel-layer events of one connection to a [`AcksConsumer`].
 pub struct AcksDispatcher<C> {
     consumer: ::std::sync::Arc<C>,

@@ -16,6 +16,7 @@ pub const RAW_ADDRESS: &str = "/mirror";
 /// The parameters of the address.
 #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
 pub struct Params {}
+
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
@@ -56,6 +57,7 @@ pub const CLIENT_TAGS: &[&str] = &[];
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 #[serde(untagged)]
 pub enum ClientMessage {}
+
 /// What the server sends on this channel: replies and pushes.
 #[derive(
     ::core::fmt::Debug,

@@ -27,33 +27,23 @@ pub struct Headers {
     pub reply_to: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Headers {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Headers {}
 
 /// The schema of [`Headers`], for pydantic-style validation errors.
 pub static HEADERS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Headers",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "traceId",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "replyTo",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Headers",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "traceId",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "replyTo",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Level` from the spec.
@@ -102,9 +92,7 @@ impl ::core::convert::TryFrom<i64> for Level {
     }
 }
 
-impl ::chanx_runtime::__codegen::Validate for Level {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Level {}
 
 /// The schema of [`Level`], for pydantic-style validation errors.
 pub static LEVEL_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::IntEnum {
@@ -148,8 +136,7 @@ impl ::chanx_runtime::__codegen::Validate for Batch {
                 (n0).len(),
                 &::chanx_runtime::__codegen::ItemsConstraints {
                     min_items: ::core::option::Option::Some(1),
-                    max_items: ::core::option::Option::None,
-                    unique: false,
+                    ..::chanx_runtime::__codegen::ItemsConstraints::NONE
                 },
                 true,
             );
@@ -160,40 +147,32 @@ impl ::chanx_runtime::__codegen::Validate for Batch {
 
 /// The schema of [`Batch`], for pydantic-style validation errors.
 pub static BATCH_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Batch",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "sensor_id",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "readings",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Array(
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Batch",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "sensor_id",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "readings",
+                &::chanx_runtime::__codegen::Schema::Array(
                     &READING_SCHEMA,
                     ::chanx_runtime::__codegen::ItemsConstraints::NONE,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "samples",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Array(
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "samples",
+                &::chanx_runtime::__codegen::Schema::Array(
                     &BATCH_SAMPLES_ITEM_SCHEMA,
                     ::chanx_runtime::__codegen::ItemsConstraints {
                         min_items: ::core::option::Option::Some(1),
-                        max_items: ::core::option::Option::None,
-                        unique: false,
+                        ..::chanx_runtime::__codegen::ItemsConstraints::NONE
                     },
                 ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// One measurement of a sensor.
@@ -231,35 +210,24 @@ impl ::chanx_runtime::__codegen::Validate for Reading {
 
 /// The schema of [`Reading`], for pydantic-style validation errors.
 pub static READING_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Reading",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "value",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "unit",
-                required: true,
-                schema: &UNIT_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "at",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::DateTime,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "location",
-                required: false,
-                schema: &LOCATION_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Reading",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "value",
+                &::chanx_runtime::__codegen::Schema::NUMBER,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required("unit", &UNIT_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "at",
+                &::chanx_runtime::__codegen::Schema::DateTime,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "location",
+                &LOCATION_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Unit` from the spec.
@@ -285,9 +253,7 @@ pub enum Unit {
     Pascal,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Unit {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Unit {}
 
 /// The schema of [`Unit`], for pydantic-style validation errors.
 pub static UNIT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
@@ -324,9 +290,7 @@ impl ::chanx_runtime::__codegen::Validate for Location {
                     value: 90.0,
                     text: "90",
                 }),
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -343,9 +307,7 @@ impl ::chanx_runtime::__codegen::Validate for Location {
                     value: 180.0,
                     text: "180",
                 }),
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -354,13 +316,12 @@ impl ::chanx_runtime::__codegen::Validate for Location {
 
 /// The schema of [`Location`], for pydantic-style validation errors.
 pub static LOCATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Location",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "lat",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::closed(
+        "Location",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "lat",
+                &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: -90.0,
                         text: "-90",
@@ -369,15 +330,12 @@ pub static LOCATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime
                         value: 90.0,
                         text: "90",
                     }),
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "lon",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "lon",
+                &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: -180.0,
                         text: "-180",
@@ -386,15 +344,11 @@ pub static LOCATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime
                         value: 180.0,
                         text: "180",
                     }),
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
+            ),
         ],
-        deny_unknown: true,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `items` from the spec.
@@ -421,33 +375,23 @@ pub struct BatchSamplesItem {
     pub value: ::core::option::Option<f64>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for BatchSamplesItem {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for BatchSamplesItem {}
 
 /// The schema of [`BatchSamplesItem`], for pydantic-style validation errors.
 pub static BATCH_SAMPLES_ITEM_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "BatchSamplesItem",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "offset_ms",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "value",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "BatchSamplesItem",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "offset_ms",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "value",
+                &::chanx_runtime::__codegen::Schema::NUMBER,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `ExtendedReading` from the spec.
@@ -492,47 +436,29 @@ impl ::chanx_runtime::__codegen::Validate for ExtendedReading {
 
 /// The schema of [`ExtendedReading`], for pydantic-style validation errors.
 pub static EXTENDED_READING_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ExtendedReading",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "value",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "unit",
-                required: true,
-                schema: &UNIT_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "at",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::DateTime,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "location",
-                required: false,
-                schema: &LOCATION_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "sensor_id",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "quality",
-                required: false,
-                schema: &LEVEL_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ExtendedReading",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "value",
+                &::chanx_runtime::__codegen::Schema::NUMBER,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required("unit", &UNIT_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "at",
+                &::chanx_runtime::__codegen::Schema::DateTime,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "location",
+                &LOCATION_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "sensor_id",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional("quality", &LEVEL_SCHEMA),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Calibration` from the spec.
@@ -555,31 +481,23 @@ fn default_calibration_unit() -> CalibrationUnit {
     CalibrationUnit::Kelvin
 }
 
-impl ::chanx_runtime::__codegen::Validate for Calibration {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Calibration {}
 
 /// The schema of [`Calibration`], for pydantic-style validation errors.
 pub static CALIBRATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Calibration",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "offset",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "unit",
-                required: false,
-                schema: &CALIBRATION_UNIT_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::closed(
+        "Calibration",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "offset",
+                &::chanx_runtime::__codegen::Schema::NUMBER,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "unit",
+                &CALIBRATION_UNIT_SCHEMA,
+            ),
         ],
-        deny_unknown: true,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `unit` from the spec.
@@ -601,9 +519,7 @@ pub enum CalibrationUnit {
     Kelvin,
 }
 
-impl ::chanx_runtime::__codegen::Validate for CalibrationUnit {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for CalibrationUnit {}
 
 /// The schema of [`CalibrationUnit`], for pydantic-style validation errors.
 pub static CALIBRATION_UNIT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
@@ -722,9 +638,8 @@ impl ::chanx_runtime::__codegen::Validate for Configuration {
                 errors,
                 n0,
                 &::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
                     pattern: ::core::option::Option::Some(&PATTERN_0),
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 },
             );
         }
@@ -742,9 +657,7 @@ impl ::chanx_runtime::__codegen::Validate for Configuration {
                     value: 86400.0,
                     text: "86400",
                 }),
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -763,22 +676,19 @@ impl ::chanx_runtime::__codegen::Validate for Configuration {
 
 /// The schema of [`Configuration`], for pydantic-style validation errors.
 pub static CONFIGURATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Configuration",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "sensor_id",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Configuration",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "sensor_id",
+                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_0),
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "interval",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "interval",
+                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 1.0,
                         text: "1",
@@ -787,115 +697,79 @@ pub static CONFIGURATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_ru
                         value: 86400.0,
                         text: "86400",
                     }),
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "enabled",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Bool,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "labels",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Map(
-                    &::chanx_runtime::__codegen::Schema::Str(
-                        ::chanx_runtime::__codegen::StrConstraints::NONE,
-                    ),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "enabled",
+                &::chanx_runtime::__codegen::Schema::Bool,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "labels",
+                &::chanx_runtime::__codegen::Schema::Map(
+                    &::chanx_runtime::__codegen::Schema::STR,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "thresholds",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Map(&THRESHOLD_SCHEMA),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "calibration",
-                required: false,
-                schema: &CALIBRATION_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "calibration_unit",
-                required: false,
-                schema: &CALIBRATION_UNIT_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "note",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Str(
-                        ::chanx_runtime::__codegen::StrConstraints::NONE,
-                    ),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "thresholds",
+                &::chanx_runtime::__codegen::Schema::Map(&THRESHOLD_SCHEMA),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "calibration",
+                &CALIBRATION_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "calibration_unit",
+                &CALIBRATION_UNIT_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "note",
+                &::chanx_runtime::__codegen::Schema::Nullable(
+                    &::chanx_runtime::__codegen::Schema::STR,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "owner",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Str(
-                        ::chanx_runtime::__codegen::StrConstraints::NONE,
-                    ),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "owner",
+                &::chanx_runtime::__codegen::Schema::Nullable(
+                    &::chanx_runtime::__codegen::Schema::STR,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "replaced_by",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Str(
-                        ::chanx_runtime::__codegen::StrConstraints::NONE,
-                    ),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "replaced_by",
+                &::chanx_runtime::__codegen::Schema::Nullable(
+                    &::chanx_runtime::__codegen::Schema::STR,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "tags",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Array(
-                    &::chanx_runtime::__codegen::Schema::Str(
-                        ::chanx_runtime::__codegen::StrConstraints::NONE,
-                    ),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "tags",
+                &::chanx_runtime::__codegen::Schema::Array(
+                    &::chanx_runtime::__codegen::Schema::STR,
                     ::chanx_runtime::__codegen::ItemsConstraints::NONE,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "extended",
-                required: false,
-                schema: &EXTENDED_READING_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "location",
-                required: false,
-                schema: &LOCATION_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "weird",
-                required: false,
-                schema: &WEIRD_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "slash_value",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "tilde_value",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "anything_but_null",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Any,
-            },
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "extended",
+                &EXTENDED_READING_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "location",
+                &LOCATION_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional("weird", &WEIRD_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "slash_value",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "tilde_value",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "anything_but_null",
+                &::chanx_runtime::__codegen::Schema::Any,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Threshold` from the spec.
@@ -928,38 +802,24 @@ pub struct Threshold {
     pub level: ::core::option::Option<Level>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Threshold {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Threshold {}
 
 /// The schema of [`Threshold`], for pydantic-style validation errors.
 pub static THRESHOLD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Threshold",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "low",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "high",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "level",
-                required: false,
-                schema: &LEVEL_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Threshold",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "low",
+                &::chanx_runtime::__codegen::Schema::NUMBER,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "high",
+                &::chanx_runtime::__codegen::Schema::NUMBER,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional("level", &LEVEL_SCHEMA),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Property keys that need JSON-pointer escapes.
@@ -988,33 +848,23 @@ fn default_weird_x_y() -> ::std::string::String {
     ::std::string::String::from("tilde")
 }
 
-impl ::chanx_runtime::__codegen::Validate for Weird {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Weird {}
 
 /// The schema of [`Weird`], for pydantic-style validation errors.
 pub static WEIRD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Weird",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "a/b",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "x~y",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Weird",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "a/b",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "x~y",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Tagged by the `const` of `op`, without a `discriminator`.
@@ -1080,10 +930,7 @@ impl ::chanx_runtime::__codegen::Validate for CommandVariant0 {
                         value: 0.0,
                         text: "0",
                     }),
-                    maximum: ::core::option::Option::None,
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 },
             );
         }
@@ -1093,27 +940,21 @@ impl ::chanx_runtime::__codegen::Validate for CommandVariant0 {
 
 /// The schema of [`CommandVariant0`], for pydantic-style validation errors.
 pub static COMMAND_VARIANT0_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "CommandVariant0",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "delay_s",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "CommandVariant0",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "delay_s",
+                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 0.0,
                         text: "0",
                     }),
-                    maximum: ::core::option::Option::None,
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `1` from the spec.
@@ -1134,26 +975,19 @@ pub struct CommandVariant1 {
     pub reason: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for CommandVariant1 {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for CommandVariant1 {}
 
 /// The schema of [`CommandVariant1`], for pydantic-style validation errors.
 pub static COMMAND_VARIANT1_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "CommandVariant1",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "reason",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "CommandVariant1",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "reason",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// A recursive structure (children and an optional parent are tree nodes).
@@ -1198,33 +1032,26 @@ impl ::chanx_runtime::__codegen::Validate for TreeNode {
 
 /// The schema of [`TreeNode`], for pydantic-style validation errors.
 pub static TREE_NODE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "TreeNode",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "name",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "children",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Array(
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "TreeNode",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "name",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "children",
+                &::chanx_runtime::__codegen::Schema::Array(
                     &TREE_NODE_SCHEMA,
                     ::chanx_runtime::__codegen::ItemsConstraints::NONE,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "parent",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(&TREE_NODE_SCHEMA),
-            },
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "parent",
+                &::chanx_runtime::__codegen::Schema::Nullable(&TREE_NODE_SCHEMA),
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Shapes` from the spec.
@@ -1278,33 +1105,27 @@ impl ::chanx_runtime::__codegen::Validate for Shapes {
 
 /// The schema of [`Shapes`], for pydantic-style validation errors.
 pub static SHAPES_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Shapes",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "value",
-                required: false,
-                schema: &SHAPES_VALUE_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "nothing",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Null,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "constant",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Const("42"),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "defaults",
-                required: false,
-                schema: &SHAPES_DEFAULTS_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Shapes",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "value",
+                &SHAPES_VALUE_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "nothing",
+                &::chanx_runtime::__codegen::Schema::Null,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "constant",
+                &::chanx_runtime::__codegen::Schema::Const("42"),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "defaults",
+                &SHAPES_DEFAULTS_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// A number, a string or a boolean.
@@ -1323,19 +1144,13 @@ pub enum ShapesValue {
     Boolean(bool),
 }
 
-impl ::chanx_runtime::__codegen::Validate for ShapesValue {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for ShapesValue {}
 
 /// The schema of [`ShapesValue`], for pydantic-style validation errors.
 pub static SHAPES_VALUE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Untagged(
     &[
-        &::chanx_runtime::__codegen::Schema::Number(
-            ::chanx_runtime::__codegen::NumberConstraints::NONE,
-        ),
-        &::chanx_runtime::__codegen::Schema::Str(
-            ::chanx_runtime::__codegen::StrConstraints::NONE,
-        ),
+        &::chanx_runtime::__codegen::Schema::NUMBER,
+        &::chanx_runtime::__codegen::Schema::STR,
         &::chanx_runtime::__codegen::Schema::Bool,
     ],
 );
@@ -1392,73 +1207,50 @@ fn default_shapes_defaults_b() -> bool {
     false
 }
 
-impl ::chanx_runtime::__codegen::Validate for ShapesDefaults {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for ShapesDefaults {}
 
 /// The schema of [`ShapesDefaults`], for pydantic-style validation errors.
 pub static SHAPES_DEFAULTS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ShapesDefaults",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "s",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ShapesDefaults",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "s",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "i",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "f",
+                &::chanx_runtime::__codegen::Schema::NUMBER,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "b",
+                &::chanx_runtime::__codegen::Schema::Bool,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "n",
+                &::chanx_runtime::__codegen::Schema::Nullable(
+                    &::chanx_runtime::__codegen::Schema::INT,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "i",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "f",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "b",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Bool,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "n",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Int(
-                        ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                    ),
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "list",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Array(
-                    &::chanx_runtime::__codegen::Schema::Int(
-                        ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                    ),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "list",
+                &::chanx_runtime::__codegen::Schema::Array(
+                    &::chanx_runtime::__codegen::Schema::INT,
                     ::chanx_runtime::__codegen::ItemsConstraints::NONE,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "obj",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Map(
-                    &::chanx_runtime::__codegen::Schema::Int(
-                        ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                    ),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "obj",
+                &::chanx_runtime::__codegen::Schema::Map(
+                    &::chanx_runtime::__codegen::Schema::INT,
                 ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `payload` from the spec.
@@ -1480,9 +1272,7 @@ pub enum LegacyStatus {
     Offline,
 }
 
-impl ::chanx_runtime::__codegen::Validate for LegacyStatus {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for LegacyStatus {}
 
 /// The schema of [`LegacyStatus`], for pydantic-style validation errors.
 pub static LEGACY_STATUS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
@@ -1532,9 +1322,8 @@ impl ::chanx_runtime::__codegen::Validate for Ack {
                 errors,
                 n0,
                 &::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
                     pattern: ::core::option::Option::Some(&PATTERN_0),
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 },
             );
         }
@@ -1544,27 +1333,22 @@ impl ::chanx_runtime::__codegen::Validate for Ack {
 
 /// The schema of [`Ack`], for pydantic-style validation errors.
 pub static ACK_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Ack",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "ok",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Const("true"),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "sensor_id",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Ack",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "ok",
+                &::chanx_runtime::__codegen::Schema::Const("true"),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "sensor_id",
+                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_0),
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 }),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `payload` from the spec.
@@ -1591,29 +1375,18 @@ pub struct Alert {
     pub text: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Alert {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Alert {}
 
 /// The schema of [`Alert`], for pydantic-style validation errors.
 pub static ALERT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Alert",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "level",
-                required: false,
-                schema: &LEVEL_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "text",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Alert",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional("level", &LEVEL_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "text",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );

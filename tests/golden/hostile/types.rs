@@ -23,24 +23,14 @@ pub struct Type {
     pub payload: Keywords,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Type {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Type {}
 
 /// The schema of [`Type`], for pydantic-style validation errors.
 pub static TYPE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Type",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &KEYWORDS_SCHEMA,
-            },
-        ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Type",
+        &[::chanx_runtime::__codegen::FieldSchema::required("payload", &KEYWORDS_SCHEMA)],
+    ),
 );
 
 /// Every property is a keyword. ``` an unterminated fence
@@ -126,101 +116,63 @@ fn default_keywords_gen() -> ::std::string::String {
     ::std::string::String::from("{} {0} {name}")
 }
 
-impl ::chanx_runtime::__codegen::Validate for Keywords {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Keywords {}
 
 /// The schema of [`Keywords`], for pydantic-style validation errors.
 pub static KEYWORDS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Keywords",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "type",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "self",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "crate",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "super",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Bool,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "gen",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "async",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "await",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "fn",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "match",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "r#type",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "_",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "Some",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Keywords",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "type",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "self",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "crate",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "super",
+                &::chanx_runtime::__codegen::Schema::Bool,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "gen",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "async",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "await",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "fn",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "match",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "r#type",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "_",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "Some",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Self` from the spec.
@@ -246,18 +198,10 @@ impl ::chanx_runtime::__codegen::Validate for Self_ {
 
 /// The schema of [`Self_`], for pydantic-style validation errors.
 pub static SELF_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Self_",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &PRELUDE_SCHEMA,
-            },
-        ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Self_",
+        &[::chanx_runtime::__codegen::FieldSchema::required("payload", &PRELUDE_SCHEMA)],
+    ),
 );
 
 /// `Prelude` from the spec.
@@ -344,53 +288,19 @@ impl ::chanx_runtime::__codegen::Validate for Prelude {
 
 /// The schema of [`Prelude`], for pydantic-style validation errors.
 pub static PRELUDE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Prelude",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "option",
-                required: false,
-                schema: &OPTION_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "box",
-                required: false,
-                schema: &BOX_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "vec",
-                required: false,
-                schema: &VEC_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "string",
-                required: false,
-                schema: &STRING_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "clone",
-                required: false,
-                schema: &CLONE_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "drop",
-                required: false,
-                schema: &DROP_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "crate",
-                required: false,
-                schema: &CRATE_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "super",
-                required: false,
-                schema: &SUPER_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Prelude",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional("option", &OPTION_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::optional("box", &BOX_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::optional("vec", &VEC_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::optional("string", &STRING_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::optional("clone", &CLONE_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::optional("drop", &DROP_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::optional("crate", &CRATE_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::optional("super", &SUPER_SCHEMA),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Option` from the spec.
@@ -415,31 +325,23 @@ pub struct Option {
     pub none: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for Option {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Option {}
 
 /// The schema of [`Option`], for pydantic-style validation errors.
 pub static OPTION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Option",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "Some",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "None",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Null,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Option",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "Some",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "None",
+                &::chanx_runtime::__codegen::Schema::Null,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Box` from the spec.
@@ -472,18 +374,10 @@ impl ::chanx_runtime::__codegen::Validate for Box {
 
 /// The schema of [`Box`], for pydantic-style validation errors.
 pub static BOX_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Box",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "inner",
-                required: false,
-                schema: &BOX_SCHEMA,
-            },
-        ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Box",
+        &[::chanx_runtime::__codegen::FieldSchema::optional("inner", &BOX_SCHEMA)],
+    ),
 );
 
 /// `Vec` from the spec.
@@ -532,9 +426,8 @@ impl ::chanx_runtime::__codegen::Validate for String {
             errors,
             &self.0,
             &::chanx_runtime::__codegen::StrConstraints {
-                min_length: ::core::option::Option::None,
-                max_length: ::core::option::Option::None,
                 pattern: ::core::option::Option::Some(&PATTERN_0),
+                ..::chanx_runtime::__codegen::StrConstraints::NONE
             },
         );
     }
@@ -542,9 +435,8 @@ impl ::chanx_runtime::__codegen::Validate for String {
 
 /// The schema of [`String`], for pydantic-style validation errors.
 pub static STRING_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-    min_length: ::core::option::Option::None,
-    max_length: ::core::option::Option::None,
     pattern: ::core::option::Option::Some(&PATTERN_0),
+    ..::chanx_runtime::__codegen::StrConstraints::NONE
 });
 
 /// `Clone` from the spec.
@@ -561,9 +453,7 @@ pub struct Clone(
     pub ::chanx_runtime::__codegen::indexmap::IndexMap<::std::string::String, Drop>,
 );
 
-impl ::chanx_runtime::__codegen::Validate for Clone {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Clone {}
 
 /// The schema of [`Clone`], for pydantic-style validation errors.
 pub static CLONE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Map(
@@ -616,9 +506,7 @@ impl ::core::convert::TryFrom<i64> for Drop {
     }
 }
 
-impl ::chanx_runtime::__codegen::Validate for Drop {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Drop {}
 
 /// The schema of [`Drop`], for pydantic-style validation errors.
 pub static DROP_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::IntEnum {
@@ -645,26 +533,19 @@ pub struct Crate {
     pub self_: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Crate {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Crate {}
 
 /// The schema of [`Crate`], for pydantic-style validation errors.
 pub static CRATE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Crate",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "self",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Crate",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "self",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `super` from the spec.
@@ -686,26 +567,19 @@ pub struct Super {
     pub super_: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Super {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Super {}
 
 /// The schema of [`Super`], for pydantic-style validation errors.
 pub static SUPER_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Super",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "super",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Super",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "super",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Gen` from the spec.
@@ -722,24 +596,19 @@ pub struct Gen {
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for Gen {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Gen {}
 
 /// The schema of [`Gen`], for pydantic-style validation errors.
 pub static GEN_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Gen",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Null,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Gen",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "payload",
+                &::chanx_runtime::__codegen::Schema::Null,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// A type named like `core::result::Result`.
@@ -755,24 +624,14 @@ pub struct Result {
     pub payload: Option,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Result {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Result {}
 
 /// The schema of [`Result`], for pydantic-style validation errors.
 pub static RESULT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Result",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &OPTION_SCHEMA,
-            },
-        ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Result",
+        &[::chanx_runtime::__codegen::FieldSchema::required("payload", &OPTION_SCHEMA)],
+    ),
 );
 
 /// `2fa_code` from the spec.
@@ -798,18 +657,15 @@ impl ::chanx_runtime::__codegen::Validate for _2faCode {
 
 /// The schema of [`_2faCode`], for pydantic-style validation errors.
 pub static _2FA_CODE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "_2faCode",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &_2FA_CODE_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "_2faCode",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &_2FA_CODE_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `payload` from the spec.
@@ -846,9 +702,8 @@ impl ::chanx_runtime::__codegen::Validate for _2faCodePayload {
                 errors,
                 n0,
                 &::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
                     pattern: ::core::option::Option::Some(&PATTERN_1),
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 },
             );
         }
@@ -858,29 +713,22 @@ impl ::chanx_runtime::__codegen::Validate for _2faCodePayload {
 
 /// The schema of [`_2faCodePayload`], for pydantic-style validation errors.
 pub static _2FA_CODE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "_2faCodePayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "2fa_code",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "_2faCodePayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "2fa_code",
+                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_1),
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "0",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "0",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `chat.message` from the spec.
@@ -896,24 +744,19 @@ pub struct ChatMessage {
     pub payload: ChatMessagePayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ChatMessage {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for ChatMessage {}
 
 /// The schema of [`ChatMessage`], for pydantic-style validation errors.
 pub static CHAT_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ChatMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &CHAT_MESSAGE_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ChatMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &CHAT_MESSAGE_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `payload` from the spec.
@@ -949,40 +792,27 @@ pub struct ChatMessagePayload {
     pub caf: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ChatMessagePayload {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for ChatMessagePayload {}
 
 /// The schema of [`ChatMessagePayload`], for pydantic-style validation errors.
 pub static CHAT_MESSAGE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ChatMessagePayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "chat.message",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "new-room",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "caf\u{e9}",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ChatMessagePayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "chat.message",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "new-room",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "caf\u{e9}",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `new-room` from the spec.
@@ -998,24 +828,14 @@ pub struct NewRoom {
     pub payload: Kinds,
 }
 
-impl ::chanx_runtime::__codegen::Validate for NewRoom {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for NewRoom {}
 
 /// The schema of [`NewRoom`], for pydantic-style validation errors.
 pub static NEW_ROOM_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "NewRoom",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &KINDS_SCHEMA,
-            },
-        ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "NewRoom",
+        &[::chanx_runtime::__codegen::FieldSchema::required("payload", &KINDS_SCHEMA)],
+    ),
 );
 
 /// `Kinds` from the spec.
@@ -1037,24 +857,14 @@ fn default_kinds_kind() -> KindsKind {
     KindsKind::QuoteD
 }
 
-impl ::chanx_runtime::__codegen::Validate for Kinds {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Kinds {}
 
 /// The schema of [`Kinds`], for pydantic-style validation errors.
 pub static KINDS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Kinds",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "kind",
-                required: false,
-                schema: &KINDS_KIND_SCHEMA,
-            },
-        ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Kinds",
+        &[::chanx_runtime::__codegen::FieldSchema::optional("kind", &KINDS_KIND_SCHEMA)],
+    ),
 );
 
 /// Enum values that are keywords, start with digits or hold punctuation.
@@ -1088,9 +898,7 @@ pub enum KindsKind {
     Caf,
 }
 
-impl ::chanx_runtime::__codegen::Validate for KindsKind {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for KindsKind {}
 
 /// The schema of [`KindsKind`], for pydantic-style validation errors.
 pub static KINDS_KIND_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(

@@ -14,6 +14,7 @@ pub const RAW_ADDRESS: &str = "/inbox";
 /// The parameters of the address.
 #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
 pub struct Params {}
+
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
@@ -68,6 +69,7 @@ pub enum ClientMessage {
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 #[serde(untagged)]
 pub enum ServerMessage {}
+
 /// What an implementation of channel `inbox` does: one method per client action, one
 /// per server event.
 pub trait InboxConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {

@@ -15,24 +15,17 @@ pub struct Note {
     pub text: ::std::string::String,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Note {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Note {}
 
 /// The schema of [`Note`], for pydantic-style validation errors.
 pub static NOTE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Note",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "text",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Note",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "text",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );

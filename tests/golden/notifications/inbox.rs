@@ -70,6 +70,7 @@ pub const CLIENT_TAGS: &[&str] = &[];
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 #[serde(untagged)]
 pub enum ClientMessage {}
+
 /// What the server sends on this channel: replies and pushes.
 #[derive(
     ::core::fmt::Debug,

@@ -33,7 +33,7 @@ impl ::chanx_runtime::__codegen::Validate for Address {
             &::chanx_runtime::__codegen::StrConstraints {
                 min_length: ::core::option::Option::Some(1),
                 max_length: ::core::option::Option::Some(40),
-                pattern: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::StrConstraints::NONE
             },
         );
         errors.pop();
@@ -42,9 +42,8 @@ impl ::chanx_runtime::__codegen::Validate for Address {
             errors,
             &self.zip,
             &::chanx_runtime::__codegen::StrConstraints {
-                min_length: ::core::option::Option::None,
-                max_length: ::core::option::Option::None,
                 pattern: ::core::option::Option::Some(&PATTERN_0),
+                ..::chanx_runtime::__codegen::StrConstraints::NONE
             },
         );
         errors.pop();
@@ -53,31 +52,26 @@ impl ::chanx_runtime::__codegen::Validate for Address {
 
 /// The schema of [`Address`], for pydantic-style validation errors.
 pub static ADDRESS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Address",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "city",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Address",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "city",
+                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
                     min_length: ::core::option::Option::Some(1),
                     max_length: ::core::option::Option::Some(40),
-                    pattern: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "zip",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "zip",
+                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_0),
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 }),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Asks the server to announce something to the room through the channel layer.
@@ -103,18 +97,15 @@ impl ::chanx_runtime::__codegen::Validate for AnnounceMessage {
 
 /// The schema of [`AnnounceMessage`], for pydantic-style validation errors.
 pub static ANNOUNCE_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "AnnounceMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &TEXT_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "AnnounceMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &TEXT_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// A line of text for the room.
@@ -139,7 +130,7 @@ impl ::chanx_runtime::__codegen::Validate for TextPayload {
             &::chanx_runtime::__codegen::StrConstraints {
                 min_length: ::core::option::Option::Some(1),
                 max_length: ::core::option::Option::Some(200),
-                pattern: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::StrConstraints::NONE
             },
         );
         errors.pop();
@@ -148,22 +139,19 @@ impl ::chanx_runtime::__codegen::Validate for TextPayload {
 
 /// The schema of [`TextPayload`], for pydantic-style validation errors.
 pub static TEXT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "TextPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "text",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "TextPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "text",
+                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
                     min_length: ::core::option::Option::Some(1),
                     max_length: ::core::option::Option::Some(200),
-                    pattern: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 }),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// An announcement, delivered as a channel event.
@@ -189,18 +177,15 @@ impl ::chanx_runtime::__codegen::Validate for Announcement {
 
 /// The schema of [`Announcement`], for pydantic-style validation errors.
 pub static ANNOUNCEMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Announcement",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &TEXT_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Announcement",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &TEXT_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Asks for a countdown.
@@ -226,18 +211,15 @@ impl ::chanx_runtime::__codegen::Validate for CountdownMessage {
 
 /// The schema of [`CountdownMessage`], for pydantic-style validation errors.
 pub static COUNTDOWN_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "CountdownMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &COUNTDOWN_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "CountdownMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &COUNTDOWN_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Where a countdown starts.
@@ -268,9 +250,7 @@ impl ::chanx_runtime::__codegen::Validate for CountdownPayload {
                     value: 3.0,
                     text: "3",
                 }),
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -279,13 +259,12 @@ impl ::chanx_runtime::__codegen::Validate for CountdownPayload {
 
 /// The schema of [`CountdownPayload`], for pydantic-style validation errors.
 pub static COUNTDOWN_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "CountdownPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "start",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "CountdownPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "start",
+                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 1.0,
                         text: "1",
@@ -294,15 +273,11 @@ pub static COUNTDOWN_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chan
                         value: 3.0,
                         text: "3",
                     }),
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Asks for the text back.
@@ -328,18 +303,15 @@ impl ::chanx_runtime::__codegen::Validate for EchoMessage {
 
 /// The schema of [`EchoMessage`], for pydantic-style validation errors.
 pub static ECHO_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "EchoMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &ECHO_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "EchoMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &ECHO_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Text to send back.
@@ -370,7 +342,7 @@ impl ::chanx_runtime::__codegen::Validate for EchoPayload {
             &::chanx_runtime::__codegen::StrConstraints {
                 min_length: ::core::option::Option::Some(1),
                 max_length: ::core::option::Option::Some(20),
-                pattern: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::StrConstraints::NONE
             },
         );
         errors.pop();
@@ -387,9 +359,7 @@ impl ::chanx_runtime::__codegen::Validate for EchoPayload {
                     value: 3.0,
                     text: "3",
                 }),
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -398,22 +368,20 @@ impl ::chanx_runtime::__codegen::Validate for EchoPayload {
 
 /// The schema of [`EchoPayload`], for pydantic-style validation errors.
 pub static ECHO_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "EchoPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "text",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "EchoPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "text",
+                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
                     min_length: ::core::option::Option::Some(1),
                     max_length: ::core::option::Option::Some(20),
-                    pattern: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "times",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "times",
+                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 1.0,
                         text: "1",
@@ -422,15 +390,11 @@ pub static ECHO_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_run
                         value: 3.0,
                         text: "3",
                     }),
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// The text, repeated.
@@ -456,18 +420,15 @@ impl ::chanx_runtime::__codegen::Validate for EchoReply {
 
 /// The schema of [`EchoReply`], for pydantic-style validation errors.
 pub static ECHO_REPLY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "EchoReply",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &ECHO_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "EchoReply",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &ECHO_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Makes the handler fail.
@@ -484,24 +445,19 @@ pub struct ExplodeMessage {
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for ExplodeMessage {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for ExplodeMessage {}
 
 /// The schema of [`ExplodeMessage`], for pydantic-style validation errors.
 pub static EXPLODE_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ExplodeMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Null,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ExplodeMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "payload",
+                &::chanx_runtime::__codegen::Schema::Null,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Simple ping message to check WebSocket connection status.
@@ -518,24 +474,19 @@ pub struct PingMessage {
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for PingMessage {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for PingMessage {}
 
 /// The schema of [`PingMessage`], for pydantic-style validation errors.
 pub static PING_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "PingMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Null,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "PingMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "payload",
+                &::chanx_runtime::__codegen::Schema::Null,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Simple pong message response to ping requests.
@@ -552,24 +503,19 @@ pub struct PongMessage {
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for PongMessage {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for PongMessage {}
 
 /// The schema of [`PongMessage`], for pydantic-style validation errors.
 pub static PONG_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "PongMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Null,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "PongMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "payload",
+                &::chanx_runtime::__codegen::Schema::Null,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// A user profile: every kind of constraint the parity test sends wrong values for.
@@ -625,6 +571,7 @@ impl ::chanx_runtime::__codegen::Validate for Profile {
                 min_length: ::core::option::Option::Some(3),
                 max_length: ::core::option::Option::Some(16),
                 pattern: ::core::option::Option::Some(&PATTERN_1),
+                ..::chanx_runtime::__codegen::StrConstraints::NONE
             },
         );
         errors.pop();
@@ -641,9 +588,7 @@ impl ::chanx_runtime::__codegen::Validate for Profile {
                     value: 130.0,
                     text: "130",
                 }),
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -656,13 +601,11 @@ impl ::chanx_runtime::__codegen::Validate for Profile {
                     value: 0.0,
                     text: "0",
                 }),
-                maximum: ::core::option::Option::None,
-                exclusive_minimum: ::core::option::Option::None,
                 exclusive_maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                     value: 100.0,
                     text: "100",
                 }),
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -675,9 +618,8 @@ impl ::chanx_runtime::__codegen::Validate for Profile {
                 errors,
                 (n0).len(),
                 &::chanx_runtime::__codegen::ItemsConstraints {
-                    min_items: ::core::option::Option::None,
                     max_items: ::core::option::Option::Some(3),
-                    unique: false,
+                    ..::chanx_runtime::__codegen::ItemsConstraints::NONE
                 },
                 true,
             );
@@ -689,9 +631,8 @@ impl ::chanx_runtime::__codegen::Validate for Profile {
                 errors,
                 n0,
                 &::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::None,
                     max_length: ::core::option::Option::Some(10),
-                    pattern: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 },
             );
         }
@@ -701,22 +642,21 @@ impl ::chanx_runtime::__codegen::Validate for Profile {
 
 /// The schema of [`Profile`], for pydantic-style validation errors.
 pub static PROFILE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Profile",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "username",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Profile",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "username",
+                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
                     min_length: ::core::option::Option::Some(3),
                     max_length: ::core::option::Option::Some(16),
                     pattern: ::core::option::Option::Some(&PATTERN_1),
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "age",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "age",
+                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 13.0,
                         text: "13",
@@ -725,81 +665,56 @@ pub static PROFILE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime:
                         value: 130.0,
                         text: "130",
                     }),
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "score",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "score",
+                &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 0.0,
                         text: "0",
                     }),
-                    maximum: ::core::option::Option::None,
-                    exclusive_minimum: ::core::option::Option::None,
                     exclusive_maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 100.0,
                         text: "100",
                     }),
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "role",
-                required: false,
-                schema: &ROLE_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "plan",
-                required: false,
-                schema: &PLAN_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "address",
-                required: true,
-                schema: &ADDRESS_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "tags",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Array(
-                    &::chanx_runtime::__codegen::Schema::Str(
-                        ::chanx_runtime::__codegen::StrConstraints::NONE,
-                    ),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional("role", &ROLE_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::optional("plan", &PLAN_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "address",
+                &ADDRESS_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "tags",
+                &::chanx_runtime::__codegen::Schema::Array(
+                    &::chanx_runtime::__codegen::Schema::STR,
                     ::chanx_runtime::__codegen::ItemsConstraints {
-                        min_items: ::core::option::Option::None,
                         max_items: ::core::option::Option::Some(3),
-                        unique: false,
+                        ..::chanx_runtime::__codegen::ItemsConstraints::NONE
                     },
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "nickname",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "nickname",
+                &::chanx_runtime::__codegen::Schema::Nullable(
                     &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                        min_length: ::core::option::Option::None,
                         max_length: ::core::option::Option::Some(10),
-                        pattern: ::core::option::Option::None,
+                        ..::chanx_runtime::__codegen::StrConstraints::NONE
                     }),
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "bio",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Str(
-                        ::chanx_runtime::__codegen::StrConstraints::NONE,
-                    ),
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "bio",
+                &::chanx_runtime::__codegen::Schema::Nullable(
+                    &::chanx_runtime::__codegen::Schema::STR,
                 ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// What a registered user may do.
@@ -823,9 +738,7 @@ pub enum Role {
     Guest,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Role {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Role {}
 
 /// The schema of [`Role`], for pydantic-style validation errors.
 pub static ROLE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::StrEnum {
@@ -852,9 +765,7 @@ pub enum Plan {
     Pro,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Plan {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Plan {}
 
 /// The schema of [`Plan`], for pydantic-style validation errors.
 pub static PLAN_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
@@ -884,18 +795,10 @@ impl ::chanx_runtime::__codegen::Validate for RegisterMessage {
 
 /// The schema of [`RegisterMessage`], for pydantic-style validation errors.
 pub static REGISTER_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "RegisterMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &PROFILE_SCHEMA,
-            },
-        ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "RegisterMessage",
+        &[::chanx_runtime::__codegen::FieldSchema::required("payload", &PROFILE_SCHEMA)],
+    ),
 );
 
 /// The profile as stored, defaults filled in.
@@ -921,18 +824,10 @@ impl ::chanx_runtime::__codegen::Validate for Registered {
 
 /// The schema of [`Registered`], for pydantic-style validation errors.
 pub static REGISTERED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Registered",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &PROFILE_SCHEMA,
-            },
-        ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Registered",
+        &[::chanx_runtime::__codegen::FieldSchema::required("payload", &PROFILE_SCHEMA)],
+    ),
 );
 
 /// A line said in the room (to every member).
@@ -948,24 +843,19 @@ pub struct Said {
     pub payload: SaidPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Said {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Said {}
 
 /// The schema of [`Said`], for pydantic-style validation errors.
 pub static SAID_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Said",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &SAID_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Said",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &SAID_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// A line said in a room, as every member receives it.
@@ -983,40 +873,27 @@ pub struct SaidPayload {
     pub text: ::std::string::String,
 }
 
-impl ::chanx_runtime::__codegen::Validate for SaidPayload {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for SaidPayload {}
 
 /// The schema of [`SaidPayload`], for pydantic-style validation errors.
 pub static SAID_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "SaidPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "room",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "sender",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "text",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "SaidPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "room",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "sender",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "text",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Says something to the whole room.
@@ -1042,18 +919,15 @@ impl ::chanx_runtime::__codegen::Validate for SayMessage {
 
 /// The schema of [`SayMessage`], for pydantic-style validation errors.
 pub static SAY_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "SayMessage",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &TEXT_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "SayMessage",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &TEXT_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// One countdown step.
@@ -1069,24 +943,19 @@ pub struct Tick {
     pub payload: TickPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Tick {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Tick {}
 
 /// The schema of [`Tick`], for pydantic-style validation errors.
 pub static TICK_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Tick",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &TICK_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Tick",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &TICK_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// One step of a countdown.
@@ -1102,26 +971,19 @@ pub struct TickPayload {
     pub n: i64,
 }
 
-impl ::chanx_runtime::__codegen::Validate for TickPayload {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for TickPayload {}
 
 /// The schema of [`TickPayload`], for pydantic-style validation errors.
 pub static TICK_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "TickPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "n",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "TickPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "n",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Pushed once a connection is authenticated.
@@ -1137,24 +999,19 @@ pub struct Welcome {
     pub payload: WelcomePayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Welcome {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Welcome {}
 
 /// The schema of [`Welcome`], for pydantic-style validation errors.
 pub static WELCOME_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Welcome",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &WELCOME_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Welcome",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &WELCOME_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Who the server greets, in which room.
@@ -1171,33 +1028,23 @@ pub struct WelcomePayload {
     pub room: ::std::string::String,
 }
 
-impl ::chanx_runtime::__codegen::Validate for WelcomePayload {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for WelcomePayload {}
 
 /// The schema of [`WelcomePayload`], for pydantic-style validation errors.
 pub static WELCOME_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "WelcomePayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "user",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "room",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "WelcomePayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "user",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "room",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `query` from the spec.
@@ -1219,26 +1066,19 @@ pub struct ParityQuery {
     pub token: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ParityQuery {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for ParityQuery {}
 
 /// The schema of [`ParityQuery`], for pydantic-style validation errors.
 pub static PARITY_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ParityQuery",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "token",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ParityQuery",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "token",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `headers` from the spec.
@@ -1261,24 +1101,17 @@ pub struct ParityHeaders {
     pub x_token: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ParityHeaders {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for ParityHeaders {}
 
 /// The schema of [`ParityHeaders`], for pydantic-style validation errors.
 pub static PARITY_HEADERS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ParityHeaders",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "X-Token",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ParityHeaders",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "X-Token",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );

@@ -14,6 +14,7 @@ pub const RAW_ADDRESS: &str = "/replies";
 /// The parameters of the address.
 #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
 pub struct Params {}
+
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
@@ -54,6 +55,7 @@ pub const CLIENT_TAGS: &[&str] = &[];
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 #[serde(untagged)]
 pub enum ClientMessage {}
+
 /// What the server sends on this channel: replies and pushes.
 #[derive(
     ::core::fmt::Debug,
@@ -65,9 +67,11 @@ pub enum ClientMessage {}
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 #[serde(untagged)]
 pub enum ServerMessage {}
+
 /// What an implementation of channel `replies` does: one method per client action, one
 /// per server event.
 pub trait RepliesConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {}
+
 /// Routes frames and channel-layer events of one connection to a [`RepliesConsumer`].
 pub struct RepliesDispatcher<C> {
     consumer: ::std::sync::Arc<C>,

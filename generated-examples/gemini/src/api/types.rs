@@ -49,26 +49,19 @@ pub struct Heartbeat {
     pub socket_sequence: i64,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Heartbeat {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Heartbeat {}
 
 /// The schema of [`Heartbeat`], for pydantic-style validation errors.
 pub static HEARTBEAT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Heartbeat",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "socket_sequence",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Heartbeat",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "socket_sequence",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `update` from the spec.
@@ -103,46 +96,28 @@ impl ::chanx_runtime::__codegen::Validate for Update {
 
 /// The schema of [`Update`], for pydantic-style validation errors.
 pub static UPDATE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Update",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "eventId",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "events",
-                required: true,
-                schema: &EVENTS_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "timestamp",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "timestampms",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "socket_sequence",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Update",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "eventId",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required("events", &EVENTS_SCHEMA),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "timestamp",
+                &::chanx_runtime::__codegen::Schema::NUMBER,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "timestampms",
+                &::chanx_runtime::__codegen::Schema::NUMBER,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "socket_sequence",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// Either a change to the order book, or the indication that a trade has occurred.
@@ -234,14 +209,11 @@ impl ::chanx_runtime::__codegen::Validate for EventsValueItem {
                 errors,
                 *n0 as f64,
                 &::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::None,
-                    maximum: ::core::option::Option::None,
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
                     multiple_of: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 0.01,
                         text: "0.01",
                     }),
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 },
             );
         }
@@ -251,56 +223,41 @@ impl ::chanx_runtime::__codegen::Validate for EventsValueItem {
 
 /// The schema of [`EventsValueItem`], for pydantic-style validation errors.
 pub static EVENTS_VALUE_ITEM_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "EventsValueItem",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "type",
-                required: false,
-                schema: &EVENTS_VALUE_ITEM_TYPE_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "price",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::None,
-                    maximum: ::core::option::Option::None,
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
+    &::chanx_runtime::__codegen::ObjectSchema::closed(
+        "EventsValueItem",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "type",
+                &EVENTS_VALUE_ITEM_TYPE_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "price",
+                &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
                     multiple_of: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 0.01,
                         text: "0.01",
                     }),
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "side",
-                required: false,
-                schema: &EVENTS_VALUE_ITEM_SIDE_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "reason",
-                required: false,
-                schema: &EVENTS_VALUE_ITEM_REASON_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "remaining",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "delta",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "side",
+                &EVENTS_VALUE_ITEM_SIDE_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "reason",
+                &EVENTS_VALUE_ITEM_REASON_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "remaining",
+                &::chanx_runtime::__codegen::Schema::NUMBER,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "delta",
+                &::chanx_runtime::__codegen::Schema::NUMBER,
+            ),
         ],
-        deny_unknown: true,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `type` from the spec.
@@ -324,9 +281,7 @@ pub enum EventsValueItemType {
     AuctionBlockTrade,
 }
 
-impl ::chanx_runtime::__codegen::Validate for EventsValueItemType {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for EventsValueItemType {}
 
 /// The schema of [`EventsValueItemType`], for pydantic-style validation errors.
 pub static EVENTS_VALUE_ITEM_TYPE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
@@ -352,9 +307,7 @@ pub enum EventsValueItemSide {
     Side,
 }
 
-impl ::chanx_runtime::__codegen::Validate for EventsValueItemSide {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for EventsValueItemSide {}
 
 /// The schema of [`EventsValueItemSide`], for pydantic-style validation errors.
 pub static EVENTS_VALUE_ITEM_SIDE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
@@ -384,9 +337,7 @@ pub enum EventsValueItemReason {
     Initial,
 }
 
-impl ::chanx_runtime::__codegen::Validate for EventsValueItemReason {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for EventsValueItemReason {}
 
 /// The schema of [`EventsValueItemReason`], for pydantic-style validation errors.
 pub static EVENTS_VALUE_ITEM_REASON_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
@@ -407,26 +358,19 @@ pub struct Default {
     pub socket_sequence: i64,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Default {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Default {}
 
 /// The schema of [`Default`], for pydantic-style validation errors.
 pub static DEFAULT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Default",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "socket_sequence",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Default",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "socket_sequence",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// The semantics of entry type filtering is:
@@ -488,47 +432,37 @@ fn default_market_data_v1_query_auctions() -> bool {
     true
 }
 
-impl ::chanx_runtime::__codegen::Validate for MarketDataV1Query {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for MarketDataV1Query {}
 
 /// The schema of [`MarketDataV1Query`], for pydantic-style validation errors.
 pub static MARKET_DATA_V1_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "MarketDataV1Query",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "heartbeat",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Bool,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "top_of_book",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Bool,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "bids",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Bool,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "offers",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Bool,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "trades",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Bool,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "auctions",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Bool,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "MarketDataV1Query",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "heartbeat",
+                &::chanx_runtime::__codegen::Schema::Bool,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "top_of_book",
+                &::chanx_runtime::__codegen::Schema::Bool,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "bids",
+                &::chanx_runtime::__codegen::Schema::Bool,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "offers",
+                &::chanx_runtime::__codegen::Schema::Bool,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "trades",
+                &::chanx_runtime::__codegen::Schema::Bool,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "auctions",
+                &::chanx_runtime::__codegen::Schema::Bool,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );

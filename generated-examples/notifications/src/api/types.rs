@@ -19,24 +19,19 @@ pub struct InboxItem {
     pub payload: InboxItemPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for InboxItem {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for InboxItem {}
 
 /// The schema of [`InboxItem`], for pydantic-style validation errors.
 pub static INBOX_ITEM_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "InboxItem",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &INBOX_ITEM_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "InboxItem",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &INBOX_ITEM_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `InboxItemPayload` from the spec.
@@ -56,38 +51,27 @@ pub struct InboxItemPayload {
     >,
 }
 
-impl ::chanx_runtime::__codegen::Validate for InboxItemPayload {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for InboxItemPayload {}
 
 /// The schema of [`InboxItemPayload`], for pydantic-style validation errors.
 pub static INBOX_ITEM_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "InboxItemPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "item_id",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "subject",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "received_at",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::DateTime,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "InboxItemPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "item_id",
+                &::chanx_runtime::__codegen::Schema::INT,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "subject",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "received_at",
+                &::chanx_runtime::__codegen::Schema::DateTime,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `MarkRead` from the spec.
@@ -113,18 +97,15 @@ impl ::chanx_runtime::__codegen::Validate for MarkRead {
 
 /// The schema of [`MarkRead`], for pydantic-style validation errors.
 pub static MARK_READ_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "MarkRead",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &MARK_READ_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "MarkRead",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &MARK_READ_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `MarkReadPayload` from the spec.
@@ -148,8 +129,7 @@ impl ::chanx_runtime::__codegen::Validate for MarkReadPayload {
             (&self.ids).len(),
             &::chanx_runtime::__codegen::ItemsConstraints {
                 min_items: ::core::option::Option::Some(1),
-                max_items: ::core::option::Option::None,
-                unique: false,
+                ..::chanx_runtime::__codegen::ItemsConstraints::NONE
             },
             true,
         );
@@ -159,25 +139,21 @@ impl ::chanx_runtime::__codegen::Validate for MarkReadPayload {
 
 /// The schema of [`MarkReadPayload`], for pydantic-style validation errors.
 pub static MARK_READ_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "MarkReadPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "ids",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Array(
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "MarkReadPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "ids",
+                &::chanx_runtime::__codegen::Schema::Array(
                     &::chanx_runtime::__codegen::Schema::Uuid,
                     ::chanx_runtime::__codegen::ItemsConstraints {
                         min_items: ::core::option::Option::Some(1),
-                        max_items: ::core::option::Option::None,
-                        unique: false,
+                        ..::chanx_runtime::__codegen::ItemsConstraints::NONE
                     },
                 ),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Notification` from the spec.
@@ -193,24 +169,19 @@ pub struct Notification {
     pub payload: NotificationPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Notification {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Notification {}
 
 /// The schema of [`Notification`], for pydantic-style validation errors.
 pub static NOTIFICATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Notification",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &NOTIFICATION_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Notification",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &NOTIFICATION_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `NotificationPayload` from the spec.
@@ -238,50 +209,37 @@ fn default_notification_payload_severity() -> Severity {
     Severity::V1
 }
 
-impl ::chanx_runtime::__codegen::Validate for NotificationPayload {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for NotificationPayload {}
 
 /// The schema of [`NotificationPayload`], for pydantic-style validation errors.
 pub static NOTIFICATION_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "NotificationPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "id",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Uuid,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "title",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "NotificationPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "id",
+                &::chanx_runtime::__codegen::Schema::Uuid,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "title",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "body",
+                &::chanx_runtime::__codegen::Schema::Nullable(
+                    &::chanx_runtime::__codegen::Schema::STR,
                 ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "body",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Str(
-                        ::chanx_runtime::__codegen::StrConstraints::NONE,
-                    ),
-                ),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "severity",
-                required: false,
-                schema: &SEVERITY_SCHEMA,
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "created_at",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::DateTime,
-            },
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "severity",
+                &SEVERITY_SCHEMA,
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "created_at",
+                &::chanx_runtime::__codegen::Schema::DateTime,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Severity` from the spec.
@@ -330,9 +288,7 @@ impl ::core::convert::TryFrom<i64> for Severity {
     }
 }
 
-impl ::chanx_runtime::__codegen::Validate for Severity {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Severity {}
 
 /// The schema of [`Severity`], for pydantic-style validation errors.
 pub static SEVERITY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::IntEnum {
@@ -363,18 +319,15 @@ impl ::chanx_runtime::__codegen::Validate for ReadAck {
 
 /// The schema of [`ReadAck`], for pydantic-style validation errors.
 pub static READ_ACK_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "ReadAck",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &UNREAD_COUNT_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "ReadAck",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &UNREAD_COUNT_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `UnreadCountPayload` from the spec.
@@ -401,10 +354,7 @@ impl ::chanx_runtime::__codegen::Validate for UnreadCountPayload {
                     value: 0.0,
                     text: "0",
                 }),
-                maximum: ::core::option::Option::None,
-                exclusive_minimum: ::core::option::Option::None,
-                exclusive_maximum: ::core::option::Option::None,
-                multiple_of: ::core::option::Option::None,
+                ..::chanx_runtime::__codegen::NumberConstraints::NONE
             },
         );
         errors.pop();
@@ -413,27 +363,21 @@ impl ::chanx_runtime::__codegen::Validate for UnreadCountPayload {
 
 /// The schema of [`UnreadCountPayload`], for pydantic-style validation errors.
 pub static UNREAD_COUNT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "UnreadCountPayload",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "unread",
-                required: true,
-                schema: &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "UnreadCountPayload",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "unread",
+                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
                     minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
                         value: 0.0,
                         text: "0",
                     }),
-                    maximum: ::core::option::Option::None,
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
                 }),
-            },
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `UnreadCount` from the spec.
@@ -459,18 +403,15 @@ impl ::chanx_runtime::__codegen::Validate for UnreadCount {
 
 /// The schema of [`UnreadCount`], for pydantic-style validation errors.
 pub static UNREAD_COUNT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "UnreadCount",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: true,
-                schema: &UNREAD_COUNT_PAYLOAD_SCHEMA,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "UnreadCount",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::required(
+                "payload",
+                &UNREAD_COUNT_PAYLOAD_SCHEMA,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `Welcome` from the spec.
@@ -487,24 +428,19 @@ pub struct Welcome {
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for Welcome {
-    fn validate(&self, _errors: &mut ::chanx_runtime::__codegen::Errors) {}
-}
+impl ::chanx_runtime::__codegen::Validate for Welcome {}
 
 /// The schema of [`Welcome`], for pydantic-style validation errors.
 pub static WELCOME_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "Welcome",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "payload",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Null,
-            },
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "Welcome",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "payload",
+                &::chanx_runtime::__codegen::Schema::Null,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `query` from the spec.
@@ -546,8 +482,7 @@ impl ::chanx_runtime::__codegen::Validate for NotificationsQuery {
                 n0,
                 &::chanx_runtime::__codegen::StrConstraints {
                     min_length: ::core::option::Option::Some(16),
-                    max_length: ::core::option::Option::None,
-                    pattern: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 },
             );
         }
@@ -557,27 +492,22 @@ impl ::chanx_runtime::__codegen::Validate for NotificationsQuery {
 
 /// The schema of [`NotificationsQuery`], for pydantic-style validation errors.
 pub static NOTIFICATIONS_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "NotificationsQuery",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "token",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "NotificationsQuery",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "token",
+                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
                     min_length: ::core::option::Option::Some(16),
-                    max_length: ::core::option::Option::None,
-                    pattern: ::core::option::Option::None,
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "since",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::DateTime,
-            },
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "since",
+                &::chanx_runtime::__codegen::Schema::DateTime,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
 
 /// `headers` from the spec.
@@ -614,9 +544,8 @@ impl ::chanx_runtime::__codegen::Validate for NotificationsHeaders {
                 errors,
                 n0,
                 &::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
                     pattern: ::core::option::Option::Some(&PATTERN_0),
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 },
             );
         }
@@ -626,27 +555,20 @@ impl ::chanx_runtime::__codegen::Validate for NotificationsHeaders {
 
 /// The schema of [`NotificationsHeaders`], for pydantic-style validation errors.
 pub static NOTIFICATIONS_HEADERS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema {
-        name: "NotificationsHeaders",
-        fields: &[
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "Authorization",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
+    &::chanx_runtime::__codegen::ObjectSchema::open(
+        "NotificationsHeaders",
+        &[
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "Authorization",
+                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_0),
+                    ..::chanx_runtime::__codegen::StrConstraints::NONE
                 }),
-            },
-            ::chanx_runtime::__codegen::FieldSchema {
-                name: "X-Client-Version",
-                required: false,
-                schema: &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE,
-                ),
-            },
+            ),
+            ::chanx_runtime::__codegen::FieldSchema::optional(
+                "X-Client-Version",
+                &::chanx_runtime::__codegen::Schema::STR,
+            ),
         ],
-        deny_unknown: false,
-        additional: ::core::option::Option::None,
-    },
+    ),
 );
