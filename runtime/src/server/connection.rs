@@ -1,4 +1,5 @@
-//! The connection loop every transport (axum's WebSocket, the in-process communicator) runs.
+//! The connection loop every transport (the WebSocket upgraded from axum, the in-process
+//! communicator) runs.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -29,9 +30,10 @@ pub(crate) enum ClientEvent {
     Text(String),
     /// A binary frame of this many bytes.
     Binary(usize),
-    /// A frame over the transport's own size limit (only the axum transport has one).
+    /// The client broke the protocol, or sent a message over the transport's size limit:
+    /// close with this code (only the WebSocket transport reports these).
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
-    TooLarge,
+    Violation(u16),
     /// The client closed the connection, or it broke.
     Closed,
 }
@@ -167,7 +169,7 @@ pub(crate) async fn run<T: Transport>(
                     ClientEvent::Binary(len) if len > options.max_frame_size => {
                         break Some(CLOSE_TOO_BIG);
                     }
-                    ClientEvent::TooLarge => break Some(CLOSE_TOO_BIG),
+                    ClientEvent::Violation(code) => break Some(code),
                     ClientEvent::Closed => break None,
                     ClientEvent::Binary(_) => {
                         let _ = cx.send_text(Rejected::binary_frame().frame());

@@ -26,6 +26,8 @@ mod axum;
 mod communicator;
 mod connection;
 pub(crate) mod handshake;
+#[cfg(feature = "server")]
+mod websocket;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -73,11 +75,6 @@ pub struct ServerOptions {
     pub send_authentication_message: bool,
     /// How long [`ShutdownHandle::shutdown`] waits for connections to finish closing.
     pub shutdown_timeout: Duration,
-    /// The bytes a connection reads from its socket at a time, and the read buffer it starts
-    /// with (and keeps while idle): frames that fit arrive in one read, larger ones in several
-    /// (the buffer grows to the frame's size). Default 1 KiB (tungstenite's own default is
-    /// 128 KiB, zero-filled before every read). Not used by the communicator.
-    pub read_buffer_size: usize,
 }
 
 impl Default for ServerOptions {
@@ -89,7 +86,6 @@ impl Default for ServerOptions {
             camelize: false,
             send_authentication_message: false,
             shutdown_timeout: Duration::from_secs(10),
-            read_buffer_size: 1024,
         }
     }
 }
@@ -98,12 +94,6 @@ impl ServerOptions {
     /// These options with [`max_frame_size`](Self::max_frame_size) set.
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes;
-        self
-    }
-
-    /// These options with [`read_buffer_size`](Self::read_buffer_size) set (at least 64).
-    pub fn read_buffer_size(mut self, bytes: usize) -> Self {
-        self.read_buffer_size = bytes.max(64);
         self
     }
 
