@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Poll, Waker};
 
 use serde::Serialize;
@@ -354,20 +354,7 @@ impl Target {
     fn send(&self, item: Outbound) -> Result<(), ()> {
         match self {
             Target::Channel(sender) => sender.send(item).map_err(|_| ()),
-            Target::Queue(queue) => {
-                let waker = {
-                    let mut state = lock(&queue.state);
-                    if state.closed {
-                        return Err(());
-                    }
-                    state.items.push_back(item);
-                    state.waker.take()
-                };
-                if let Some(waker) = waker {
-                    waker.wake();
-                }
-                Ok(())
-            }
+            Target::Queue(queue) => queue.push(item),
         }
     }
 }
@@ -388,6 +375,24 @@ struct QueueState {
     closed: bool,
 }
 
+impl Queue {
+    /// Queues `item` and wakes the receiver; `Err` once the receiver is gone.
+    pub(crate) fn push(&self, item: Outbound) -> Result<(), ()> {
+        let waker = {
+            let mut state = lock(&self.state);
+            if state.closed {
+                return Err(());
+            }
+            state.items.push_back(item);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+}
+
 /// The connection loop's end of a [`Queue`]; dropping it makes sending fail.
 pub(crate) struct QueueReceiver {
     queue: Arc<Queue>,
@@ -401,6 +406,11 @@ impl QueueReceiver {
             match state.items.pop_front() {
                 Some(item) => Poll::Ready(item),
                 None => {
+                    // Waiting for frames: the queue's room is freed, not kept by an idle
+                    // connection.
+                    if state.items.capacity() > 0 {
+                        state.items = VecDeque::new();
+                    }
                     if !state
                         .waker
                         .as_ref()
@@ -412,6 +422,12 @@ impl QueueReceiver {
                 }
             }
         })
+    }
+
+    /// The queue, for a sender outside the connection (the server's shutdown) that must not
+    /// keep it alive.
+    pub(crate) fn queue(&self) -> Weak<Queue> {
+        Arc::downgrade(&self.queue)
     }
 
     /// The next item if one is queued.

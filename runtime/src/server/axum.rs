@@ -73,7 +73,7 @@ fn accept(request: &mut Request) -> Result<(HeaderValue, OnUpgrade), Refusal> {
 
 /// Answers an opening handshake: the 101 response (no subprotocol chosen, as in Chanx), and the
 /// connection's task, started once hyper hands the connection over.
-async fn upgrade(shared: Arc<Shared>, route: Route, mut request: Request) -> Response {
+async fn upgrade(shared: Arc<Shared>, route: Arc<Route>, mut request: Request) -> Response {
     let (accept_key, on_upgrade) = match accept(&mut request) {
         Ok(accepted) => accepted,
         Err(refusal) => return refusal.into_response(),
@@ -86,19 +86,31 @@ async fn upgrade(shared: Arc<Shared>, route: Route, mut request: Request) -> Res
     let headers = request.headers().iter().filter_map(|(name, value)| {
         Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
     });
-    let handshake = Handshake::new(
-        uri.path(),
-        uri.query().unwrap_or(""),
-        headers.collect::<Vec<_>>(),
-    )
-    .with_path_params(params);
-    let limit = shared.options.max_frame_size;
+    let handshake = Box::new(
+        Handshake::new(
+            uri.path(),
+            uri.query().unwrap_or(""),
+            headers.collect::<Vec<_>>(),
+        )
+        .with_path_params(params),
+    );
     tokio::spawn(async move {
-        // Fails when the client went away before the response reached it.
-        if let Ok(upgraded) = on_upgrade.await {
-            let socket = WebSocket::new(TokioIo::new(upgraded), limit);
-            run(socket, shared, route, handshake).await;
-        }
+        // In a block, so that the task keeps no room for the upgrade's result while the
+        // connection runs.
+        let connection = {
+            // Fails when the client went away before the response reached it.
+            let Ok(upgraded) = on_upgrade.await else {
+                return;
+            };
+            let limit = shared.options.max_frame_size;
+            run(
+                WebSocket::new(TokioIo::new(upgraded), limit),
+                shared,
+                route,
+                handshake,
+            )
+        };
+        connection.await;
     });
     let headers = [
         (header::CONNECTION, HeaderValue::from_static("upgrade")),
@@ -115,11 +127,14 @@ impl Server {
         let mut router = Router::new();
         for route in &self.routes {
             let shared = Arc::clone(&shared);
-            let route = route.clone();
+            // Shared by the route's connections: each holds a pointer, not a copy.
+            let route = Arc::new(route.clone());
             let path = route.template.route().to_owned();
             router = router.route(
                 &path,
-                get(move |request: Request| upgrade(Arc::clone(&shared), route.clone(), request)),
+                get(move |request: Request| {
+                    upgrade(Arc::clone(&shared), Arc::clone(&route), request)
+                }),
             );
         }
         router

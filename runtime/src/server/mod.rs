@@ -30,13 +30,13 @@ pub(crate) mod handshake;
 mod websocket;
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 
-use crate::context::Context;
+use crate::context::{Context, Outbound, Queue};
 use crate::endpoint::Endpoint;
 use crate::layer::{BoxFuture, ChannelLayer};
 
@@ -216,9 +216,22 @@ impl std::fmt::Debug for Route {
 
 /// Live connections and the shutdown signal, shared by the server and its connections.
 struct Lifecycle {
-    shutdown: watch::Sender<bool>,
+    /// The connections to tell when shutting down.
+    connections: Mutex<Connections>,
     live: AtomicUsize,
     idle: Notify,
+}
+
+/// The shutdown signal and the queues of the connections it must reach: one lock, so that a
+/// connection registering while the server shuts down is either told by the shutdown or told
+/// at once.
+#[derive(Default)]
+struct Connections {
+    shutting_down: bool,
+    /// The frame queues of open connections (and of closed ones not pruned yet). A connection
+    /// is told to close through its queue, which costs it nothing while idle (a subscription to
+    /// a signal would keep a waiting future in every connection's task).
+    queues: Vec<Weak<Queue>>,
 }
 
 /// Counts a connection as live until dropped.
@@ -228,6 +241,48 @@ impl Lifecycle {
     fn enter(self: &Arc<Self>) -> LiveGuard {
         self.live.fetch_add(1, Ordering::SeqCst);
         LiveGuard(Arc::clone(self))
+    }
+
+    fn connections(&self) -> MutexGuard<'_, Connections> {
+        self.connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn is_shutting_down(&self) -> bool {
+        self.connections().shutting_down
+    }
+
+    /// Registers a connection's queue, to be sent a close with 1001 at shutdown (at once if
+    /// the server is already shutting down).
+    fn register(&self, queue: Weak<Queue>) {
+        let mut connections = self.connections();
+        if connections.shutting_down {
+            drop(connections);
+            if let Some(queue) = queue.upgrade() {
+                let _ = queue.push(Outbound::Close(CLOSE_GOING_AWAY));
+            }
+            return;
+        }
+        let queues = &mut connections.queues;
+        if queues.len() == queues.capacity() {
+            // Pruned when full, before growing: amortized, and at most as many entries of
+            // closed connections as of open ones.
+            queues.retain(|queue| queue.strong_count() > 0);
+        }
+        queues.push(queue);
+    }
+
+    /// Signals shutdown: every registered connection is sent a close with 1001.
+    fn signal_shutdown(&self) {
+        let queues = {
+            let mut connections = self.connections();
+            connections.shutting_down = true;
+            std::mem::take(&mut connections.queues)
+        };
+        for queue in queues.iter().filter_map(Weak::upgrade) {
+            let _ = queue.push(Outbound::Close(CLOSE_GOING_AWAY));
+        }
     }
 }
 
@@ -267,7 +322,7 @@ impl Server {
             authenticator: None,
             routes: Vec::new(),
             lifecycle: Arc::new(Lifecycle {
-                shutdown: watch::channel(false).0,
+                connections: Mutex::default(),
                 live: AtomicUsize::new(0),
                 idle: Notify::new(),
             }),
@@ -351,7 +406,7 @@ impl ShutdownHandle {
     /// have finished closing (at most [`ServerOptions::shutdown_timeout`]). Returns whether
     /// they all did.
     pub async fn shutdown(&self) -> bool {
-        self.lifecycle.shutdown.send_replace(true);
+        self.lifecycle.signal_shutdown();
         let all_closed = async {
             loop {
                 let idle = self.lifecycle.idle.notified();
@@ -366,7 +421,7 @@ impl ShutdownHandle {
 
     /// Whether shutdown has been signalled.
     pub fn is_shutting_down(&self) -> bool {
-        *self.lifecycle.shutdown.borrow()
+        self.lifecycle.is_shutting_down()
     }
 }
 

@@ -6,7 +6,7 @@
 //! than the flags of the closing handshake. Client frames must be masked; extensions and
 //! subprotocols are never negotiated, so reserved bits and opcodes are protocol errors.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -44,10 +44,6 @@ const READ_CHUNK: usize = 8 * 1024;
 
 /// How long a closing connection waits for the client's side of the closing handshake.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
-
-/// Frames are written to the socket once this many bytes are buffered, and at every flush: the
-/// loop flushes after the frames queued at the time, so that several go out in one write.
-const WRITE_BUFFER: usize = 16 * 1024;
 
 /// A text message arriving in fragments (its unmasked bytes so far), or a binary one (only its
 /// length is kept: the loop answers binary frames without reading them).
@@ -408,6 +404,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> WebSocket<S> {
                 if !self.close_sent {
                     encode_close(&mut self.out, code);
                     self.close_sent = true;
+                    // Answered if the socket takes the answer now (a later `recv` tries again):
+                    // a client that sent its close but does not read would not see it anyway,
+                    // and the connection does not wait for it.
+                    let _ = self.poll_write_out(cx);
                 }
                 Some(ClientEvent::Closed)
             }
@@ -476,25 +476,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> WebSocket<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Transport for WebSocket<S> {
-    async fn recv(&mut self) -> ClientEvent {
-        let event = poll_fn(|cx| self.poll_event(cx)).await;
-        if event == ClientEvent::Closed && !self.out.is_empty() && !self.write_failed {
-            // The answer to the client's close, which the socket did not take at once. (Boxed:
-            // the timer would otherwise enlarge every connection's task by its size.) Dropped
-            // half way, the next `recv` tries again.
-            let _ = Box::pin(tokio::time::timeout(CLOSE_WAIT, self.write_out())).await;
-        }
-        event
+    fn recv(&mut self) -> impl Future<Output = ClientEvent> + Send + '_ {
+        poll_fn(|cx| self.poll_event(cx))
     }
 
-    async fn send_text(&mut self, text: String) -> bool {
+    fn send_text(&mut self, text: String) -> bool {
         if self.write_failed || self.close_sent {
             return false;
         }
         encode_frame(&mut self.out, OP_TEXT, text.as_bytes());
-        if self.out.len() >= WRITE_BUFFER {
-            return self.write_out().await;
-        }
         true
     }
 
@@ -720,7 +710,7 @@ mod tests {
     #[tokio::test]
     async fn the_servers_close_waits_for_the_clients() {
         let (mut ws, mut client) = pair(1024);
-        assert!(ws.send_text("bye".to_owned()).await);
+        assert!(ws.send_text("bye".to_owned()));
         let answering = tokio::spawn(async move {
             let mut expected = vec![0x81, 3];
             expected.extend_from_slice(b"bye");
@@ -793,15 +783,15 @@ mod tests {
         let (mut ws, client) = pair(1024);
         drop(client);
         assert_eq!(ws.recv().await, ClientEvent::Closed);
-        assert!(!ws.send_text("x".to_owned()).await || !ws.flush().await);
+        assert!(!ws.send_text("x".to_owned()) || !ws.flush().await);
     }
 
     #[tokio::test]
-    async fn large_writes_go_out_past_the_write_buffer() {
+    async fn large_frames_are_written_whole() {
         let (mut ws, mut client) = pair(1024);
         let big = "z".repeat(70_000);
         let reading = tokio::spawn(async move { read_exactly(&mut client, 70_010).await });
-        assert!(ws.send_text(big).await);
+        assert!(ws.send_text(big));
         assert!(ws.flush().await);
         let bytes = reading.await.unwrap();
         assert_eq!(bytes[..10], [0x81, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]);
