@@ -110,6 +110,10 @@ const LAYER_RETRY: Duration = Duration::from_millis(200);
 /// boxed futures, and the server's shutdown arrives as a close queued like a handler's. (Not an
 /// `async fn`, whose parameters are moved into locals of its future: the task would hold the
 /// transport twice.)
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn's future holds its parameters twice"
+)]
 pub(crate) fn run<T: Transport>(
     mut transport: T,
     shared: Arc<Shared>,
