@@ -255,6 +255,9 @@ impl Context {
             .await?;
         let mut groups = lock(&self.shared.groups);
         if !groups.iter().any(|joined| joined == group) {
+            // Room for this group only: a connection is in few groups, and keeps the list
+            // while it lives (a push would make room for four).
+            groups.reserve_exact(1);
             groups.push(group.to_owned());
         }
         Ok(())

@@ -1,7 +1,7 @@
 //! The connection loop every transport (the WebSocket upgraded from axum, the in-process
 //! communicator) runs.
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -157,7 +157,7 @@ pub(crate) fn run<T: Transport>(
             return;
         }
 
-        let mut handlers: JoinSet<()> = JoinSet::new();
+        let mut handlers = Handlers::default();
         let mut layer_live = true;
         let mut layer_paused: Option<Pin<Box<tokio::time::Sleep>>> = None;
         // A long-lived future, polled again on every turn of the loop rather than made anew: it
@@ -180,7 +180,7 @@ pub(crate) fn run<T: Transport>(
                     },
                     Outbound::Close(code) => break Some(code),
                 },
-                Some(_) = handlers.join_next(), if !handlers.is_empty() => {}
+                () = handlers.join_next(), if handlers.len() > 0 => {}
                 event = transport.recv(), if handlers.len() < shared.options.max_concurrent_handlers => {
                     let options = &shared.options;
                     match event {
@@ -202,7 +202,7 @@ pub(crate) fn run<T: Transport>(
                         }
                     }
                 }
-                () = async { if let Some(pause) = layer_paused.as_mut() { pause.await } }, if layer_paused.is_some() => {
+                () = poll_fn(|task| layer_paused.as_mut().map_or(Poll::Pending, |pause| pause.as_mut().poll(task))), if layer_paused.is_some() => {
                     layer_paused = None;
                 }
                 message = &mut layer_message, if layer_live && layer_paused.is_none() => {
@@ -236,11 +236,11 @@ pub(crate) fn run<T: Transport>(
 /// concurrently, as by Chanx's task per frame, and the `handlers` bound still applies).
 /// (A poll function rather than an `async fn`, whose future would hold its parameters twice.)
 fn start<'h>(
-    handlers: &'h mut JoinSet<()>,
+    handlers: &'h mut Handlers,
     handling: BoxFuture<'static, ()>,
 ) -> impl Future<Output = ()> + 'h {
     let mut handling = Some(handling);
-    std::future::poll_fn(move |task| {
+    poll_fn(move |task| {
         if let Some(mut pending) = handling.take() {
             if pending.as_mut().poll(task).is_pending() {
                 handlers.spawn(pending);
@@ -248,6 +248,45 @@ fn start<'h>(
         }
         Poll::Ready(())
     })
+}
+
+/// The frame handlers that had to wait, each in a task of its own. The set is made when first
+/// needed and dropped when empty again: even an empty `JoinSet` holds an allocation, which most
+/// connections would keep without ever using it.
+#[derive(Default)]
+struct Handlers(Option<JoinSet<()>>);
+
+impl Handlers {
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, JoinSet::len)
+    }
+
+    fn spawn(&mut self, handling: BoxFuture<'static, ()>) {
+        self.0.get_or_insert_with(JoinSet::new).spawn(handling);
+    }
+
+    /// Waits until one of the handlers finishes (forever when there are none).
+    fn join_next(&mut self) -> impl Future<Output = ()> + '_ {
+        poll_fn(|task| {
+            let Some(set) = self.0.as_mut() else {
+                return Poll::Pending;
+            };
+            if set.poll_join_next(task).is_pending() {
+                return Poll::Pending;
+            }
+            if set.is_empty() {
+                self.0 = None;
+            }
+            Poll::Ready(())
+        })
+    }
+
+    /// Aborts the handlers still running and waits for them.
+    async fn shutdown(&mut self) {
+        if let Some(set) = self.0.as_mut() {
+            set.shutdown().await;
+        }
+    }
 }
 
 /// Authenticates, joins the groups and runs the connect hook; `Err(close code)` when the

@@ -488,8 +488,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Transport for WebSocket
         true
     }
 
-    async fn flush(&mut self) -> bool {
-        self.write_out().await
+    fn flush(&mut self) -> impl Future<Output = bool> + Send + '_ {
+        poll_fn(|cx| self.poll_write_out(cx))
     }
 
     async fn close(&mut self, code: u16) {
