@@ -433,6 +433,12 @@ impl QueueReceiver {
         Arc::downgrade(&self.queue)
     }
 
+    /// Forgets the waker of the last wait, so that items queued from the receiving task itself
+    /// (a handler polled in place) do not wake it again: it looks at the queue next anyway.
+    pub(crate) fn forget_waker(&mut self) {
+        lock(&self.queue.state).waker = None;
+    }
+
     /// The next item if one is queued.
     pub(crate) fn try_recv(&mut self) -> Option<Outbound> {
         lock(&self.queue.state).items.pop_front()

@@ -198,6 +198,9 @@ pub(crate) fn run<T: Transport>(
                         ClientEvent::Text(text) => {
                             let text = if camelize { decamelize_frame(text) } else { text };
                             let handling = handle_frame(Arc::clone(&route.endpoint), guard.cx.clone(), text, options.send_completion);
+                            // The loop looks at its queue right after: frames the handler queues
+                            // need not wake the task (a wasted turn of the loop per frame).
+                            outbound.forget_waker();
                             start(&mut handlers, Box::pin(handling)).await;
                         }
                     }
@@ -208,7 +211,10 @@ pub(crate) fn run<T: Transport>(
                 message = &mut layer_message, if layer_live && layer_paused.is_none() => {
                     layer_message = shared.layer.receive_shared(guard.cx.channel_name());
                     match message {
-                        Ok(message) => Box::pin(relay(&route, &guard.cx, message, shared.options.send_completion)).await,
+                        Ok(message) => {
+                            outbound.forget_waker();
+                            Box::pin(relay(&route, &guard.cx, message, shared.options.send_completion)).await;
+                        }
                         Err(LayerError::Closed) => layer_live = false,
                         Err(_) => layer_paused = Some(Box::pin(tokio::time::sleep(LAYER_RETRY))),
                     }
