@@ -280,7 +280,9 @@ fn encode_close(out: &mut Vec<u8>, code: Option<u16>) {
 
 /// An upgraded connection speaking WebSocket, server side.
 pub(crate) struct WebSocket<S> {
+    /// The upgraded connection.
     io: S,
+    /// The reassembly state between frames.
     decoder: Decoder,
     /// The bytes read after the last whole frame: the start of a frame still arriving (or
     /// frames read together with an earlier one). Empty, without capacity, between frames.
@@ -333,9 +335,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> WebSocket<S> {
                 match self.decoder.decode(&self.unparsed) {
                     Decoded::Incomplete => {}
                     Decoded::Frame(len, then) => {
-                        // A fresh vector for the rest (usually empty): a large frame's buffer
-                        // is not kept.
-                        self.unparsed = self.unparsed[len..].to_vec();
+                        self.consume_unparsed(len);
                         match self.apply(then, cx) {
                             Some(event) => return Poll::Ready(event),
                             None => continue,
@@ -381,6 +381,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> WebSocket<S> {
                     Decoded::Violation(code) => return Poll::Ready(self.violation(code)),
                 }
             }
+        }
+    }
+
+    /// Drops the first `len` bytes of `unparsed`: freed when nothing follows (the usual case),
+    /// else the rest is kept without the room of a large frame that came before it.
+    fn consume_unparsed(&mut self, len: usize) {
+        if len == self.unparsed.len() {
+            self.unparsed = Vec::new();
+            return;
+        }
+        self.unparsed.drain(..len);
+        if self.unparsed.capacity() > READ_CHUNK.max(2 * self.unparsed.len()) {
+            self.unparsed.shrink_to_fit();
         }
     }
 
@@ -608,7 +621,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_frame_split_across_two_reads_and_two_frames_in_one() {
+    async fn a_frame_split_across_two_reads_and_frames_sharing_one() {
         let (mut ws, mut client) = pair(1024);
         let frame = text("split in two");
         client.write_all(&frame[..5]).await.unwrap();
@@ -619,11 +632,13 @@ mod tests {
             ws.recv().await,
             ClientEvent::Text("split in two".to_owned())
         );
-        let mut two = text("one");
-        two.extend(text("two"));
-        client.write_all(&two).await.unwrap();
+        let mut three = text("one");
+        three.extend(text("two"));
+        three.extend(text("three"));
+        client.write_all(&three).await.unwrap();
         assert_eq!(ws.recv().await, ClientEvent::Text("one".to_owned()));
         assert_eq!(ws.recv().await, ClientEvent::Text("two".to_owned()));
+        assert_eq!(ws.recv().await, ClientEvent::Text("three".to_owned()));
         assert_eq!(ws.unparsed.capacity(), 0);
     }
 
