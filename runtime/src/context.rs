@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Poll, Waker};
 
 use serde::Serialize;
@@ -255,6 +255,9 @@ impl Context {
             .await?;
         let mut groups = lock(&self.shared.groups);
         if !groups.iter().any(|joined| joined == group) {
+            // Room for this group only: a connection is in few groups, and keeps the list
+            // while it lives (a push would make room for four).
+            groups.reserve_exact(1);
             groups.push(group.to_owned());
         }
         Ok(())
@@ -354,20 +357,7 @@ impl Target {
     fn send(&self, item: Outbound) -> Result<(), ()> {
         match self {
             Target::Channel(sender) => sender.send(item).map_err(|_| ()),
-            Target::Queue(queue) => {
-                let waker = {
-                    let mut state = lock(&queue.state);
-                    if state.closed {
-                        return Err(());
-                    }
-                    state.items.push_back(item);
-                    state.waker.take()
-                };
-                if let Some(waker) = waker {
-                    waker.wake();
-                }
-                Ok(())
-            }
+            Target::Queue(queue) => queue.push(item),
         }
     }
 }
@@ -388,6 +378,24 @@ struct QueueState {
     closed: bool,
 }
 
+impl Queue {
+    /// Queues `item` and wakes the receiver; `Err` once the receiver is gone.
+    pub(crate) fn push(&self, item: Outbound) -> Result<(), ()> {
+        let waker = {
+            let mut state = lock(&self.state);
+            if state.closed {
+                return Err(());
+            }
+            state.items.push_back(item);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+}
+
 /// The connection loop's end of a [`Queue`]; dropping it makes sending fail.
 pub(crate) struct QueueReceiver {
     queue: Arc<Queue>,
@@ -401,6 +409,11 @@ impl QueueReceiver {
             match state.items.pop_front() {
                 Some(item) => Poll::Ready(item),
                 None => {
+                    // Waiting for frames: the queue's room is freed, not kept by an idle
+                    // connection.
+                    if state.items.capacity() > 0 {
+                        state.items = VecDeque::new();
+                    }
                     if !state
                         .waker
                         .as_ref()
@@ -412,6 +425,18 @@ impl QueueReceiver {
                 }
             }
         })
+    }
+
+    /// The queue, for a sender outside the connection (the server's shutdown) that must not
+    /// keep it alive.
+    pub(crate) fn queue(&self) -> Weak<Queue> {
+        Arc::downgrade(&self.queue)
+    }
+
+    /// Forgets the waker of the last wait, so that items queued from the receiving task itself
+    /// (a handler polled in place) do not wake it again: it looks at the queue next anyway.
+    pub(crate) fn forget_waker(&mut self) {
+        lock(&self.queue.state).waker = None;
     }
 
     /// The next item if one is queued.

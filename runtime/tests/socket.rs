@@ -323,3 +323,62 @@ async fn a_dropped_tcp_connection_leaves_its_groups() {
     assert!(running.memory.group_members("room.gone").is_empty());
     running.stop().await;
 }
+
+/// Sends `request` on a new TCP connection; the response's head, and the connection.
+async fn raw_handshake(running: &Running, request: &str) -> (String, tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(running.addr).await.unwrap();
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0];
+        if socket.read(&mut byte).await.unwrap() == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    (String::from_utf8(head).unwrap(), socket)
+}
+
+/// A handshake request for `/ws/test/lobby` with `headers` (each ending in CRLF).
+fn handshake_request(method: &str, headers: &str) -> String {
+    format!(
+        "{method} /ws/test/lobby?token=alice-token HTTP/1.1\r\nHost: localhost\r\n{headers}\r\n"
+    )
+}
+
+#[tokio::test]
+async fn opening_handshakes_are_checked() {
+    let running = start(ServerOptions::default()).await;
+    let good = "Connection: keep-alive, Upgrade\r\nUpgrade: WebSocket\r\n\
+                Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    let refused = [
+        ("POST", good.to_owned(), "405"),
+        (
+            "GET",
+            good.replace("keep-alive, Upgrade", "keep-alive"),
+            "400",
+        ),
+        ("GET", good.replace("WebSocket", "h2c"), "400"),
+        ("GET", good.replace("Version: 13", "Version: 8"), "400"),
+        ("GET", good.replace("Sec-WebSocket-Key", "X-Key"), "400"),
+    ];
+    for (method, headers, status) in refused {
+        let (head, _) = raw_handshake(&running, &handshake_request(method, &headers)).await;
+        assert!(head.starts_with(&format!("HTTP/1.1 {status}")), "{head}");
+    }
+    // The RFC 6455 example key; no subprotocol is chosen even when offered.
+    let offered = format!("{good}Sec-WebSocket-Protocol: chat\r\n");
+    let (head, mut socket) = raw_handshake(&running, &handshake_request("GET", &offered)).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=\r\n"));
+    assert!(!head.contains("sec-websocket-protocol"));
+    // An unmasked frame: the server closes with 1002.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    socket.write_all(b"\x81\x02hi").await.unwrap();
+    let mut frames = Vec::new();
+    socket.read_to_end(&mut frames).await.unwrap();
+    assert!(frames.ends_with(&[0x88, 2, 0x03, 0xEA]), "{frames:?}");
+    running.stop().await;
+}

@@ -2,141 +2,122 @@
 
 use std::future::{Future, IntoFuture};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
-use futures_util::SinkExt;
-use tokio_tungstenite::tungstenite;
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
-use super::connection::{ClientEvent, Transport, run};
+use super::connection::run;
 use super::handshake::Handshake;
+use super::websocket::WebSocket;
 use super::{Route, Server, Shared};
 
-/// How long a closing connection waits for the client's side of the closing handshake.
-const CLOSE_WAIT: Duration = Duration::from_secs(1);
-
-/// Frames are written to the socket once this many bytes are buffered, and at every flush: the
-/// loop flushes after the frames queued at the time, so that several go out in one write.
-const WRITE_BUFFER: usize = 16 * 1024;
-
-/// An upgraded axum WebSocket.
-struct AxumTransport {
-    socket: WebSocket,
-    /// Whether reading failed (then the stream has ended, unread bytes may remain).
-    broken: bool,
+/// Whether `name`'s value is `expected`, in any case.
+fn header_is(headers: &HeaderMap, name: HeaderName, expected: &str) -> bool {
+    headers
+        .get(name)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(expected.as_bytes()))
 }
 
-impl Transport for AxumTransport {
-    async fn recv(&mut self) -> ClientEvent {
-        loop {
-            return match self.socket.recv().await {
-                Some(Ok(Message::Text(text))) => ClientEvent::Text(text.as_str().to_owned()),
-                Some(Ok(Message::Binary(bytes))) => ClientEvent::Binary(bytes.len()),
-                // tungstenite answers pings itself.
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                Some(Ok(Message::Close(_))) => {
-                    // Reading again writes tungstenite's queued close reply. (Boxed: the timer
-                    // would otherwise enlarge every connection's task by its size.)
-                    let _ = Box::pin(tokio::time::timeout(CLOSE_WAIT, self.socket.recv())).await;
-                    ClientEvent::Closed
-                }
-                None => ClientEvent::Closed,
-                Some(Err(error)) => {
-                    // The stream ends after an error: nothing more can be read.
-                    self.broken = true;
-                    match error.into_inner().downcast::<tungstenite::Error>() {
-                        Ok(error) if matches!(*error, tungstenite::Error::Capacity(_)) => {
-                            ClientEvent::TooLarge
-                        }
-                        _ => ClientEvent::Closed,
-                    }
-                }
-            };
-        }
-    }
+/// A refused opening handshake: its status and the reason.
+type Refusal = (StatusCode, &'static str);
 
-    async fn send_text(&mut self, text: String) -> bool {
-        // Buffered (up to `WRITE_BUFFER`) until `flush`.
-        self.socket.feed(Message::Text(text.into())).await.is_ok()
+/// Checks the opening handshake as axum's `WebSocketUpgrade` does (with the same statuses);
+/// the `Sec-WebSocket-Accept` value and the upgrade to wait for.
+fn accept(request: &mut Request) -> Result<(HeaderValue, OnUpgrade), Refusal> {
+    let headers = request.headers();
+    if request.method() != Method::GET {
+        return Err((
+            StatusCode::METHOD_NOT_ALLOWED,
+            "a WebSocket handshake is a GET",
+        ));
     }
-
-    async fn flush(&mut self) -> bool {
-        SinkExt::flush(&mut self.socket).await.is_ok()
+    // `Connection` may list other options besides `upgrade` (`keep-alive, Upgrade`).
+    let connection_upgrade = headers
+        .get(header::CONNECTION)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.to_ascii_lowercase().contains("upgrade"));
+    if !connection_upgrade {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "`Connection` must include `upgrade`",
+        ));
     }
-
-    async fn close(&mut self, code: u16) {
-        let frame = CloseFrame {
-            code,
-            reason: "".into(),
-        };
-        if self.socket.send(Message::Close(Some(frame))).await.is_err() {
-            return;
-        }
-        if self.broken {
-            // Unread bytes would make closing the socket reset it, and the client could lose
-            // the close frame: give it time to read it.
-            tokio::time::sleep(CLOSE_WAIT / 2).await;
-            return;
-        }
-        // The closing handshake: wait for the client's close (reading what it still sends), so
-        // that the socket is not reset under the close frame.
-        let _ = tokio::time::timeout(CLOSE_WAIT, async {
-            while let Some(Ok(message)) = self.socket.recv().await {
-                if let Message::Close(_) = message {
-                    break;
-                }
-            }
-        })
-        .await;
+    if !header_is(headers, header::UPGRADE, "websocket") {
+        return Err((StatusCode::BAD_REQUEST, "`Upgrade` must be `websocket`"));
     }
+    let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
+        return Err((StatusCode::BAD_REQUEST, "`Sec-WebSocket-Key` is missing"));
+    };
+    if !header_is(headers, header::SEC_WEBSOCKET_VERSION, "13") {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "`Sec-WebSocket-Version` must be 13",
+        ));
+    }
+    // Base64, always a valid header value.
+    let accept_key = HeaderValue::try_from(derive_accept_key(key.as_bytes()))
+        .map_err(|_| (StatusCode::BAD_REQUEST, "bad `Sec-WebSocket-Key`"))?;
+    let on_upgrade = request.extensions_mut().remove::<OnUpgrade>().ok_or((
+        StatusCode::UPGRADE_REQUIRED,
+        "this connection cannot be upgraded",
+    ))?;
+    Ok((accept_key, on_upgrade))
 }
 
-async fn upgrade(
-    shared: Arc<Shared>,
-    route: Route,
-    upgrade: WebSocketUpgrade,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+/// Answers an opening handshake: the 101 response (no subprotocol chosen, as in Chanx), and the
+/// connection's task, started once hyper hands the connection over.
+async fn upgrade(shared: Arc<Shared>, route: Arc<Route>, mut request: Request) -> Response {
+    let (accept_key, on_upgrade) = match accept(&mut request) {
+        Ok(accepted) => accepted,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let uri = request.uri();
     let Some(params) = route.template.matches(uri.path()) else {
         // axum routed it here, so the template matches; keep the loop total anyway.
         return StatusCode::NOT_FOUND.into_response();
     };
-    let headers = headers.iter().filter_map(|(name, value)| {
+    let headers = request.headers().iter().filter_map(|(name, value)| {
         Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
     });
-    let handshake = Handshake::new(
-        uri.path(),
-        uri.query().unwrap_or(""),
-        headers.collect::<Vec<_>>(),
-    )
-    .with_path_params(params);
-    // Tungstenite refuses larger frames itself (so they are never buffered); one byte of slack
-    // lets the loop see frames of exactly the limit.
-    let limit = shared.options.max_frame_size.saturating_add(1);
-    upgrade
-        .max_message_size(limit)
-        .max_frame_size(limit)
-        // Tungstenite's default read buffer is 128 KiB, zero-filled up to its capacity before
-        // every socket read and kept by an idle connection: `read_buffer_size` (1 KiB) instead.
-        .read_buffer_size(shared.options.read_buffer_size)
-        .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| {
+    let handshake = Box::new(
+        Handshake::new(
+            uri.path(),
+            uri.query().unwrap_or(""),
+            headers.collect::<Vec<_>>(),
+        )
+        .with_path_params(params),
+    );
+    tokio::spawn(async move {
+        // In a block, so that the task keeps no room for the upgrade's result while the
+        // connection runs.
+        let connection = {
+            // Fails when the client went away before the response reached it.
+            let Ok(upgraded) = on_upgrade.await else {
+                return;
+            };
+            let limit = shared.options.max_frame_size;
             run(
-                AxumTransport {
-                    socket,
-                    broken: false,
-                },
+                WebSocket::new(TokioIo::new(upgraded), limit),
                 shared,
                 route,
                 handshake,
             )
-        })
+        };
+        connection.await;
+    });
+    let headers = [
+        (header::CONNECTION, HeaderValue::from_static("upgrade")),
+        (header::UPGRADE, HeaderValue::from_static("websocket")),
+        (header::SEC_WEBSOCKET_ACCEPT, accept_key),
+    ];
+    (StatusCode::SWITCHING_PROTOCOLS, headers).into_response()
 }
 
 impl Server {
@@ -146,12 +127,13 @@ impl Server {
         let mut router = Router::new();
         for route in &self.routes {
             let shared = Arc::clone(&shared);
-            let route = route.clone();
+            // Shared by the route's connections: each holds a pointer, not a copy.
+            let route = Arc::new(route.clone());
             let path = route.template.route().to_owned();
             router = router.route(
                 &path,
-                get(move |ws: WebSocketUpgrade, uri: Uri, headers: HeaderMap| {
-                    upgrade(Arc::clone(&shared), route.clone(), ws, uri, headers)
+                get(move |request: Request| {
+                    upgrade(Arc::clone(&shared), Arc::clone(&route), request)
                 }),
             );
         }

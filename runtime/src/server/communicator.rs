@@ -53,7 +53,7 @@ impl Transport for MemoryTransport {
         self.from_client.recv().await.unwrap_or(ClientEvent::Closed)
     }
 
-    async fn send_text(&mut self, text: String) -> bool {
+    fn send_text(&mut self, text: String) -> bool {
         self.to_client.send(Frame::Text(text)).is_ok()
     }
 
@@ -142,7 +142,12 @@ impl CommunicatorBuilder {
             to_client,
             channel_name: Some(named),
         };
-        let task = tokio::spawn(run(transport, self.shared, route, handshake));
+        let task = tokio::spawn(run(
+            transport,
+            self.shared,
+            Arc::new(route),
+            Box::new(handshake),
+        ));
         Ok(Communicator {
             to_server,
             from_server,

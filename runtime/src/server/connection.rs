@@ -1,6 +1,7 @@
-//! The connection loop every transport (axum's WebSocket, the in-process communicator) runs.
+//! The connection loop every transport (the WebSocket upgraded from axum, the in-process
+//! communicator) runs.
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -29,9 +30,10 @@ pub(crate) enum ClientEvent {
     Text(String),
     /// A binary frame of this many bytes.
     Binary(usize),
-    /// A frame over the transport's own size limit (only the axum transport has one).
+    /// The client broke the protocol, or sent a message over the transport's size limit:
+    /// close with this code (only the WebSocket transport reports these).
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
-    TooLarge,
+    Violation(u16),
     /// The client closed the connection, or it broke.
     Closed,
 }
@@ -40,9 +42,9 @@ pub(crate) enum ClientEvent {
 pub(crate) trait Transport: Send + 'static {
     /// The next client event; must be cancel-safe.
     fn recv(&mut self) -> impl Future<Output = ClientEvent> + Send + '_;
-    /// Writes a text frame, possibly only into a buffer that [`Transport::flush`] writes out;
-    /// `false` when the connection is gone.
-    fn send_text(&mut self, text: String) -> impl Future<Output = bool> + Send + '_;
+    /// Queues a text frame for [`Transport::flush`] to write out; `false` when the connection
+    /// is gone. (Not async: a connection waiting here would hold the frame in its task.)
+    fn send_text(&mut self, text: String) -> bool;
     /// Writes out what [`Transport::send_text`] buffered; `false` when the connection is gone.
     fn flush(&mut self) -> impl Future<Output = bool> + Send + '_;
     /// Sends a close frame with `code`.
@@ -69,26 +71,31 @@ impl<F: Future + Unpin> Future for CatchUnwind<F> {
     }
 }
 
-/// Leaves the connection's groups when dropped without [`GroupGuard::leave`] (a panicking or
-/// cancelled connection task), from a task of its own.
-struct GroupGuard(Option<Context>);
+/// The connection's context, which leaves its groups when dropped without
+/// [`GroupGuard::leave`] (a panicking or cancelled connection task), from a task of its own.
+struct GroupGuard {
+    cx: Context,
+    /// The groups were left (or are being left) already.
+    left: bool,
+}
 
 impl GroupGuard {
     async fn leave(mut self) {
-        if let Some(cx) = self.0.take() {
-            let _ = cx.leave_all_groups().await;
-        }
+        self.left = true;
+        let _ = self.cx.leave_all_groups().await;
     }
 }
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
-        if let Some(cx) = self.0.take() {
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(async move {
-                    let _ = cx.leave_all_groups().await;
-                });
-            }
+        if self.left {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let cx = self.cx.clone();
+            runtime.spawn(async move {
+                let _ = cx.leave_all_groups().await;
+            });
         }
     }
 }
@@ -97,122 +104,194 @@ impl Drop for GroupGuard {
 const LAYER_RETRY: Duration = Duration::from_millis(200);
 
 /// Runs one accepted connection to its end.
-pub(crate) async fn run<T: Transport>(
+///
+/// The task's future is what an idle connection costs, so it is kept small: the route and the
+/// handshake arrive boxed, rarely taken paths (connecting, closing, relaying layer messages) are
+/// boxed futures, and the server's shutdown arrives as a close queued like a handler's. (Not an
+/// `async fn`, whose parameters are moved into locals of its future: the task would hold the
+/// transport twice.)
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn's future holds its parameters twice"
+)]
+pub(crate) fn run<T: Transport>(
     mut transport: T,
     shared: Arc<Shared>,
-    route: Route,
-    handshake: Handshake,
-) {
-    let _live = shared.lifecycle.enter();
-    let mut shutdown = shared.lifecycle.shutdown.subscribe();
-    if *shutdown.borrow_and_update() {
-        transport.close(CLOSE_GOING_AWAY).await;
-        return;
-    }
-    let layer = Arc::clone(&shared.layer);
-    let Ok(channel_name) = layer.new_channel("specific.").await else {
-        transport.close(CLOSE_INTERNAL_ERROR).await;
-        return;
-    };
-    transport.opened(&channel_name);
-    let (cx, mut outbound) = Context::connection(channel_name.clone(), Arc::clone(&layer));
-    let cx = cx.with_path_params(handshake.path_params().clone());
-    let guard = GroupGuard(Some(cx.clone()));
-    let mut writer = Writer {
-        transport: &mut transport,
-        camelize: shared.options.camelize,
-    };
-    // Boxed, as the closing below: an idle connection's task keeps only the loop's state.
-    if let Err(code) = Box::pin(connect(&shared, &route, handshake, &cx)).await {
-        writer.flush(&mut outbound).await;
-        writer.transport.close(code).await;
-        guard.leave().await;
-        return;
-    }
-
-    let options = &shared.options;
-    let mut handlers: JoinSet<()> = JoinSet::new();
-    let mut layer_live = true;
-    let mut layer_paused: Option<Pin<Box<tokio::time::Sleep>>> = None;
-    // Long-lived futures, polled again on every turn of the loop rather than made anew: the
-    // layer's receive (which registers with the layer once, not on every frame) and the
-    // shutdown signal.
-    let mut layer_message = layer.receive_shared(&channel_name);
-    let shutting_down = async move {
-        while shutdown.changed().await.is_ok() {
-            if *shutdown.borrow_and_update() {
+    route: Arc<Route>,
+    handshake: Box<Handshake>,
+) -> impl Future<Output = ()> + Send {
+    async move {
+        let _live = shared.lifecycle.enter();
+        if shared.lifecycle.is_shutting_down() {
+            transport.close(CLOSE_GOING_AWAY).await;
+            return;
+        }
+        // Fields of `shared` and `guard` are named where used rather than bound to locals:
+        // each reference kept across an await would take room in the task.
+        //
+        // In a block of its own: the name moves into the context, and a local of the function
+        // would keep its room in the task.
+        let (cx, mut outbound) = {
+            let Ok(channel_name) = shared.layer.new_channel("specific.").await else {
+                transport.close(CLOSE_INTERNAL_ERROR).await;
                 return;
-            }
+            };
+            transport.opened(&channel_name);
+            Context::connection(channel_name, Arc::clone(&shared.layer))
+        };
+        shared.lifecycle.register(outbound.queue());
+        let guard = GroupGuard {
+            cx: cx.with_path_params(handshake.path_params().clone()),
+            left: false,
+        };
+        let camelize = shared.options.camelize;
+        if let Err(code) = Box::pin(connect(&shared, &route, handshake, &guard.cx)).await {
+            Box::pin(async {
+                Writer::new(&mut transport, camelize)
+                    .flush(&mut outbound)
+                    .await;
+                transport.close(code).await;
+                guard.leave().await;
+            })
+            .await;
+            return;
         }
-    };
-    let mut shutting_down = std::pin::pin!(shutting_down);
-    let close = loop {
-        tokio::select! {
-            biased;
-            () = &mut shutting_down => break Some(CLOSE_GOING_AWAY),
-            item = outbound.recv() => match item {
-                Outbound::Text(text) => match writer.send_queued(text, &mut outbound).await {
-                    Written::All => {}
-                    Written::Close(code) => break Some(code),
-                    Written::Broken => break None,
+
+        let mut handlers = Handlers::default();
+        let mut layer_live = true;
+        let mut layer_paused: Option<Pin<Box<tokio::time::Sleep>>> = None;
+        // A long-lived future, polled again on every turn of the loop rather than made anew: it
+        // registers with the layer once, not on every frame.
+        let mut layer_message = shared.layer.receive_shared(guard.cx.channel_name());
+        let close = loop {
+            tokio::select! {
+                biased;
+                item = outbound.recv() => match item {
+                    Outbound::Text(text) => match Writer::new(&mut transport, camelize).queue(text, &mut outbound) {
+                        Queued::Broken => break None,
+                        queued => {
+                            if !transport.flush().await {
+                                break None;
+                            }
+                            if let Queued::Close(code) = queued {
+                                break Some(code);
+                            }
+                        }
+                    },
+                    Outbound::Close(code) => break Some(code),
                 },
-                Outbound::Close(code) => break Some(code),
-            },
-            Some(_) = handlers.join_next(), if !handlers.is_empty() => {}
-            event = writer.transport.recv(), if handlers.len() < options.max_concurrent_handlers => {
-                match event {
-                    ClientEvent::Text(text) if text.len() > options.max_frame_size => {
-                        break Some(CLOSE_TOO_BIG);
+                () = handlers.join_next(), if handlers.len() > 0 => {}
+                event = transport.recv(), if handlers.len() < shared.options.max_concurrent_handlers => {
+                    let options = &shared.options;
+                    match event {
+                        ClientEvent::Text(text) if text.len() > options.max_frame_size => {
+                            break Some(CLOSE_TOO_BIG);
+                        }
+                        ClientEvent::Binary(len) if len > options.max_frame_size => {
+                            break Some(CLOSE_TOO_BIG);
+                        }
+                        ClientEvent::Violation(code) => break Some(code),
+                        ClientEvent::Closed => break None,
+                        ClientEvent::Binary(_) => {
+                            let _ = guard.cx.send_text(Rejected::binary_frame().frame());
+                        }
+                        ClientEvent::Text(text) => {
+                            let text = if camelize { decamelize_frame(text) } else { text };
+                            let handling = handle_frame(Arc::clone(&route.endpoint), guard.cx.clone(), text, options.send_completion);
+                            // The loop looks at its queue right after: frames the handler queues
+                            // need not wake the task (a wasted turn of the loop per frame).
+                            outbound.forget_waker();
+                            start(&mut handlers, Box::pin(handling)).await;
+                        }
                     }
-                    ClientEvent::Binary(len) if len > options.max_frame_size => {
-                        break Some(CLOSE_TOO_BIG);
-                    }
-                    ClientEvent::TooLarge => break Some(CLOSE_TOO_BIG),
-                    ClientEvent::Closed => break None,
-                    ClientEvent::Binary(_) => {
-                        let _ = cx.send_text(Rejected::binary_frame().frame());
-                    }
-                    ClientEvent::Text(text) => {
-                        let text = if options.camelize { decamelize_frame(text) } else { text };
-                        let handling = handle_frame(Arc::clone(&route.endpoint), cx.clone(), text, options.send_completion);
-                        start(&mut handlers, Box::pin(handling)).await;
+                }
+                () = poll_fn(|task| layer_paused.as_mut().map_or(Poll::Pending, |pause| pause.as_mut().poll(task))), if layer_paused.is_some() => {
+                    layer_paused = None;
+                }
+                message = &mut layer_message, if layer_live && layer_paused.is_none() => {
+                    layer_message = shared.layer.receive_shared(guard.cx.channel_name());
+                    match message {
+                        Ok(message) => {
+                            outbound.forget_waker();
+                            Box::pin(relay(&route, &guard.cx, message, shared.options.send_completion)).await;
+                        }
+                        Err(LayerError::Closed) => layer_live = false,
+                        Err(_) => layer_paused = Some(Box::pin(tokio::time::sleep(LAYER_RETRY))),
                     }
                 }
             }
-            () = async { if let Some(pause) = layer_paused.as_mut() { pause.await } }, if layer_paused.is_some() => {
-                layer_paused = None;
-            }
-            message = &mut layer_message, if layer_live && layer_paused.is_none() => {
-                layer_message = layer.receive_shared(&channel_name);
-                match message {
-                    Ok(message) => Box::pin(relay(&route, &cx, message, options.send_completion)).await,
-                    Err(LayerError::Closed) => layer_live = false,
-                    Err(_) => layer_paused = Some(Box::pin(tokio::time::sleep(LAYER_RETRY))),
-                }
-            }
-        }
-    };
-    drop(layer_message);
-    handlers.shutdown().await;
-    if let Some(code) = close {
+        };
+        drop(layer_message);
         Box::pin(async {
-            writer.flush(&mut outbound).await;
-            writer.transport.close(code).await;
+            handlers.shutdown().await;
+            if let Some(code) = close {
+                Writer::new(&mut transport, camelize)
+                    .flush(&mut outbound)
+                    .await;
+                transport.close(code).await;
+            }
+            guard.leave().await;
         })
         .await;
     }
-    Box::pin(guard.leave()).await;
 }
 
 /// Runs a frame's handling: polled once here, in the connection's task, which is all most
 /// handlers need (no task is spawned for them); one that has to wait continues in a task of
 /// its own in `handlers`, so that the connection goes on reading (each frame is handled
 /// concurrently, as by Chanx's task per frame, and the `handlers` bound still applies).
-async fn start(handlers: &mut JoinSet<()>, mut handling: BoxFuture<'static, ()>) {
-    let pending =
-        std::future::poll_fn(|task| Poll::Ready(handling.as_mut().poll(task).is_pending())).await;
-    if pending {
-        handlers.spawn(handling);
+/// (A poll function rather than an `async fn`, whose future would hold its parameters twice.)
+fn start<'h>(
+    handlers: &'h mut Handlers,
+    handling: BoxFuture<'static, ()>,
+) -> impl Future<Output = ()> + 'h {
+    let mut handling = Some(handling);
+    poll_fn(move |task| {
+        if let Some(mut pending) = handling.take() {
+            if pending.as_mut().poll(task).is_pending() {
+                handlers.spawn(pending);
+            }
+        }
+        Poll::Ready(())
+    })
+}
+
+/// The frame handlers that had to wait, each in a task of its own. The set is made when first
+/// needed and dropped when empty again: even an empty `JoinSet` holds an allocation, which most
+/// connections would keep without ever using it.
+#[derive(Default)]
+struct Handlers(Option<JoinSet<()>>);
+
+impl Handlers {
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, JoinSet::len)
+    }
+
+    fn spawn(&mut self, handling: BoxFuture<'static, ()>) {
+        self.0.get_or_insert_with(JoinSet::new).spawn(handling);
+    }
+
+    /// Waits until one of the handlers finishes (forever when there are none).
+    fn join_next(&mut self) -> impl Future<Output = ()> + '_ {
+        poll_fn(|task| {
+            let Some(set) = self.0.as_mut() else {
+                return Poll::Pending;
+            };
+            if set.poll_join_next(task).is_pending() {
+                return Poll::Pending;
+            }
+            if set.is_empty() {
+                self.0 = None;
+            }
+            Poll::Ready(())
+        })
+    }
+
+    /// Aborts the handlers still running and waits for them.
+    async fn shutdown(&mut self) {
+        if let Some(set) = self.0.as_mut() {
+            set.shutdown().await;
+        }
     }
 }
 
@@ -221,7 +300,7 @@ async fn start(handlers: &mut JoinSet<()>, mut handling: BoxFuture<'static, ()>)
 async fn connect(
     shared: &Shared,
     route: &Route,
-    handshake: Handshake,
+    handshake: Box<Handshake>,
     cx: &Context,
 ) -> Result<(), u16> {
     let authenticator = route
@@ -230,7 +309,7 @@ async fn connect(
         .or(shared.authenticator.as_ref());
     if let Some(authenticator) = authenticator {
         let request = AuthRequest {
-            handshake: Arc::new(handshake),
+            handshake: Arc::from(handshake),
             info: route.endpoint.info(),
             cx: cx.clone(),
         };
@@ -349,17 +428,17 @@ fn decamelize_frame(text: String) -> String {
     }
 }
 
-/// Writes frames to the transport, camelizing their keys when asked.
+/// Queues frames on the transport, camelizing their keys when asked.
 struct Writer<'t, T> {
     transport: &'t mut T,
     camelize: bool,
 }
 
-/// How writing the queued frames ended.
-enum Written {
-    /// Every frame queued was written.
+/// What queuing frames on the transport found.
+enum Queued {
+    /// Every frame queued for the connection was queued on the transport.
     All,
-    /// The frames before a queued close were written; close with this code.
+    /// The frames before a queued close were queued; close with this code (after a flush).
     Close(u16),
     /// The connection is gone.
     Broken,
@@ -369,48 +448,48 @@ enum Written {
 /// still reads its client between batches.
 const WRITE_BATCH: usize = 64;
 
-impl<T: Transport> Writer<'_, T> {
-    async fn send(&mut self, text: String) -> bool {
+impl<'t, T: Transport> Writer<'t, T> {
+    fn new(transport: &'t mut T, camelize: bool) -> Self {
+        Self {
+            transport,
+            camelize,
+        }
+    }
+
+    fn send(&mut self, text: String) -> bool {
         let text = if self.camelize {
             camelize_frame(text)
         } else {
             text
         };
-        self.transport.send_text(text).await
+        self.transport.send_text(text)
     }
 
-    /// Writes `text` and the frames queued after it (up to [`WRITE_BATCH`], or a close), then
-    /// flushes them to the socket at once.
-    async fn send_queued(&mut self, text: String, outbound: &mut QueueReceiver) -> Written {
-        if !self.send(text).await {
-            return Written::Broken;
+    /// Queues `text` and the frames queued after it (up to [`WRITE_BATCH`], or a close) on the
+    /// transport, for one flush to write them at once. (Not async: the loop awaits only the
+    /// flush, so that its task keeps no room for the frames.)
+    fn queue(&mut self, text: String, outbound: &mut QueueReceiver) -> Queued {
+        if !self.send(text) {
+            return Queued::Broken;
         }
-        let mut written = Written::All;
         for _ in 1..WRITE_BATCH {
             match outbound.try_recv() {
                 Some(Outbound::Text(text)) => {
-                    if !self.send(text).await {
-                        return Written::Broken;
+                    if !self.send(text) {
+                        return Queued::Broken;
                     }
                 }
-                Some(Outbound::Close(code)) => {
-                    written = Written::Close(code);
-                    break;
-                }
+                Some(Outbound::Close(code)) => return Queued::Close(code),
                 None => break,
             }
         }
-        if self.transport.flush().await {
-            written
-        } else {
-            Written::Broken
-        }
+        Queued::All
     }
 
     /// Writes the frames already queued, up to a queued close.
     async fn flush(&mut self, outbound: &mut QueueReceiver) {
         while let Some(Outbound::Text(text)) = outbound.try_recv() {
-            if !self.send(text).await {
+            if !self.send(text) {
                 return;
             }
         }

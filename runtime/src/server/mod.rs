@@ -26,15 +26,17 @@ mod axum;
 mod communicator;
 mod connection;
 pub(crate) mod handshake;
+#[cfg(feature = "server")]
+mod websocket;
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 
-use crate::context::Context;
+use crate::context::{Context, Outbound, Queue};
 use crate::endpoint::Endpoint;
 use crate::layer::{BoxFuture, ChannelLayer};
 
@@ -73,11 +75,6 @@ pub struct ServerOptions {
     pub send_authentication_message: bool,
     /// How long [`ShutdownHandle::shutdown`] waits for connections to finish closing.
     pub shutdown_timeout: Duration,
-    /// The bytes a connection reads from its socket at a time, and the read buffer it starts
-    /// with (and keeps while idle): frames that fit arrive in one read, larger ones in several
-    /// (the buffer grows to the frame's size). Default 1 KiB (tungstenite's own default is
-    /// 128 KiB, zero-filled before every read). Not used by the communicator.
-    pub read_buffer_size: usize,
 }
 
 impl Default for ServerOptions {
@@ -89,7 +86,6 @@ impl Default for ServerOptions {
             camelize: false,
             send_authentication_message: false,
             shutdown_timeout: Duration::from_secs(10),
-            read_buffer_size: 1024,
         }
     }
 }
@@ -98,12 +94,6 @@ impl ServerOptions {
     /// These options with [`max_frame_size`](Self::max_frame_size) set.
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes;
-        self
-    }
-
-    /// These options with [`read_buffer_size`](Self::read_buffer_size) set (at least 64).
-    pub fn read_buffer_size(mut self, bytes: usize) -> Self {
-        self.read_buffer_size = bytes.max(64);
         self
     }
 
@@ -226,9 +216,22 @@ impl std::fmt::Debug for Route {
 
 /// Live connections and the shutdown signal, shared by the server and its connections.
 struct Lifecycle {
-    shutdown: watch::Sender<bool>,
+    /// The connections to tell when shutting down.
+    connections: Mutex<Connections>,
     live: AtomicUsize,
     idle: Notify,
+}
+
+/// The shutdown signal and the queues of the connections it must reach: one lock, so that a
+/// connection registering while the server shuts down is either told by the shutdown or told
+/// at once.
+#[derive(Default)]
+struct Connections {
+    shutting_down: bool,
+    /// The frame queues of open connections (and of closed ones not pruned yet). A connection
+    /// is told to close through its queue, which costs it nothing while idle (a subscription to
+    /// a signal would keep a waiting future in every connection's task).
+    queues: Vec<Weak<Queue>>,
 }
 
 /// Counts a connection as live until dropped.
@@ -238,6 +241,48 @@ impl Lifecycle {
     fn enter(self: &Arc<Self>) -> LiveGuard {
         self.live.fetch_add(1, Ordering::SeqCst);
         LiveGuard(Arc::clone(self))
+    }
+
+    fn connections(&self) -> MutexGuard<'_, Connections> {
+        self.connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn is_shutting_down(&self) -> bool {
+        self.connections().shutting_down
+    }
+
+    /// Registers a connection's queue, to be sent a close with 1001 at shutdown (at once if
+    /// the server is already shutting down).
+    fn register(&self, queue: Weak<Queue>) {
+        let mut connections = self.connections();
+        if connections.shutting_down {
+            drop(connections);
+            if let Some(queue) = queue.upgrade() {
+                let _ = queue.push(Outbound::Close(CLOSE_GOING_AWAY));
+            }
+            return;
+        }
+        let queues = &mut connections.queues;
+        if queues.len() == queues.capacity() {
+            // Pruned when full, before growing: amortized, and at most as many entries of
+            // closed connections as of open ones.
+            queues.retain(|queue| queue.strong_count() > 0);
+        }
+        queues.push(queue);
+    }
+
+    /// Signals shutdown: every registered connection is sent a close with 1001.
+    fn signal_shutdown(&self) {
+        let queues = {
+            let mut connections = self.connections();
+            connections.shutting_down = true;
+            std::mem::take(&mut connections.queues)
+        };
+        for queue in queues.iter().filter_map(Weak::upgrade) {
+            let _ = queue.push(Outbound::Close(CLOSE_GOING_AWAY));
+        }
     }
 }
 
@@ -277,7 +322,7 @@ impl Server {
             authenticator: None,
             routes: Vec::new(),
             lifecycle: Arc::new(Lifecycle {
-                shutdown: watch::channel(false).0,
+                connections: Mutex::default(),
                 live: AtomicUsize::new(0),
                 idle: Notify::new(),
             }),
@@ -361,7 +406,7 @@ impl ShutdownHandle {
     /// have finished closing (at most [`ServerOptions::shutdown_timeout`]). Returns whether
     /// they all did.
     pub async fn shutdown(&self) -> bool {
-        self.lifecycle.shutdown.send_replace(true);
+        self.lifecycle.signal_shutdown();
         let all_closed = async {
             loop {
                 let idle = self.lifecycle.idle.notified();
@@ -376,7 +421,7 @@ impl ShutdownHandle {
 
     /// Whether shutdown has been signalled.
     pub fn is_shutting_down(&self) -> bool {
-        *self.lifecycle.shutdown.borrow()
+        self.lifecycle.is_shutting_down()
     }
 }
 
