@@ -285,13 +285,16 @@ where
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, 8);
+    // Workers are threads of their own (the caller's thread only waits): each forgets the
+    // source text behind its spans after every chunk (see `work`), which would break spans the
+    // caller's thread still holds.
     let worker = || work(jobs, &texts, &shared, &render);
     let mut pieces = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(worker)).collect();
-        let mut pieces = worker();
-        for helper in helpers {
+        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
+        let mut pieces = Vec::new();
+        for worker in workers {
             pieces.extend(
-                helper
+                worker
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             );
@@ -318,8 +321,8 @@ where
     out
 }
 
-/// One worker of [`render_and_format`]: renders the next file while there is one, else formats
-/// the next chunk, until both are done.
+/// One worker of [`render_and_format`], on a thread of its own: renders the next file while there
+/// is one, else formats the next chunk, until both are done.
 fn work<'a, R>(
     jobs: &[FileJob],
     texts: &'a [OnceLock<String>],
@@ -354,6 +357,11 @@ where
         } else if let Some(chunk) = work.chunks.pop_front() {
             drop(work);
             let printed = format_chunk(&jobs[chunk.file].path, &texts[chunk.file], &chunk);
+            // proc-macro2 keeps the text of every parse for its spans' line and column (the
+            // `span-locations` feature `check` needs): without this, each chunk's parse is slower
+            // than the last, and the worker holds the whole output twice. The chunk's spans are
+            // gone with its syntax tree.
+            proc_macro2::extra::invalidate_current_thread_spans();
             done.push(Piece {
                 file: chunk.file,
                 index: chunk.index,
