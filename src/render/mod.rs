@@ -134,8 +134,9 @@ pub fn render(
         minijinja::context! { item_break => ITEM_BREAK, ..value.clone() }
     };
     let mut jobs = vec![
-        FileJob::new("types.rs", "types.rs.j2", with_break(&root)),
         FileJob::new("mod.rs", "mod.rs.j2", with_break(&root)),
+        // The largest file, rendered first so that its formatting starts soonest.
+        FileJob::new("types.rs", "types.rs.j2", with_break(&root)).first(),
     ];
     for channel in &module.channels {
         let context = minijinja::context! {
@@ -170,8 +171,7 @@ pub fn render(
                 message: format!("{e:#}"),
             })
     });
-    let mut files: Vec<GeneratedFile> = jobs
-        .into_iter()
+    jobs.into_iter()
         .zip(formatted)
         .map(|(job, contents)| {
             let header = if job.once {
@@ -185,11 +185,7 @@ pub fn render(
                 once: job.once,
             })
         })
-        .collect::<Result<_, RenderError>>()?;
-    // `mod.rs` first, as the module reads; `types.rs` was rendered first only to start its
-    // formatting, the largest, soonest.
-    files.swap(0, 1);
-    Ok(files)
+        .collect()
 }
 
 /// A line templates print between top-level items where a file may be cut for formatting; never
@@ -203,6 +199,8 @@ struct FileJob {
     context: minijinja::Value,
     /// A scaffold, written only when missing.
     once: bool,
+    /// Rendered before the others.
+    first: bool,
 }
 
 impl FileJob {
@@ -212,6 +210,15 @@ impl FileJob {
             template,
             context,
             once: false,
+            first: false,
+        }
+    }
+
+    /// The same job, rendered before the others.
+    fn first(self) -> Self {
+        FileJob {
+            first: true,
+            ..self
         }
     }
 }
@@ -235,8 +242,8 @@ struct Piece {
 
 /// The work the threads of [`render_and_format`] share.
 struct Work<'a> {
-    /// The next file to render.
-    next_file: usize,
+    /// The files still to render, the next one last.
+    to_render: Vec<usize>,
     /// How many files are being rendered (whose chunks are still to come).
     rendering: usize,
     /// Chunks waiting to be formatted.
@@ -267,8 +274,8 @@ impl Drop for Rendering<'_, '_> {
 }
 
 /// Renders every job with `render` and formats the result, in the jobs' order, on all cores:
-/// workers render files first (the chunks of each are queued as soon as it is rendered), then
-/// format chunks.
+/// workers render files first (those marked `first` before the others; the chunks of each are
+/// queued as soon as it is rendered), then format chunks.
 fn render_and_format<R>(jobs: &[FileJob], render: R) -> Vec<Result<String, RenderError>>
 where
     R: Fn(&FileJob) -> Result<String, RenderError> + Sync,
@@ -276,7 +283,12 @@ where
     let texts: Vec<OnceLock<String>> = jobs.iter().map(|_| OnceLock::new()).collect();
     let shared = Shared {
         work: Mutex::new(Work {
-            next_file: 0,
+            // Jobs marked `first`, then the others, in order.
+            to_render: (0..jobs.len())
+                .rev()
+                .filter(|&i| !jobs[i].first)
+                .chain((0..jobs.len()).rev().filter(|&i| jobs[i].first))
+                .collect(),
             rendering: 0,
             chunks: VecDeque::new(),
         }),
@@ -335,9 +347,7 @@ where
     let mut done = Vec::new();
     let mut work = shared.lock();
     loop {
-        if work.next_file < jobs.len() {
-            let file = work.next_file;
-            work.next_file += 1;
+        if let Some(file) = work.to_render.pop() {
             work.rendering += 1;
             drop(work);
             let rendering = Rendering(shared);
