@@ -240,19 +240,13 @@ fn mutations() -> Vec<Mutation> {
         m(
             "change-max-length",
             "api/types.rs",
-            ReplaceAll(
-                "max_length: ::core::option::Option::Some(2000),",
-                "max_length: ::core::option::Option::Some(1000),",
-            ),
+            ReplaceAll(".max_length(2000)", ".max_length(1000)"),
             Rule::ConstraintMismatch,
         ),
         m(
             "change-validate-impl-only",
             "api/types.rs",
-            Replace(
-                "max_length: ::core::option::Option::Some(2000),",
-                "max_length: ::core::option::Option::Some(1000),",
-            ),
+            Replace(".max_length(2000)", ".max_length(1000)"),
             Rule::CodeInconsistent,
         ),
         m(

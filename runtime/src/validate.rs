@@ -75,6 +75,14 @@ impl Errors {
         self.path.pop();
     }
 
+    /// Validates `value` one key deeper: what a generated `Validate` impl says for a field whose
+    /// checks are all in the types it contains.
+    pub fn field<T: Validate + ?Sized>(&mut self, key: &str, value: &T) {
+        self.push_key(key);
+        value.validate(self);
+        self.pop();
+    }
+
     /// Runs `f` one key deeper.
     pub fn at_key(&mut self, key: &str, f: impl FnOnce(&mut Errors)) {
         self.push_key(key);
@@ -294,6 +302,22 @@ impl StrConstraints {
         pattern: None,
     };
 
+    /// These constraints and `minLength`.
+    pub const fn min_length(self, min_length: u64) -> Self {
+        StrConstraints {
+            min_length: Some(min_length),
+            ..self
+        }
+    }
+
+    /// These constraints and `maxLength`.
+    pub const fn max_length(self, max_length: u64) -> Self {
+        StrConstraints {
+            max_length: Some(max_length),
+            ..self
+        }
+    }
+
     fn is_none(&self) -> bool {
         self.min_length.is_none() && self.max_length.is_none() && self.pattern.is_none()
     }
@@ -344,6 +368,46 @@ impl NumberConstraints {
         multiple_of: None,
     };
 
+    /// These constraints and `minimum` (`value`, printed as `text`).
+    pub const fn minimum(self, value: f64, text: &'static str) -> Self {
+        NumberConstraints {
+            minimum: Some(Bound::new(value, text)),
+            ..self
+        }
+    }
+
+    /// These constraints and `maximum`.
+    pub const fn maximum(self, value: f64, text: &'static str) -> Self {
+        NumberConstraints {
+            maximum: Some(Bound::new(value, text)),
+            ..self
+        }
+    }
+
+    /// These constraints and `exclusiveMinimum`.
+    pub const fn exclusive_minimum(self, value: f64, text: &'static str) -> Self {
+        NumberConstraints {
+            exclusive_minimum: Some(Bound::new(value, text)),
+            ..self
+        }
+    }
+
+    /// These constraints and `exclusiveMaximum`.
+    pub const fn exclusive_maximum(self, value: f64, text: &'static str) -> Self {
+        NumberConstraints {
+            exclusive_maximum: Some(Bound::new(value, text)),
+            ..self
+        }
+    }
+
+    /// These constraints and `multipleOf`.
+    pub const fn multiple_of(self, value: f64, text: &'static str) -> Self {
+        NumberConstraints {
+            multiple_of: Some(Bound::new(value, text)),
+            ..self
+        }
+    }
+
     fn is_none(&self) -> bool {
         *self == Self::NONE
     }
@@ -367,6 +431,30 @@ impl ItemsConstraints {
         max_items: None,
         unique: false,
     };
+
+    /// These constraints and `minItems`.
+    pub const fn min_items(self, min_items: u64) -> Self {
+        ItemsConstraints {
+            min_items: Some(min_items),
+            ..self
+        }
+    }
+
+    /// These constraints and `maxItems`.
+    pub const fn max_items(self, max_items: u64) -> Self {
+        ItemsConstraints {
+            max_items: Some(max_items),
+            ..self
+        }
+    }
+
+    /// These constraints and `uniqueItems: true`.
+    pub const fn unique(self) -> Self {
+        ItemsConstraints {
+            unique: true,
+            ..self
+        }
+    }
 
     fn is_none(&self) -> bool {
         *self == Self::NONE

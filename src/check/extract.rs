@@ -964,12 +964,13 @@ impl Reader {
     }
 
     fn str_constraints(&self, expr: Option<&syn::Expr>, c: &mut Constraints) {
-        for (name, value) in expr.map(struct_fields).unwrap_or_default() {
+        for (name, args) in expr.map(builder_calls).unwrap_or_default() {
+            let arg = args.first().copied();
             match name.as_str() {
-                "min_length" => c.min_length = some(value).and_then(u64_value),
-                "max_length" => c.max_length = some(value).and_then(u64_value),
+                "min_length" => c.min_length = arg.and_then(u64_value),
+                "max_length" => c.max_length = arg.and_then(u64_value),
                 "pattern" => {
-                    c.pattern = some(value)
+                    c.pattern = arg
                         .and_then(|p| match p {
                             syn::Expr::Reference(r) => match &*r.expr {
                                 syn::Expr::Path(path) => {
@@ -1259,11 +1260,8 @@ fn is_nullable_schema(expr: &syn::Expr) -> bool {
 }
 
 fn number_constraints(expr: Option<&syn::Expr>, c: &mut Constraints) {
-    for (name, value) in expr.map(struct_fields).unwrap_or_default() {
-        let bound = some(value)
-            .map(struct_fields)
-            .and_then(|f| f.into_iter().find(|(n, _)| n == "value").map(|(_, e)| e))
-            .and_then(f64_value);
+    for (name, args) in expr.map(builder_calls).unwrap_or_default() {
+        let bound = args.first().copied().and_then(f64_value);
         match name.as_str() {
             "minimum" => c.minimum = bound,
             "maximum" => c.maximum = bound,
@@ -1276,11 +1274,11 @@ fn number_constraints(expr: Option<&syn::Expr>, c: &mut Constraints) {
 }
 
 fn items_constraints(expr: Option<&syn::Expr>, c: &mut Constraints) {
-    for (name, value) in expr.map(struct_fields).unwrap_or_default() {
+    for (name, args) in expr.map(builder_calls).unwrap_or_default() {
         match name.as_str() {
-            "min_items" => c.min_items = some(value).and_then(u64_value),
-            "max_items" => c.max_items = some(value).and_then(u64_value),
-            "unique" => c.unique_items = bool_value(value).unwrap_or(false),
+            "min_items" => c.min_items = args.first().copied().and_then(u64_value),
+            "max_items" => c.max_items = args.first().copied().and_then(u64_value),
+            "unique" => c.unique_items = true,
             _ => {}
         }
     }
@@ -1316,17 +1314,65 @@ struct ConstraintLiterals(Vec<(String, syn::Expr)>);
 
 impl<'ast> syn::visit::Visit<'ast> for ConstraintLiterals {
     fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
-        if let Some(last) = node.path.segments.last() {
-            let name = last.ident.to_string();
-            if matches!(
-                name.as_str(),
-                "StrConstraints" | "NumberConstraints" | "ItemsConstraints"
-            ) {
-                self.0.push((name, syn::Expr::Struct(node.clone())));
-                return;
-            }
+        if let Some(kind) = node.rest.as_deref().and_then(constraints_kind) {
+            self.0.push((kind, syn::Expr::Struct(node.clone())));
+            return;
         }
         syn::visit::visit_expr_struct(self, node);
+    }
+
+    fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
+        if let Some(kind) = constraints_kind(&node.receiver) {
+            self.0.push((kind, syn::Expr::MethodCall(node.clone())));
+            return;
+        }
+        syn::visit::visit_expr_method_call(self, node);
+    }
+}
+
+/// The constraints type (`StrConstraints`, ...) of a builder chain that starts at its `NONE`.
+fn constraints_kind(expr: &syn::Expr) -> Option<String> {
+    match expr {
+        syn::Expr::MethodCall(call) => constraints_kind(&call.receiver),
+        syn::Expr::Path(path) => {
+            let mut segments = path.path.segments.iter().rev();
+            let (none, kind) = (segments.next()?, segments.next()?);
+            let kind = kind.ident.to_string();
+            let known = matches!(
+                kind.as_str(),
+                "StrConstraints" | "NumberConstraints" | "ItemsConstraints"
+            );
+            (none.ident == "NONE" && known).then_some(kind)
+        }
+        _ => None,
+    }
+}
+
+/// The calls of a constraints builder chain (`X::NONE.min_length(1).max_length(8)`), in order: each
+/// method's name and arguments.
+fn builder_calls(expr: &syn::Expr) -> Vec<(String, Vec<&syn::Expr>)> {
+    match expr {
+        syn::Expr::Reference(r) => builder_calls(&r.expr),
+        syn::Expr::MethodCall(call) => {
+            let mut calls = builder_calls(&call.receiver);
+            calls.push((call.method.to_string(), call.args.iter().collect()));
+            calls
+        }
+        // `X { pattern: Some(&P), ..X::NONE.max_length(8) }`: the base's calls, then the fields.
+        syn::Expr::Struct(literal) => {
+            let mut calls = literal
+                .rest
+                .as_deref()
+                .map(builder_calls)
+                .unwrap_or_default();
+            calls.extend(
+                struct_fields(expr)
+                    .into_iter()
+                    .filter_map(|(name, value)| some(value).map(|value| (name, vec![value]))),
+            );
+            calls
+        }
+        _ => Vec::new(),
     }
 }
 

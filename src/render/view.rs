@@ -766,7 +766,13 @@ impl<'a> Builder<'a> {
             }
             let access = format!("&self.{}", field.rust_name);
             let stmts = self.validate_stmts(&ty_use, &access, 0);
-            if !stmts.is_empty() {
+            if !stmts.is_empty() && only_named_checks(&ty_use) {
+                // The runtime's impls for `Option`, `Vec` and `Box` descend as `stmts` would.
+                view.validate.push(format!(
+                    "errors.field({}, {access});",
+                    str_lit(&field.wire_name)
+                ));
+            } else if !stmts.is_empty() {
                 view.validate.push(format!(
                     "errors.push_key({}); {} errors.pop();",
                     str_lit(&field.wire_name),
@@ -1027,18 +1033,24 @@ impl<'a> Builder<'a> {
     fn str_constraints(&mut self, c: &Constraints) -> String {
         let mut set = Vec::new();
         if let Some(min) = c.min_length {
-            set.push(format!("min_length: {}", opt_u64(Some(min))));
+            set.push(format!("min_length({min})"));
         }
         if let Some(max) = c.max_length {
-            set.push(format!("max_length: {}", opt_u64(Some(max))));
+            set.push(format!("max_length({max})"));
         }
-        if let Some(pattern) = &c.pattern {
-            set.push(format!(
-                "pattern: ::core::option::Option::Some({})",
-                self.pattern_ref(pattern)
-            ));
+        let constraints = constraints_expr(&self.cg, "StrConstraints", &set);
+        match &c.pattern {
+            // A field, not a builder call: a `const fn` call taking a static's address would not
+            // be promoted to a `'static` value inside the schema statics.
+            Some(pattern) => {
+                let pattern = self.pattern_ref(pattern);
+                format!(
+                    "{}::StrConstraints {{ pattern: ::core::option::Option::Some({pattern}), ..{constraints} }}",
+                    self.cg
+                )
+            }
+            None => constraints,
         }
-        constraints_literal(&self.cg, "StrConstraints", &set)
     }
 
     fn number_constraints(&self, c: &Constraints) -> String {
@@ -1050,31 +1062,30 @@ impl<'a> Builder<'a> {
             ("multiple_of", c.multiple_of),
         ]
         .into_iter()
-        .filter_map(|(field, bound)| {
+        .filter_map(|(method, bound)| {
             let value = bound?;
             Some(format!(
-                "{field}: ::core::option::Option::Some({}::Bound {{ value: {}, text: {} }})",
-                self.cg,
+                "{method}({}, {})",
                 f64_lit(value),
                 str_lit(&python_number(value))
             ))
         })
         .collect();
-        constraints_literal(&self.cg, "NumberConstraints", &set)
+        constraints_expr(&self.cg, "NumberConstraints", &set)
     }
 
     fn items_constraints(&self, c: &Constraints) -> String {
         let mut set = Vec::new();
         if let Some(min) = c.min_items {
-            set.push(format!("min_items: {}", opt_u64(Some(min))));
+            set.push(format!("min_items({min})"));
         }
         if let Some(max) = c.max_items {
-            set.push(format!("max_items: {}", opt_u64(Some(max))));
+            set.push(format!("max_items({max})"));
         }
         if c.unique_items {
-            set.push("unique: true".to_owned());
+            set.push("unique()".to_owned());
         }
-        constraints_literal(&self.cg, "ItemsConstraints", &set)
+        constraints_expr(&self.cg, "ItemsConstraints", &set)
     }
 
     /// The schema of a use of `ty`: its named type's, or its own.
@@ -1972,23 +1983,23 @@ pub(crate) fn python_number(value: f64) -> String {
     format!("{value}")
 }
 
-/// A constraints struct literal (`StrConstraints`, ...) with the fields in `set` and the rest taken
-/// from `NONE`; `NONE` itself when nothing is set.
-fn constraints_literal(cg: &str, kind: &str, set: &[String]) -> String {
-    if set.is_empty() {
-        format!("{cg}::{kind}::NONE")
-    } else {
-        format!(
-            "{cg}::{kind} {{ {}, ..{cg}::{kind}::NONE }}",
-            set.join(", ")
-        )
+/// `kind::NONE` (`StrConstraints`, ...) followed by the const builder calls in `set` (`.minimum(0.0, "0")`, ...).
+fn constraints_expr(cg: &str, kind: &str, set: &[String]) -> String {
+    let mut expr = format!("{cg}::{kind}::NONE");
+    for call in set {
+        expr.push('.');
+        expr.push_str(call);
     }
+    expr
 }
 
-fn opt_u64(value: Option<u64>) -> String {
-    match value {
-        Some(v) => format!("::core::option::Option::Some({v})"),
-        None => "::core::option::Option::None".to_owned(),
+/// Whether a value of type `ty` is checked only by the `Validate` impls of the named types in it:
+/// a named type, possibly nullable, or a list of such without list constraints.
+fn only_named_checks(ty: &Ty) -> bool {
+    match &ty.kind {
+        TyKind::Named(_) => true,
+        TyKind::Array(item) => !has_items_constraints(&ty.constraints) && only_named_checks(item),
+        _ => false,
     }
 }
 

@@ -122,22 +122,13 @@ pub struct Batch {
 
 impl ::chanx_runtime::__codegen::Validate for Batch {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("readings");
-        for (i0, item0) in (&self.readings).iter().enumerate() {
-            errors.push_index(i0);
-            ::chanx_runtime::__codegen::Validate::validate(item0, errors);
-            errors.pop();
-        }
-        errors.pop();
+        errors.field("readings", &self.readings);
         errors.push_key("samples");
         if let ::core::option::Option::Some(n0) = &self.samples {
             ::chanx_runtime::__codegen::check_items(
                 errors,
                 (n0).len(),
-                &::chanx_runtime::__codegen::ItemsConstraints {
-                    min_items: ::core::option::Option::Some(1),
-                    ..::chanx_runtime::__codegen::ItemsConstraints::NONE
-                },
+                &::chanx_runtime::__codegen::ItemsConstraints::NONE.min_items(1),
                 true,
             );
         }
@@ -165,10 +156,7 @@ pub static BATCH_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::_
                 "samples",
                 &::chanx_runtime::__codegen::Schema::Array(
                     &BATCH_SAMPLES_ITEM_SCHEMA,
-                    ::chanx_runtime::__codegen::ItemsConstraints {
-                        min_items: ::core::option::Option::Some(1),
-                        ..::chanx_runtime::__codegen::ItemsConstraints::NONE
-                    },
+                    ::chanx_runtime::__codegen::ItemsConstraints::NONE.min_items(1),
                 ),
             ),
         ],
@@ -200,11 +188,7 @@ pub struct Reading {
 
 impl ::chanx_runtime::__codegen::Validate for Reading {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("location");
-        if let ::core::option::Option::Some(n0) = &self.location {
-            ::chanx_runtime::__codegen::Validate::validate(n0, errors);
-        }
-        errors.pop();
+        errors.field("location", &self.location);
     }
 }
 
@@ -281,34 +265,18 @@ impl ::chanx_runtime::__codegen::Validate for Location {
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.lat as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: -90.0,
-                    text: "-90",
-                }),
-                maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 90.0,
-                    text: "90",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE
+                .minimum(-90.0, "-90")
+                .maximum(90.0, "90"),
         );
         errors.pop();
         errors.push_key("lon");
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.lon as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: -180.0,
-                    text: "-180",
-                }),
-                maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 180.0,
-                    text: "180",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE
+                .minimum(-180.0, "-180")
+                .maximum(180.0, "180"),
         );
         errors.pop();
     }
@@ -321,31 +289,19 @@ pub static LOCATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime
         &[
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "lat",
-                &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: -90.0,
-                        text: "-90",
-                    }),
-                    maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 90.0,
-                        text: "90",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Number(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .minimum(-90.0, "-90")
+                        .maximum(90.0, "90"),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "lon",
-                &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: -180.0,
-                        text: "-180",
-                    }),
-                    maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 180.0,
-                        text: "180",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Number(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .minimum(-180.0, "-180")
+                        .maximum(180.0, "180"),
+                ),
             ),
         ],
     ),
@@ -426,11 +382,7 @@ pub struct ExtendedReading {
 
 impl ::chanx_runtime::__codegen::Validate for ExtendedReading {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("location");
-        if let ::core::option::Option::Some(n0) = &self.location {
-            ::chanx_runtime::__codegen::Validate::validate(n0, errors);
-        }
-        errors.pop();
+        errors.field("location", &self.location);
     }
 }
 
@@ -648,29 +600,13 @@ impl ::chanx_runtime::__codegen::Validate for Configuration {
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.interval as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 1.0,
-                    text: "1",
-                }),
-                maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 86400.0,
-                    text: "86400",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE
+                .minimum(1.0, "1")
+                .maximum(86400.0, "86400"),
         );
         errors.pop();
-        errors.push_key("extended");
-        if let ::core::option::Option::Some(n0) = &self.extended {
-            ::chanx_runtime::__codegen::Validate::validate(n0, errors);
-        }
-        errors.pop();
-        errors.push_key("location");
-        if let ::core::option::Option::Some(n0) = &self.location {
-            ::chanx_runtime::__codegen::Validate::validate(n0, errors);
-        }
-        errors.pop();
+        errors.field("extended", &self.extended);
+        errors.field("location", &self.location);
     }
 }
 
@@ -688,17 +624,11 @@ pub static CONFIGURATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_ru
             ),
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "interval",
-                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 1.0,
-                        text: "1",
-                    }),
-                    maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 86400.0,
-                        text: "86400",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Int(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .minimum(1.0, "1")
+                        .maximum(86400.0, "86400"),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "enabled",
@@ -925,13 +855,7 @@ impl ::chanx_runtime::__codegen::Validate for CommandVariant0 {
             ::chanx_runtime::__codegen::check_number(
                 errors,
                 *n0 as f64,
-                &::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 0.0,
-                        text: "0",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                },
+                &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
             );
         }
         errors.pop();
@@ -945,13 +869,9 @@ pub static COMMAND_VARIANT0_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx
         &[
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "delay_s",
-                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 0.0,
-                        text: "0",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Int(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
+                ),
             ),
         ],
     ),
@@ -1013,20 +933,8 @@ pub struct TreeNode {
 
 impl ::chanx_runtime::__codegen::Validate for TreeNode {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("children");
-        if let ::core::option::Option::Some(n0) = &self.children {
-            for (i1, item1) in (n0).iter().enumerate() {
-                errors.push_index(i1);
-                ::chanx_runtime::__codegen::Validate::validate(item1, errors);
-                errors.pop();
-            }
-        }
-        errors.pop();
-        errors.push_key("parent");
-        if let ::core::option::Option::Some(n0) = &self.parent {
-            ::chanx_runtime::__codegen::Validate::validate(n0, errors);
-        }
-        errors.pop();
+        errors.field("children", &self.children);
+        errors.field("parent", &self.parent);
     }
 }
 

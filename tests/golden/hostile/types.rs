@@ -190,9 +190,7 @@ pub struct Self_ {
 
 impl ::chanx_runtime::__codegen::Validate for Self_ {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -268,21 +266,9 @@ pub struct Prelude {
 
 impl ::chanx_runtime::__codegen::Validate for Prelude {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("box");
-        if let ::core::option::Option::Some(n0) = &self.r#box {
-            ::chanx_runtime::__codegen::Validate::validate(n0, errors);
-        }
-        errors.pop();
-        errors.push_key("vec");
-        if let ::core::option::Option::Some(n0) = &self.vec {
-            ::chanx_runtime::__codegen::Validate::validate(n0, errors);
-        }
-        errors.pop();
-        errors.push_key("string");
-        if let ::core::option::Option::Some(n0) = &self.string {
-            ::chanx_runtime::__codegen::Validate::validate(n0, errors);
-        }
-        errors.pop();
+        errors.field("box", &self.r#box);
+        errors.field("vec", &self.vec);
+        errors.field("string", &self.string);
     }
 }
 
@@ -364,11 +350,7 @@ pub struct Box {
 
 impl ::chanx_runtime::__codegen::Validate for Box {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("inner");
-        if let ::core::option::Option::Some(n0) = &self.inner {
-            ::chanx_runtime::__codegen::Validate::validate(n0, errors);
-        }
-        errors.pop();
+        errors.field("inner", &self.inner);
     }
 }
 
@@ -649,9 +631,7 @@ pub struct _2faCode {
 
 impl ::chanx_runtime::__codegen::Validate for _2faCode {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 

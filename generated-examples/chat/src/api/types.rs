@@ -132,9 +132,7 @@ pub struct AttachMessage {
 
 impl ::chanx_runtime::__codegen::Validate for AttachMessage {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -168,18 +166,13 @@ pub struct AttachPayload {
 
 impl ::chanx_runtime::__codegen::Validate for AttachPayload {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("attachment");
-        ::chanx_runtime::__codegen::Validate::validate(&self.attachment, errors);
-        errors.pop();
+        errors.field("attachment", &self.attachment);
         errors.push_key("caption");
         if let ::core::option::Option::Some(n0) = &self.caption {
             ::chanx_runtime::__codegen::check_str(
                 errors,
                 n0,
-                &::chanx_runtime::__codegen::StrConstraints {
-                    max_length: ::core::option::Option::Some(280),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
-                },
+                &::chanx_runtime::__codegen::StrConstraints::NONE.max_length(280),
             );
         }
         errors.pop();
@@ -198,10 +191,9 @@ pub static ATTACH_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_r
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "caption",
                 &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                        max_length: ::core::option::Option::Some(280),
-                        ..::chanx_runtime::__codegen::StrConstraints::NONE
-                    }),
+                    &::chanx_runtime::__codegen::Schema::Str(
+                        ::chanx_runtime::__codegen::StrConstraints::NONE.max_length(280),
+                    ),
                 ),
             ),
         ],
@@ -264,26 +256,16 @@ impl ::chanx_runtime::__codegen::Validate for ImageAttachment {
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.width as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                exclusive_minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 0.0,
-                    text: "0",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE
+                .exclusive_minimum(0.0, "0"),
         );
         errors.pop();
         errors.push_key("height");
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.height as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                exclusive_minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 0.0,
-                    text: "0",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE
+                .exclusive_minimum(0.0, "0"),
         );
         errors.pop();
     }
@@ -300,23 +282,17 @@ pub static IMAGE_ATTACHMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx
             ),
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "width",
-                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    exclusive_minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 0.0,
-                        text: "0",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Int(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .exclusive_minimum(0.0, "0"),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "height",
-                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    exclusive_minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 0.0,
-                        text: "0",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Int(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .exclusive_minimum(0.0, "0"),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "alt_text",
@@ -379,9 +355,7 @@ pub struct AttachmentPosted {
 
 impl ::chanx_runtime::__codegen::Validate for AttachmentPosted {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -415,9 +389,7 @@ pub struct AttachmentPostedPayload {
 
 impl ::chanx_runtime::__codegen::Validate for AttachmentPostedPayload {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("attachment");
-        ::chanx_runtime::__codegen::Validate::validate(&self.attachment, errors);
-        errors.pop();
+        errors.field("attachment", &self.attachment);
     }
 }
 
@@ -490,9 +462,7 @@ pub struct ChatMessage {
 
 impl ::chanx_runtime::__codegen::Validate for ChatMessage {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -543,21 +513,16 @@ impl ::chanx_runtime::__codegen::Validate for ChatPayload {
         ::chanx_runtime::__codegen::check_str(
             errors,
             &self.text,
-            &::chanx_runtime::__codegen::StrConstraints {
-                min_length: ::core::option::Option::Some(1),
-                max_length: ::core::option::Option::Some(2000),
-                ..::chanx_runtime::__codegen::StrConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::StrConstraints::NONE
+                .min_length(1)
+                .max_length(2000),
         );
         errors.pop();
         errors.push_key("mentions");
         ::chanx_runtime::__codegen::check_items(
             errors,
             (&self.mentions).len(),
-            &::chanx_runtime::__codegen::ItemsConstraints {
-                max_items: ::core::option::Option::Some(20),
-                ..::chanx_runtime::__codegen::ItemsConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::ItemsConstraints::NONE.max_items(20),
             true,
         );
         for (i0, item0) in (&self.mentions).iter().enumerate() {
@@ -583,11 +548,11 @@ pub static CHAT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_run
         &[
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "text",
-                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::Some(1),
-                    max_length: ::core::option::Option::Some(2000),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Str(
+                    ::chanx_runtime::__codegen::StrConstraints::NONE
+                        .min_length(1)
+                        .max_length(2000),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "reply_to",
@@ -602,10 +567,7 @@ pub static CHAT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_run
                         pattern: ::core::option::Option::Some(&PATTERN_0),
                         ..::chanx_runtime::__codegen::StrConstraints::NONE
                     }),
-                    ::chanx_runtime::__codegen::ItemsConstraints {
-                        max_items: ::core::option::Option::Some(20),
-                        ..::chanx_runtime::__codegen::ItemsConstraints::NONE
-                    },
+                    ::chanx_runtime::__codegen::ItemsConstraints::NONE.max_items(20),
                 ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional(
@@ -727,9 +689,7 @@ pub struct CursorMoved {
 
 impl ::chanx_runtime::__codegen::Validate for CursorMoved {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -767,26 +727,14 @@ impl ::chanx_runtime::__codegen::Validate for CursorPosition {
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&(&self.position).0 as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 0.0,
-                    text: "0",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
         );
         errors.pop();
         errors.push_index(1);
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&(&self.position).1 as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 0.0,
-                    text: "0",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
         );
         errors.pop();
         errors.pop();
@@ -806,20 +754,14 @@ pub static CURSOR_POSITION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_
                 "position",
                 &::chanx_runtime::__codegen::Schema::Tuple(
                     &[
-                        &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                            minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                                value: 0.0,
-                                text: "0",
-                            }),
-                            ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                        }),
-                        &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                            minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                                value: 0.0,
-                                text: "0",
-                            }),
-                            ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                        }),
+                        &::chanx_runtime::__codegen::Schema::Int(
+                            ::chanx_runtime::__codegen::NumberConstraints::NONE
+                                .minimum(0.0, "0"),
+                        ),
+                        &::chanx_runtime::__codegen::Schema::Int(
+                            ::chanx_runtime::__codegen::NumberConstraints::NONE
+                                .minimum(0.0, "0"),
+                        ),
                     ],
                 ),
             ),
@@ -921,17 +863,9 @@ impl ::chanx_runtime::__codegen::Validate for HistoryQuery {
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.limit as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 1.0,
-                    text: "1",
-                }),
-                maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 200.0,
-                    text: "200",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE
+                .minimum(1.0, "1")
+                .maximum(200.0, "200"),
         );
         errors.pop();
     }
@@ -944,17 +878,11 @@ pub static HISTORY_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_ru
         &[
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "limit",
-                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 1.0,
-                        text: "1",
-                    }),
-                    maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 200.0,
-                        text: "200",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Int(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .minimum(1.0, "1")
+                        .maximum(200.0, "200"),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "before",
@@ -986,11 +914,7 @@ pub struct HistoryRequest {
 
 impl ::chanx_runtime::__codegen::Validate for HistoryRequest {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        if let ::core::option::Option::Some(n0) = &self.payload {
-            ::chanx_runtime::__codegen::Validate::validate(n0, errors);
-        }
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -1022,9 +946,7 @@ pub struct MoveCursor {
 
 impl ::chanx_runtime::__codegen::Validate for MoveCursor {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -1061,26 +983,14 @@ impl ::chanx_runtime::__codegen::Validate for MoveCursorPayload {
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&(&self.position).0 as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 0.0,
-                    text: "0",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
         );
         errors.pop();
         errors.push_index(1);
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&(&self.position).1 as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 0.0,
-                    text: "0",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
         );
         errors.pop();
         errors.pop();
@@ -1096,20 +1006,14 @@ pub static MOVE_CURSOR_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::ch
                 "position",
                 &::chanx_runtime::__codegen::Schema::Tuple(
                     &[
-                        &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                            minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                                value: 0.0,
-                                text: "0",
-                            }),
-                            ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                        }),
-                        &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                            minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                                value: 0.0,
-                                text: "0",
-                            }),
-                            ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                        }),
+                        &::chanx_runtime::__codegen::Schema::Int(
+                            ::chanx_runtime::__codegen::NumberConstraints::NONE
+                                .minimum(0.0, "0"),
+                        ),
+                        &::chanx_runtime::__codegen::Schema::Int(
+                            ::chanx_runtime::__codegen::NumberConstraints::NONE
+                                .minimum(0.0, "0"),
+                        ),
                     ],
                 ),
             ),
@@ -1230,9 +1134,7 @@ pub struct ReactMessage {
 
 impl ::chanx_runtime::__codegen::Validate for ReactMessage {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -1270,10 +1172,10 @@ impl ::chanx_runtime::__codegen::Validate for ReactPayload {
             errors,
             &self.emoji,
             &::chanx_runtime::__codegen::StrConstraints {
-                min_length: ::core::option::Option::Some(1),
-                max_length: ::core::option::Option::Some(16),
                 pattern: ::core::option::Option::Some(&PATTERN_1),
                 ..::chanx_runtime::__codegen::StrConstraints::NONE
+                    .min_length(1)
+                    .max_length(16)
             },
         );
         errors.pop();
@@ -1292,10 +1194,10 @@ pub static REACT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_ru
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "emoji",
                 &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::Some(1),
-                    max_length: ::core::option::Option::Some(16),
                     pattern: ::core::option::Option::Some(&PATTERN_1),
                     ..::chanx_runtime::__codegen::StrConstraints::NONE
+                        .min_length(1)
+                        .max_length(16)
                 }),
             ),
         ],
@@ -1317,9 +1219,7 @@ pub struct ReactionAdded {
 
 impl ::chanx_runtime::__codegen::Validate for ReactionAdded {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -1357,13 +1257,7 @@ impl ::chanx_runtime::__codegen::Validate for ReactionAddedPayload {
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.count as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 1.0,
-                    text: "1",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(1.0, "1"),
         );
         errors.pop();
     }
@@ -1384,13 +1278,9 @@ pub static REACTION_ADDED_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = :
             ),
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "count",
-                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 1.0,
-                        text: "1",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Int(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(1.0, "1"),
+                ),
             ),
         ],
     ),
@@ -1477,9 +1367,7 @@ pub struct SetSlowMode {
 
 impl ::chanx_runtime::__codegen::Validate for SetSlowMode {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -1522,34 +1410,18 @@ impl ::chanx_runtime::__codegen::Validate for SlowModePayload {
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.seconds as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 0.0,
-                    text: "0",
-                }),
-                maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 3600.0,
-                    text: "3600",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE
+                .minimum(0.0, "0")
+                .maximum(3600.0, "3600"),
         );
         errors.pop();
         errors.push_key("ratio");
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.ratio as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 0.5,
-                    text: "0.5",
-                }),
-                exclusive_maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 10.0,
-                    text: "10",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE
+                .minimum(0.5, "0.5")
+                .exclusive_maximum(10.0, "10"),
         );
         errors.pop();
     }
@@ -1562,31 +1434,19 @@ pub static SLOW_MODE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chan
         &[
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "seconds",
-                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 0.0,
-                        text: "0",
-                    }),
-                    maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 3600.0,
-                        text: "3600",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Int(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .minimum(0.0, "0")
+                        .maximum(3600.0, "3600"),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "ratio",
-                &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 0.5,
-                        text: "0.5",
-                    }),
-                    exclusive_maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 10.0,
-                        text: "10",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Number(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .minimum(0.5, "0.5")
+                        .exclusive_maximum(10.0, "10"),
+                ),
             ),
         ],
     ),
@@ -1607,9 +1467,7 @@ pub struct SlowModeChanged {
 
 impl ::chanx_runtime::__codegen::Validate for SlowModeChanged {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 

@@ -88,9 +88,7 @@ pub struct Update {
 
 impl ::chanx_runtime::__codegen::Validate for Update {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("events");
-        ::chanx_runtime::__codegen::Validate::validate(&self.events, errors);
-        errors.pop();
+        errors.field("events", &self.events);
     }
 }
 
@@ -208,13 +206,8 @@ impl ::chanx_runtime::__codegen::Validate for EventsValueItem {
             ::chanx_runtime::__codegen::check_number(
                 errors,
                 *n0 as f64,
-                &::chanx_runtime::__codegen::NumberConstraints {
-                    multiple_of: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 0.01,
-                        text: "0.01",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                },
+                &::chanx_runtime::__codegen::NumberConstraints::NONE
+                    .multiple_of(0.01, "0.01"),
             );
         }
         errors.pop();
@@ -232,13 +225,10 @@ pub static EVENTS_VALUE_ITEM_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chan
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "price",
-                &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
-                    multiple_of: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 0.01,
-                        text: "0.01",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Number(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .multiple_of(0.01, "0.01"),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "side",

@@ -89,9 +89,7 @@ pub struct MarkRead {
 
 impl ::chanx_runtime::__codegen::Validate for MarkRead {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -127,10 +125,7 @@ impl ::chanx_runtime::__codegen::Validate for MarkReadPayload {
         ::chanx_runtime::__codegen::check_items(
             errors,
             (&self.ids).len(),
-            &::chanx_runtime::__codegen::ItemsConstraints {
-                min_items: ::core::option::Option::Some(1),
-                ..::chanx_runtime::__codegen::ItemsConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::ItemsConstraints::NONE.min_items(1),
             true,
         );
         errors.pop();
@@ -146,10 +141,7 @@ pub static MARK_READ_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chan
                 "ids",
                 &::chanx_runtime::__codegen::Schema::Array(
                     &::chanx_runtime::__codegen::Schema::Uuid,
-                    ::chanx_runtime::__codegen::ItemsConstraints {
-                        min_items: ::core::option::Option::Some(1),
-                        ..::chanx_runtime::__codegen::ItemsConstraints::NONE
-                    },
+                    ::chanx_runtime::__codegen::ItemsConstraints::NONE.min_items(1),
                 ),
             ),
         ],
@@ -311,9 +303,7 @@ pub struct ReadAck {
 
 impl ::chanx_runtime::__codegen::Validate for ReadAck {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -349,13 +339,7 @@ impl ::chanx_runtime::__codegen::Validate for UnreadCountPayload {
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.unread as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 0.0,
-                    text: "0",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
         );
         errors.pop();
     }
@@ -368,13 +352,9 @@ pub static UNREAD_COUNT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::c
         &[
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "unread",
-                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 0.0,
-                        text: "0",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Int(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
+                ),
             ),
         ],
     ),
@@ -395,9 +375,7 @@ pub struct UnreadCount {
 
 impl ::chanx_runtime::__codegen::Validate for UnreadCount {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -480,10 +458,7 @@ impl ::chanx_runtime::__codegen::Validate for NotificationsQuery {
             ::chanx_runtime::__codegen::check_str(
                 errors,
                 n0,
-                &::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::Some(16),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
-                },
+                &::chanx_runtime::__codegen::StrConstraints::NONE.min_length(16),
             );
         }
         errors.pop();
@@ -497,10 +472,9 @@ pub static NOTIFICATIONS_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::ch
         &[
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "token",
-                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::Some(16),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Str(
+                    ::chanx_runtime::__codegen::StrConstraints::NONE.min_length(16),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "since",

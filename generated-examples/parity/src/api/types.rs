@@ -30,11 +30,9 @@ impl ::chanx_runtime::__codegen::Validate for Address {
         ::chanx_runtime::__codegen::check_str(
             errors,
             &self.city,
-            &::chanx_runtime::__codegen::StrConstraints {
-                min_length: ::core::option::Option::Some(1),
-                max_length: ::core::option::Option::Some(40),
-                ..::chanx_runtime::__codegen::StrConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::StrConstraints::NONE
+                .min_length(1)
+                .max_length(40),
         );
         errors.pop();
         errors.push_key("zip");
@@ -57,11 +55,11 @@ pub static ADDRESS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime:
         &[
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "city",
-                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::Some(1),
-                    max_length: ::core::option::Option::Some(40),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Str(
+                    ::chanx_runtime::__codegen::StrConstraints::NONE
+                        .min_length(1)
+                        .max_length(40),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "zip",
@@ -89,9 +87,7 @@ pub struct AnnounceMessage {
 
 impl ::chanx_runtime::__codegen::Validate for AnnounceMessage {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -127,11 +123,9 @@ impl ::chanx_runtime::__codegen::Validate for TextPayload {
         ::chanx_runtime::__codegen::check_str(
             errors,
             &self.text,
-            &::chanx_runtime::__codegen::StrConstraints {
-                min_length: ::core::option::Option::Some(1),
-                max_length: ::core::option::Option::Some(200),
-                ..::chanx_runtime::__codegen::StrConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::StrConstraints::NONE
+                .min_length(1)
+                .max_length(200),
         );
         errors.pop();
     }
@@ -144,11 +138,11 @@ pub static TEXT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_run
         &[
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "text",
-                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::Some(1),
-                    max_length: ::core::option::Option::Some(200),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Str(
+                    ::chanx_runtime::__codegen::StrConstraints::NONE
+                        .min_length(1)
+                        .max_length(200),
+                ),
             ),
         ],
     ),
@@ -169,9 +163,7 @@ pub struct Announcement {
 
 impl ::chanx_runtime::__codegen::Validate for Announcement {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -203,9 +195,7 @@ pub struct CountdownMessage {
 
 impl ::chanx_runtime::__codegen::Validate for CountdownMessage {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -241,17 +231,9 @@ impl ::chanx_runtime::__codegen::Validate for CountdownPayload {
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.start as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 1.0,
-                    text: "1",
-                }),
-                maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 3.0,
-                    text: "3",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE
+                .minimum(1.0, "1")
+                .maximum(3.0, "3"),
         );
         errors.pop();
     }
@@ -264,17 +246,11 @@ pub static COUNTDOWN_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chan
         &[
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "start",
-                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 1.0,
-                        text: "1",
-                    }),
-                    maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 3.0,
-                        text: "3",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Int(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .minimum(1.0, "1")
+                        .maximum(3.0, "3"),
+                ),
             ),
         ],
     ),
@@ -295,9 +271,7 @@ pub struct EchoMessage {
 
 impl ::chanx_runtime::__codegen::Validate for EchoMessage {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -339,28 +313,18 @@ impl ::chanx_runtime::__codegen::Validate for EchoPayload {
         ::chanx_runtime::__codegen::check_str(
             errors,
             &self.text,
-            &::chanx_runtime::__codegen::StrConstraints {
-                min_length: ::core::option::Option::Some(1),
-                max_length: ::core::option::Option::Some(20),
-                ..::chanx_runtime::__codegen::StrConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::StrConstraints::NONE
+                .min_length(1)
+                .max_length(20),
         );
         errors.pop();
         errors.push_key("times");
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.times as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 1.0,
-                    text: "1",
-                }),
-                maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 3.0,
-                    text: "3",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE
+                .minimum(1.0, "1")
+                .maximum(3.0, "3"),
         );
         errors.pop();
     }
@@ -373,25 +337,19 @@ pub static ECHO_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_run
         &[
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "text",
-                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::Some(1),
-                    max_length: ::core::option::Option::Some(20),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Str(
+                    ::chanx_runtime::__codegen::StrConstraints::NONE
+                        .min_length(1)
+                        .max_length(20),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "times",
-                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 1.0,
-                        text: "1",
-                    }),
-                    maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 3.0,
-                        text: "3",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Int(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .minimum(1.0, "1")
+                        .maximum(3.0, "3"),
+                ),
             ),
         ],
     ),
@@ -412,9 +370,7 @@ pub struct EchoReply {
 
 impl ::chanx_runtime::__codegen::Validate for EchoReply {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -568,10 +524,10 @@ impl ::chanx_runtime::__codegen::Validate for Profile {
             errors,
             &self.username,
             &::chanx_runtime::__codegen::StrConstraints {
-                min_length: ::core::option::Option::Some(3),
-                max_length: ::core::option::Option::Some(16),
                 pattern: ::core::option::Option::Some(&PATTERN_1),
                 ..::chanx_runtime::__codegen::StrConstraints::NONE
+                    .min_length(3)
+                    .max_length(16)
             },
         );
         errors.pop();
@@ -579,48 +535,27 @@ impl ::chanx_runtime::__codegen::Validate for Profile {
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.age as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 13.0,
-                    text: "13",
-                }),
-                maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 130.0,
-                    text: "130",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE
+                .minimum(13.0, "13")
+                .maximum(130.0, "130"),
         );
         errors.pop();
         errors.push_key("score");
         ::chanx_runtime::__codegen::check_number(
             errors,
             *&self.score as f64,
-            &::chanx_runtime::__codegen::NumberConstraints {
-                minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 0.0,
-                    text: "0",
-                }),
-                exclusive_maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                    value: 100.0,
-                    text: "100",
-                }),
-                ..::chanx_runtime::__codegen::NumberConstraints::NONE
-            },
+            &::chanx_runtime::__codegen::NumberConstraints::NONE
+                .minimum(0.0, "0")
+                .exclusive_maximum(100.0, "100"),
         );
         errors.pop();
-        errors.push_key("address");
-        ::chanx_runtime::__codegen::Validate::validate(&self.address, errors);
-        errors.pop();
+        errors.field("address", &self.address);
         errors.push_key("tags");
         if let ::core::option::Option::Some(n0) = &self.tags {
             ::chanx_runtime::__codegen::check_items(
                 errors,
                 (n0).len(),
-                &::chanx_runtime::__codegen::ItemsConstraints {
-                    max_items: ::core::option::Option::Some(3),
-                    ..::chanx_runtime::__codegen::ItemsConstraints::NONE
-                },
+                &::chanx_runtime::__codegen::ItemsConstraints::NONE.max_items(3),
                 true,
             );
         }
@@ -630,10 +565,7 @@ impl ::chanx_runtime::__codegen::Validate for Profile {
             ::chanx_runtime::__codegen::check_str(
                 errors,
                 n0,
-                &::chanx_runtime::__codegen::StrConstraints {
-                    max_length: ::core::option::Option::Some(10),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
-                },
+                &::chanx_runtime::__codegen::StrConstraints::NONE.max_length(10),
             );
         }
         errors.pop();
@@ -648,39 +580,27 @@ pub static PROFILE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime:
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "username",
                 &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                    min_length: ::core::option::Option::Some(3),
-                    max_length: ::core::option::Option::Some(16),
                     pattern: ::core::option::Option::Some(&PATTERN_1),
                     ..::chanx_runtime::__codegen::StrConstraints::NONE
+                        .min_length(3)
+                        .max_length(16)
                 }),
             ),
             ::chanx_runtime::__codegen::FieldSchema::required(
                 "age",
-                &::chanx_runtime::__codegen::Schema::Int(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 13.0,
-                        text: "13",
-                    }),
-                    maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 130.0,
-                        text: "130",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Int(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .minimum(13.0, "13")
+                        .maximum(130.0, "130"),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "score",
-                &::chanx_runtime::__codegen::Schema::Number(::chanx_runtime::__codegen::NumberConstraints {
-                    minimum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 0.0,
-                        text: "0",
-                    }),
-                    exclusive_maximum: ::core::option::Option::Some(::chanx_runtime::__codegen::Bound {
-                        value: 100.0,
-                        text: "100",
-                    }),
-                    ..::chanx_runtime::__codegen::NumberConstraints::NONE
-                }),
+                &::chanx_runtime::__codegen::Schema::Number(
+                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                        .minimum(0.0, "0")
+                        .exclusive_maximum(100.0, "100"),
+                ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional("role", &ROLE_SCHEMA),
             ::chanx_runtime::__codegen::FieldSchema::optional("plan", &PLAN_SCHEMA),
@@ -692,19 +612,15 @@ pub static PROFILE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime:
                 "tags",
                 &::chanx_runtime::__codegen::Schema::Array(
                     &::chanx_runtime::__codegen::Schema::STR,
-                    ::chanx_runtime::__codegen::ItemsConstraints {
-                        max_items: ::core::option::Option::Some(3),
-                        ..::chanx_runtime::__codegen::ItemsConstraints::NONE
-                    },
+                    ::chanx_runtime::__codegen::ItemsConstraints::NONE.max_items(3),
                 ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::optional(
                 "nickname",
                 &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
-                        max_length: ::core::option::Option::Some(10),
-                        ..::chanx_runtime::__codegen::StrConstraints::NONE
-                    }),
+                    &::chanx_runtime::__codegen::Schema::Str(
+                        ::chanx_runtime::__codegen::StrConstraints::NONE.max_length(10),
+                    ),
                 ),
             ),
             ::chanx_runtime::__codegen::FieldSchema::required(
@@ -787,9 +703,7 @@ pub struct RegisterMessage {
 
 impl ::chanx_runtime::__codegen::Validate for RegisterMessage {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -816,9 +730,7 @@ pub struct Registered {
 
 impl ::chanx_runtime::__codegen::Validate for Registered {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
@@ -911,9 +823,7 @@ pub struct SayMessage {
 
 impl ::chanx_runtime::__codegen::Validate for SayMessage {
     fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
-        errors.push_key("payload");
-        ::chanx_runtime::__codegen::Validate::validate(&self.payload, errors);
-        errors.pop();
+        errors.field("payload", &self.payload);
     }
 }
 
