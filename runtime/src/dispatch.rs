@@ -6,9 +6,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::context::{Context, HandlerError};
-use crate::decode::{Incoming, Rejected};
+use crate::decode::{Incoming, Rejected, decode_message};
 use crate::protocol::{ErrorItem, ErrorPayload, error_frame};
-use crate::validate::{Errors, Validate};
+use crate::validate::{Errors, Schema, Validate};
 
 /// Sends the error frame for a frame [`crate::decode::read_frame`] rejected. A closed connection is
 /// not an error here: there is nobody left to tell.
@@ -19,6 +19,23 @@ pub fn send_rejection(cx: &Context, rejected: Rejected) {
 /// Sends `errors` as one error frame, stamped with the context's `ref`.
 pub fn send_errors(cx: &Context, errors: Vec<ErrorItem>) {
     let _ = cx.send_text(error_frame(&ErrorPayload::Items(errors), cx.reply_ref()));
+}
+
+/// Decodes and validates the message `tag` of `incoming` as [`decode_message`] does; when it is
+/// refused, answers with its error frame (stamped with the context's `ref`) and returns `None`.
+pub fn decode_or_answer<T: DeserializeOwned + Validate>(
+    cx: &Context,
+    incoming: &Incoming<'_>,
+    tag: &str,
+    schema: &Schema,
+) -> Option<T> {
+    match decode_message(incoming, tag, schema) {
+        Ok(message) => Some(message),
+        Err(errors) => {
+            send_errors(cx, errors);
+            None
+        }
+    }
 }
 
 /// Finishes handling a client action: sends the handler's reply, nothing, or (when the handler

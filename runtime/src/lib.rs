@@ -60,8 +60,8 @@ pub mod __codegen {
     };
 
     pub use crate::dispatch::{
-        decode_event, event_matches, finish, no_handler, no_match, not_null, required_nullable,
-        send_errors, send_rejection,
+        decode_event, decode_or_answer, event_matches, finish, no_handler, no_match, not_null,
+        required_nullable, send_errors, send_rejection,
     };
     pub use crate::testing;
 

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::context::{Context, Outbound, channel};
 use crate::decode::{decode_message, read_frame};
+use crate::endpoint::Endpoint;
 use crate::layer::{BoxFuture, ChannelLayer, LayerError, LayerMessage, SharedMessage};
 use crate::memory::InMemoryLayer;
 use crate::protocol::LocItem;
@@ -100,6 +101,19 @@ where
         }
     }
     texts
+}
+
+/// Sends the text frame `request` through `endpoint` on a fresh connection (see [`exchange`]) and
+/// records in `problems` every answer that [`check_replies`] refuses.
+pub async fn check_action<E: Endpoint + ?Sized>(
+    problems: &mut Vec<String>,
+    endpoint: &E,
+    request: &str,
+    tag_property: &str,
+    allowed: &[&str],
+) {
+    let frames = exchange(|cx| async move { endpoint.handle_text(&cx, request).await }).await;
+    check_replies(problems, request, &frames, tag_property, allowed);
 }
 
 /// Records in `problems` every frame of `frames` (sent in answer to `request`) that is an error or

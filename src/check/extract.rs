@@ -1261,7 +1261,15 @@ fn is_nullable_schema(expr: &syn::Expr) -> bool {
 
 fn number_constraints(expr: Option<&syn::Expr>, c: &mut Constraints) {
     for (name, args) in expr.map(builder_calls).unwrap_or_default() {
-        let bound = args.first().copied().and_then(f64_value);
+        // `minimum(0.0, "0")`, or earlier versions' `minimum: Some(Bound { value: 0.0, .. })`.
+        let bound = args.first().copied().and_then(|arg| {
+            f64_value(arg).or_else(|| {
+                struct_fields(arg)
+                    .into_iter()
+                    .find(|(n, _)| n == "value")
+                    .and_then(|(_, value)| f64_value(value))
+            })
+        });
         match name.as_str() {
             "minimum" => c.minimum = bound,
             "maximum" => c.maximum = bound,
@@ -1278,7 +1286,9 @@ fn items_constraints(expr: Option<&syn::Expr>, c: &mut Constraints) {
         match name.as_str() {
             "min_items" => c.min_items = args.first().copied().and_then(u64_value),
             "max_items" => c.max_items = args.first().copied().and_then(u64_value),
-            "unique" => c.unique_items = true,
+            "unique" => {
+                c.unique_items = args.first().is_none_or(|arg| bool_value(arg) == Some(true))
+            }
             _ => {}
         }
     }
@@ -1365,10 +1375,11 @@ fn builder_calls(expr: &syn::Expr) -> Vec<(String, Vec<&syn::Expr>)> {
                 .as_deref()
                 .map(builder_calls)
                 .unwrap_or_default();
+            // Earlier versions wrote every constraint as a field (`min_length: Some(3)`).
             calls.extend(
                 struct_fields(expr)
                     .into_iter()
-                    .filter_map(|(name, value)| some(value).map(|value| (name, vec![value]))),
+                    .map(|(name, value)| (name, vec![some(value).unwrap_or(value)])),
             );
             calls
         }
@@ -1586,4 +1597,72 @@ fn int_enum_values(file: &syn::File) -> HashMap<String, Vec<(String, i64)>> {
         out.insert(source.0.ident.to_string(), values);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one constraints expression in `text`, read as `check` reads it.
+    fn constraints(kind: &str, text: &str) -> Constraints {
+        let expr: syn::Expr = syn::parse_str(text).expect("an expression");
+        let mut found = ConstraintLiterals::default();
+        syn::visit::Visit::visit_expr(&mut found, &expr);
+        assert_eq!(found.0.len(), 1, "one constraints expression in {text}");
+        assert_eq!(found.0[0].0, kind);
+        let mut c = Constraints::default();
+        match kind {
+            "NumberConstraints" => number_constraints(Some(&found.0[0].1), &mut c),
+            _ => items_constraints(Some(&found.0[0].1), &mut c),
+        }
+        c
+    }
+
+    #[test]
+    fn number_constraints_read_from_builder_calls_and_earlier_literals() {
+        let built = constraints(
+            "NumberConstraints",
+            r#"cg::check_number(errors, v, &cg::NumberConstraints::NONE.minimum(0.5, "0.5").exclusive_maximum(10.0, "10"))"#,
+        );
+        let literal = constraints(
+            "NumberConstraints",
+            r#"cg::check_number(errors, v, &cg::NumberConstraints {
+                minimum: Some(cg::Bound { value: 0.5, text: "0.5" }),
+                exclusive_maximum: Some(cg::Bound { value: 10.0, text: "10" }),
+                ..cg::NumberConstraints::NONE
+            })"#,
+        );
+        assert_eq!(built.minimum, Some(0.5));
+        assert_eq!(built.exclusive_maximum, Some(10.0));
+        assert_eq!(built.maximum, None);
+        assert_eq!(
+            serde_json::to_string(&built).unwrap(),
+            serde_json::to_string(&literal).unwrap()
+        );
+    }
+
+    #[test]
+    fn items_constraints_read_from_builder_calls_and_earlier_literals() {
+        let built = constraints(
+            "ItemsConstraints",
+            "cg::Schema::List(&cg::Schema::STR, cg::ItemsConstraints::NONE.max_items(20).unique())",
+        );
+        let literal = constraints(
+            "ItemsConstraints",
+            "cg::Schema::List(&cg::Schema::STR, cg::ItemsConstraints { max_items: Some(20), unique: true, ..cg::ItemsConstraints::NONE })",
+        );
+        assert_eq!(built.max_items, Some(20));
+        assert!(built.unique_items);
+        assert_eq!(built.min_items, None);
+        assert_eq!(
+            serde_json::to_string(&built).unwrap(),
+            serde_json::to_string(&literal).unwrap()
+        );
+        let not_unique = constraints(
+            "ItemsConstraints",
+            "cg::ItemsConstraints { unique: false, ..cg::ItemsConstraints::NONE.min_items(1) }",
+        );
+        assert_eq!(not_unique.min_items, Some(1));
+        assert!(!not_unique.unique_items);
+    }
 }

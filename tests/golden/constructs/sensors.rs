@@ -290,62 +290,38 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
     /// Returns the problems found, one line each; behaviour tests assert it is empty.
     pub async fn check_replies(&self) -> ::std::vec::Vec<::std::string::String> {
         let mut problems = ::std::vec::Vec::new();
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(
-                            &cx,
-                            "{\"interval\":30,\"labels\":{\"site\":\"north\"},\"replaced_by\":null}",
-                        )
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"interval\":30,\"labels\":{\"site\":\"north\"},\"replaced_by\":null}",
-                &frames,
                 "",
                 &[],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(&cx, "{\"op\":\"start\"}").await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"op\":\"start\"}",
-                &frames,
                 "",
                 &[],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(&cx, "{\"name\":\"a\"}").await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"name\":\"a\"}",
-                &frames,
                 "",
                 &[],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(&cx, "{}").await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{}",
-                &frames,
                 "",
                 &[],
-            );
-        }
+            )
+            .await;
         problems
     }
 

@@ -219,71 +219,54 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
         match incoming.tag().as_str() {
             ::core::option::Option::Some("type") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::Type,
-                >(&incoming, "type", &super::types::TYPE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as TypeConsumer>::r#type(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "type", &super::types::TYPE_SCHEMA) {
+                    let outcome = <C as TypeConsumer>::r#type(
+                            &self.consumer,
                             &cx,
-                            "type",
-                            outcome.map(|reply| reply.map(ServerMessage::Result)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "type",
+                        outcome.map(|reply| reply.map(ServerMessage::Result)),
+                    );
                 }
             }
             ::core::option::Option::Some("self") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::Self_,
-                >(&incoming, "self", &super::types::SELF_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as TypeConsumer>::async_self(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "self", &super::types::SELF_SCHEMA) {
+                    let outcome = <C as TypeConsumer>::async_self(
+                            &self.consumer,
                             &cx,
-                            "self",
-                            outcome
-                                .map(|()| ::core::option::Option::<ServerMessage>::None),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "self",
+                        outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
+                    );
                 }
             }
             ::core::option::Option::Some("2fa_code") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::_2faCode,
-                >(&incoming, "2fa_code", &super::types::_2FA_CODE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as TypeConsumer>::async_2fa_code(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "2fa_code", &super::types::_2FA_CODE_SCHEMA) {
+                    let outcome = <C as TypeConsumer>::async_2fa_code(
+                            &self.consumer,
                             &cx,
-                            "2fa_code",
-                            outcome
-                                .map(|()| ::core::option::Option::<ServerMessage>::None),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "2fa_code",
+                        outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
+                    );
                 }
             }
             _ => {
@@ -303,50 +286,30 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
     /// Returns the problems found, one line each; behaviour tests assert it is empty.
     pub async fn check_replies(&self) -> ::std::vec::Vec<::std::string::String> {
         let mut problems = ::std::vec::Vec::new();
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(
-                            &cx,
-                            "{\"payload\":{\"type\":\"a\",\"self\":\"a\"},\"action\":\"type\"}",
-                        )
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{\"type\":\"a\",\"self\":\"a\"},\"action\":\"type\"}",
-                &frames,
                 "action",
                 &["result"],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(&cx, "{\"payload\":{},\"action\":\"self\"}").await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{},\"action\":\"self\"}",
-                &frames,
                 "action",
                 &[],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(&cx, "{\"payload\":{},\"action\":\"2fa_code\"}")
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{},\"action\":\"2fa_code\"}",
-                &frames,
                 "action",
                 &[],
-            );
-        }
+            )
+            .await;
         problems
     }
 

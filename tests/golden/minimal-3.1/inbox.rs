@@ -153,19 +153,14 @@ impl<C: InboxConsumer> InboxDispatcher<C> {
     /// Returns the problems found, one line each; behaviour tests assert it is empty.
     pub async fn check_replies(&self) -> ::std::vec::Vec<::std::string::String> {
         let mut problems = ::std::vec::Vec::new();
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(&cx, "{\"text\":\"a\"}").await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"text\":\"a\"}",
-                &frames,
                 "",
                 &[],
-            );
-        }
+            )
+            .await;
         problems
     }
 

@@ -286,159 +286,122 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
         match incoming.tag().as_str() {
             ::core::option::Option::Some("announce") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::AnnounceMessage,
-                >(&incoming, "announce", &super::types::ANNOUNCE_MESSAGE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ParityConsumer>::handle_announce(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "announce", &super::types::ANNOUNCE_MESSAGE_SCHEMA) {
+                    let outcome = <C as ParityConsumer>::handle_announce(
+                            &self.consumer,
                             &cx,
-                            "announce",
-                            outcome
-                                .map(|()| ::core::option::Option::<ServerMessage>::None),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "announce",
+                        outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
+                    );
                 }
             }
             ::core::option::Option::Some("countdown") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::CountdownMessage,
-                >(&incoming, "countdown", &super::types::COUNTDOWN_MESSAGE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ParityConsumer>::handle_countdown(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "countdown", &super::types::COUNTDOWN_MESSAGE_SCHEMA) {
+                    let outcome = <C as ParityConsumer>::handle_countdown(
+                            &self.consumer,
                             &cx,
-                            "countdown",
-                            outcome.map(|reply| reply.map(ServerMessage::Tick)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "countdown",
+                        outcome.map(|reply| reply.map(ServerMessage::Tick)),
+                    );
                 }
             }
             ::core::option::Option::Some("echo") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::EchoMessage,
-                >(&incoming, "echo", &super::types::ECHO_MESSAGE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ParityConsumer>::handle_echo(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "echo", &super::types::ECHO_MESSAGE_SCHEMA) {
+                    let outcome = <C as ParityConsumer>::handle_echo(
+                            &self.consumer,
                             &cx,
-                            "echo",
-                            outcome.map(|reply| reply.map(ServerMessage::EchoReply)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "echo",
+                        outcome.map(|reply| reply.map(ServerMessage::EchoReply)),
+                    );
                 }
             }
             ::core::option::Option::Some("explode") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::ExplodeMessage,
-                >(&incoming, "explode", &super::types::EXPLODE_MESSAGE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ParityConsumer>::handle_explode(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "explode", &super::types::EXPLODE_MESSAGE_SCHEMA) {
+                    let outcome = <C as ParityConsumer>::handle_explode(
+                            &self.consumer,
                             &cx,
-                            "explode",
-                            outcome
-                                .map(|()| ::core::option::Option::<ServerMessage>::None),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "explode",
+                        outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
+                    );
                 }
             }
             ::core::option::Option::Some("ping") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::PingMessage,
-                >(&incoming, "ping", &super::types::PING_MESSAGE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ParityConsumer>::handle_ping(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "ping", &super::types::PING_MESSAGE_SCHEMA) {
+                    let outcome = <C as ParityConsumer>::handle_ping(
+                            &self.consumer,
                             &cx,
-                            "ping",
-                            outcome.map(|reply| reply.map(ServerMessage::PongMessage)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "ping",
+                        outcome.map(|reply| reply.map(ServerMessage::PongMessage)),
+                    );
                 }
             }
             ::core::option::Option::Some("register") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::RegisterMessage,
-                >(&incoming, "register", &super::types::REGISTER_MESSAGE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ParityConsumer>::handle_register(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "register", &super::types::REGISTER_MESSAGE_SCHEMA) {
+                    let outcome = <C as ParityConsumer>::handle_register(
+                            &self.consumer,
                             &cx,
-                            "register",
-                            outcome.map(|reply| reply.map(ServerMessage::Registered)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "register",
+                        outcome.map(|reply| reply.map(ServerMessage::Registered)),
+                    );
                 }
             }
             ::core::option::Option::Some("say") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::SayMessage,
-                >(&incoming, "say", &super::types::SAY_MESSAGE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ParityConsumer>::handle_say(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "say", &super::types::SAY_MESSAGE_SCHEMA) {
+                    let outcome = <C as ParityConsumer>::handle_say(
+                            &self.consumer,
                             &cx,
-                            "say",
-                            outcome.map(|reply| reply.map(ServerMessage::Said)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "say",
+                        outcome.map(|reply| reply.map(ServerMessage::Said)),
+                    );
                 }
             }
             _ => {
@@ -458,100 +421,54 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
     /// Returns the problems found, one line each; behaviour tests assert it is empty.
     pub async fn check_replies(&self) -> ::std::vec::Vec<::std::string::String> {
         let mut problems = ::std::vec::Vec::new();
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(
-                            &cx,
-                            "{\"payload\":{\"text\":\"a\"},\"action\":\"announce\"}",
-                        )
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{\"text\":\"a\"},\"action\":\"announce\"}",
-                &frames,
                 "action",
                 &[],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(
-                            &cx,
-                            "{\"payload\":{\"start\":1},\"action\":\"countdown\"}",
-                        )
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{\"start\":1},\"action\":\"countdown\"}",
-                &frames,
                 "action",
                 &["tick"],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(
-                            &cx,
-                            "{\"payload\":{\"text\":\"a\"},\"action\":\"echo\"}",
-                        )
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{\"text\":\"a\"},\"action\":\"echo\"}",
-                &frames,
                 "action",
                 &["echo_reply"],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(&cx, "{\"action\":\"explode\"}").await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"action\":\"explode\"}",
-                &frames,
                 "action",
                 &[],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(&cx, "{\"action\":\"ping\"}").await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"action\":\"ping\"}",
-                &frames,
                 "action",
                 &["pong"],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(
-                            &cx,
-                            "{\"payload\":{\"text\":\"a\"},\"action\":\"say\"}",
-                        )
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{\"text\":\"a\"},\"action\":\"say\"}",
-                &frames,
                 "action",
                 &["said"],
-            );
-        }
+            )
+            .await;
         problems
     }
 

@@ -368,182 +368,139 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
         match incoming.tag().as_str() {
             ::core::option::Option::Some("attach") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::AttachMessage,
-                >(&incoming, "attach", &super::types::ATTACH_MESSAGE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ChatConsumer>::handle_attach(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "attach", &super::types::ATTACH_MESSAGE_SCHEMA) {
+                    let outcome = <C as ChatConsumer>::handle_attach(
+                            &self.consumer,
                             &cx,
-                            "attach",
-                            outcome
-                                .map(|reply| reply.map(ServerMessage::AttachmentPosted)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "attach",
+                        outcome.map(|reply| reply.map(ServerMessage::AttachmentPosted)),
+                    );
                 }
             }
             ::core::option::Option::Some("chat") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::ChatMessage,
-                >(&incoming, "chat", &super::types::CHAT_MESSAGE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ChatConsumer>::handle_chat(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "chat", &super::types::CHAT_MESSAGE_SCHEMA) {
+                    let outcome = <C as ChatConsumer>::handle_chat(
+                            &self.consumer,
                             &cx,
-                            "chat",
-                            outcome
-                                .map(|reply| reply.map(ServerMessage::ChatNotification)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "chat",
+                        outcome.map(|reply| reply.map(ServerMessage::ChatNotification)),
+                    );
                 }
             }
             ::core::option::Option::Some("move_cursor") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::MoveCursor,
-                >(&incoming, "move_cursor", &super::types::MOVE_CURSOR_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ChatConsumer>::handle_cursor(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "move_cursor", &super::types::MOVE_CURSOR_SCHEMA) {
+                    let outcome = <C as ChatConsumer>::handle_cursor(
+                            &self.consumer,
                             &cx,
-                            "move_cursor",
-                            outcome.map(|reply| reply.map(ServerMessage::CursorMoved)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "move_cursor",
+                        outcome.map(|reply| reply.map(ServerMessage::CursorMoved)),
+                    );
                 }
             }
             ::core::option::Option::Some("ping") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::PingMessage,
-                >(&incoming, "ping", &super::types::PING_MESSAGE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ChatConsumer>::handle_ping(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "ping", &super::types::PING_MESSAGE_SCHEMA) {
+                    let outcome = <C as ChatConsumer>::handle_ping(
+                            &self.consumer,
                             &cx,
-                            "ping",
-                            outcome.map(|reply| reply.map(ServerMessage::PongMessage)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "ping",
+                        outcome.map(|reply| reply.map(ServerMessage::PongMessage)),
+                    );
                 }
             }
             ::core::option::Option::Some("react") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::ReactMessage,
-                >(&incoming, "react", &super::types::REACT_MESSAGE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ChatConsumer>::handle_react(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "react", &super::types::REACT_MESSAGE_SCHEMA) {
+                    let outcome = <C as ChatConsumer>::handle_react(
+                            &self.consumer,
                             &cx,
-                            "react",
-                            outcome.map(|reply| reply.map(ServerMessage::ReactionAdded)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "react",
+                        outcome.map(|reply| reply.map(ServerMessage::ReactionAdded)),
+                    );
                 }
             }
             ::core::option::Option::Some("set_metadata") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::SetMetadata,
-                >(&incoming, "set_metadata", &super::types::SET_METADATA_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ChatConsumer>::handle_set_metadata(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "set_metadata", &super::types::SET_METADATA_SCHEMA) {
+                    let outcome = <C as ChatConsumer>::handle_set_metadata(
+                            &self.consumer,
                             &cx,
-                            "set_metadata",
-                            outcome.map(|reply| reply.map(ServerMessage::RoomMetadata)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "set_metadata",
+                        outcome.map(|reply| reply.map(ServerMessage::RoomMetadata)),
+                    );
                 }
             }
             ::core::option::Option::Some("set_slow_mode") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::SetSlowMode,
-                >(&incoming, "set_slow_mode", &super::types::SET_SLOW_MODE_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ChatConsumer>::handle_set_slow_mode(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "set_slow_mode", &super::types::SET_SLOW_MODE_SCHEMA) {
+                    let outcome = <C as ChatConsumer>::handle_set_slow_mode(
+                            &self.consumer,
                             &cx,
-                            "set_slow_mode",
-                            outcome
-                                .map(|reply| reply.map(ServerMessage::SlowModeChanged)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "set_slow_mode",
+                        outcome.map(|reply| reply.map(ServerMessage::SlowModeChanged)),
+                    );
                 }
             }
             ::core::option::Option::Some("history") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::HistoryRequest,
-                >(&incoming, "history", &super::types::HISTORY_REQUEST_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as ChatConsumer>::history(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "history", &super::types::HISTORY_REQUEST_SCHEMA) {
+                    let outcome = <C as ChatConsumer>::history(
+                            &self.consumer,
                             &cx,
-                            "history",
-                            outcome.map(|reply| reply.map(ServerMessage::HistoryPage)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "history",
+                        outcome.map(|reply| reply.map(ServerMessage::HistoryPage)),
+                    );
                 }
             }
             _ => {
@@ -563,114 +520,62 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
     /// Returns the problems found, one line each; behaviour tests assert it is empty.
     pub async fn check_replies(&self) -> ::std::vec::Vec<::std::string::String> {
         let mut problems = ::std::vec::Vec::new();
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(
-                            &cx,
-                            "{\"payload\":{\"attachment\":{\"kind\":\"image\",\"url\":\"a\",\"width\":1,\"height\":1}},\"action\":\"attach\"}",
-                        )
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{\"attachment\":{\"kind\":\"image\",\"url\":\"a\",\"width\":1,\"height\":1}},\"action\":\"attach\"}",
-                &frames,
                 "action",
                 &["attachment_posted"],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(
-                            &cx,
-                            "{\"payload\":{\"text\":\"a\"},\"action\":\"chat\"}",
-                        )
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{\"text\":\"a\"},\"action\":\"chat\"}",
-                &frames,
                 "action",
                 &["chat_notification"],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(
-                            &cx,
-                            "{\"payload\":{\"position\":[0,0]},\"action\":\"move_cursor\"}",
-                        )
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{\"position\":[0,0]},\"action\":\"move_cursor\"}",
-                &frames,
                 "action",
                 &["cursor_moved"],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(&cx, "{\"action\":\"ping\"}").await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"action\":\"ping\"}",
-                &frames,
                 "action",
                 &["pong"],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(&cx, "{\"payload\":{},\"action\":\"set_metadata\"}")
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{},\"action\":\"set_metadata\"}",
-                &frames,
                 "action",
                 &["room_metadata"],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(
-                            &cx,
-                            "{\"payload\":{\"seconds\":0},\"action\":\"set_slow_mode\"}",
-                        )
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{\"seconds\":0},\"action\":\"set_slow_mode\"}",
-                &frames,
                 "action",
                 &["slow_mode_changed"],
-            );
-        }
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(&cx, "{\"action\":\"history\"}").await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+            )
+            .await;
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"action\":\"history\"}",
-                &frames,
                 "action",
                 &["history_page"],
-            );
-        }
+            )
+            .await;
         problems
     }
 

@@ -208,25 +208,20 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
         match incoming.tag().as_str() {
             ::core::option::Option::Some("mark_read") => {
-                match ::chanx_runtime::__codegen::decode_message::<
+                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
                     super::types::MarkRead,
-                >(&incoming, "mark_read", &super::types::MARK_READ_SCHEMA) {
-                    ::core::result::Result::Ok(message) => {
-                        let outcome = <C as NotificationsConsumer>::mark_read(
-                                &self.consumer,
-                                &cx,
-                                message,
-                            )
-                            .await;
-                        ::chanx_runtime::__codegen::finish(
+                >(&cx, &incoming, "mark_read", &super::types::MARK_READ_SCHEMA) {
+                    let outcome = <C as NotificationsConsumer>::mark_read(
+                            &self.consumer,
                             &cx,
-                            "mark_read",
-                            outcome.map(|reply| reply.map(ServerMessage::ReadAck)),
-                        );
-                    }
-                    ::core::result::Result::Err(errors) => {
-                        ::chanx_runtime::__codegen::send_errors(&cx, errors)
-                    }
+                            message,
+                        )
+                        .await;
+                    ::chanx_runtime::__codegen::finish(
+                        &cx,
+                        "mark_read",
+                        outcome.map(|reply| reply.map(ServerMessage::ReadAck)),
+                    );
                 }
             }
             _ => {
@@ -246,23 +241,14 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
     /// Returns the problems found, one line each; behaviour tests assert it is empty.
     pub async fn check_replies(&self) -> ::std::vec::Vec<::std::string::String> {
         let mut problems = ::std::vec::Vec::new();
-        {
-            let frames = ::chanx_runtime::__codegen::testing::exchange(|cx| async move {
-                    self.handle_text(
-                            &cx,
-                            "{\"payload\":{\"ids\":[\"00000000-0000-4000-8000-000000000000\"]},\"action\":\"mark_read\"}",
-                        )
-                        .await
-                })
-                .await;
-            ::chanx_runtime::__codegen::testing::check_replies(
+        ::chanx_runtime::__codegen::testing::check_action(
                 &mut problems,
+                self,
                 "{\"payload\":{\"ids\":[\"00000000-0000-4000-8000-000000000000\"]},\"action\":\"mark_read\"}",
-                &frames,
                 "action",
                 &["read_ack"],
-            );
-        }
+            )
+            .await;
         problems
     }
 
