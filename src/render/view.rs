@@ -765,19 +765,24 @@ impl<'a> Builder<'a> {
                 ));
             }
             let access = format!("&self.{}", field.rust_name);
-            let stmts = self.validate_stmts(&ty_use, &access, 0);
-            if !stmts.is_empty() && only_named_checks(&ty_use) {
-                // The runtime's impls for `Option`, `Vec` and `Box` descend as `stmts` would.
-                view.validate.push(format!(
-                    "errors.field({}, {access});",
-                    str_lit(&field.wire_name)
-                ));
-            } else if !stmts.is_empty() {
-                view.validate.push(format!(
-                    "errors.push_key({}); {} errors.pop();",
-                    str_lit(&field.wire_name),
-                    stmts.join(" ")
-                ));
+            if only_named_checks(&ty_use) {
+                // The runtime's impls for `Option`, `Vec` and `Box` descend as the statements of
+                // `validate_stmts` would.
+                if self.needs_validation(&ty_use) {
+                    view.validate.push(format!(
+                        "errors.field({}, {access});",
+                        str_lit(&field.wire_name)
+                    ));
+                }
+            } else {
+                let stmts = self.validate_stmts(&ty_use, &access, 0);
+                if !stmts.is_empty() {
+                    view.validate.push(format!(
+                        "errors.push_key({}); {} errors.pop();",
+                        str_lit(&field.wire_name),
+                        stmts.join(" ")
+                    ));
+                }
             }
             schema_fields.push((
                 field.wire_name.clone(),
@@ -1983,7 +1988,8 @@ pub(crate) fn python_number(value: f64) -> String {
     format!("{value}")
 }
 
-/// `kind::NONE` (`StrConstraints`, ...) followed by the const builder calls in `set` (`.minimum(0.0, "0")`, ...).
+/// `kind::NONE` (`StrConstraints`, ...) followed by the const builder calls in `set`
+/// (`.minimum(0.0, "0")`, ...).
 fn constraints_expr(cg: &str, kind: &str, set: &[String]) -> String {
     let mut expr = format!("{cg}::{kind}::NONE");
     for call in set {
