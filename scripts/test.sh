@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command: formatting, lints (warnings are errors), then every test of the
-# workspace. Run it from anywhere: `scripts/test.sh`.
+# The project's test command: formatting, lints (warnings are errors), the docs (broken links are
+# errors), then every test of the workspace. Run it from anywhere: `scripts/test.sh`.
 #
 # Tests that need the corpus of real AsyncAPI documents find it through $CHANX_CORPUS (.ci/run sets
 # it); the interop tests find the Python peers through $CHANX_PYTHON, which this script sets up with
@@ -22,6 +22,9 @@ cargo fmt --all -- --check
 
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== cargo doc (broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 echo "== cargo test"
 cargo test --workspace --locked

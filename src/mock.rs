@@ -2,7 +2,7 @@
 //!
 //! [`MockApi::new`] turns each channel of the IR into a [`MockChannel`], an [`Endpoint`] that reads
 //! frames with the runtime's envelope and tag rules, validates them against the same schemas the
-//! generator prints (the view's [`SchemaNode`] trees, built here as runtime `Schema` values), and
+//! generator prints (the view's `SchemaNode` trees, built here as runtime `Schema` values), and
 //! answers each action with a frame of its first declared reply (the spec's example, else a
 //! schema-valid sample). Error frames are therefore the ones generated code sends.
 //!

@@ -16,7 +16,9 @@
 //! - specs of `specs/` generate, unless their first line names an error code (`# expect: <code>`,
 //!   e.g. `collision.yaml` → `name-collision`, `invalid/*`): then generation fails with that code;
 //!   a spec that names a warning code generates and reports it;
-//! - every generated crate is checked as `lib` and `lib test` with no error and no warning.
+//! - every generated crate is checked as `lib` and `lib test` with no error and no warning;
+//! - then `cargo doc --workspace --no-deps` documents them all, and rustdoc says nothing about the
+//!   generated docs (bare URLs, HTML tags, broken or ambiguous intra-doc links in spec text).
 
 mod common;
 
@@ -183,6 +185,26 @@ fn every_valid_document_generates_code_that_compiles_without_warnings() {
         foreign.join("\n"),
         report.success,
         report.stderr_tail(20),
+        root.display()
+    );
+
+    // The generated docs hold the spec's descriptions: rustdoc must find nothing to say about them
+    // (the scratch crates deny warnings, so any of its lints fails the crate).
+    let docs = scratch::cargo_doc(&root);
+    let mut undocumented = String::new();
+    for krate in &crates {
+        let outcome = docs.outcome(&krate.crate_name());
+        for message in &outcome.messages {
+            let _ = writeln!(undocumented, "\n==== {}\n{}", krate.label, message.rendered);
+        }
+    }
+    println!("cargo doc {:.1} s", docs.elapsed.as_secs_f64());
+    assert!(
+        undocumented.is_empty() && docs.success,
+        "rustdoc refused generated docs:{undocumented}\ncargo succeeded: {}; the end of its \
+         stderr:\n{}\n(`cargo doc --workspace --no-deps --offline` in {} to see for yourself)",
+        docs.success,
+        docs.stderr_tail(20),
         root.display()
     );
 }

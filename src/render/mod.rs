@@ -1,6 +1,6 @@
 //! Stage 5: the IR rendered into Rust files.
 //!
-//! [`view`] decides every name, type and attribute; the minijinja templates in `templates/` (embedded
+//! The `view` module decides every name, type and attribute; the minijinja templates in `templates/` (embedded
 //! in the binary, overridable with [`Settings::templates_dir`]) only print the view; each file is then
 //! parsed with syn and printed with prettyplease, so output is well-formed and formatted the same way
 //! on every machine; [`write_files`] adds the `@generated` header and writes only what changed.

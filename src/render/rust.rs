@@ -77,28 +77,41 @@ fn visible(text: &str) -> String {
     out
 }
 
-/// Escapes brackets (intra-doc links) and wraps bare URLs.
+/// Makes a line of spec text plain Markdown for rustdoc: brackets (intra-doc links) and angle
+/// brackets (HTML tags) are escaped, and URLs are wrapped in `<..>` wherever they stand
+/// (`(https://..)`, `https://...,`; rustdoc's `bare_urls` lint). Code spans are left as they are.
 fn escape_markdown(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    for (i, word) in line.split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
+    // Backticks pair up into code spans; an unpaired last one is a plain character.
+    let ticks: Vec<usize> = line.match_indices('`').map(|(at, _)| at).collect();
+    let code_spans: Vec<(usize, usize)> = ticks
+        .chunks_exact(2)
+        .map(|pair| (pair[0], pair[1]))
+        .collect();
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut at = 0;
+    while let Some(c) = line[at..].chars().next() {
+        if let Some(&(_, close)) = code_spans.iter().find(|(open, _)| *open == at) {
+            out.push_str(&line[at..=close]);
+            at = close + 1;
+            continue;
         }
-        let is_url = (word.starts_with("http://") || word.starts_with("https://"))
-            && !word.contains(['<', '>', '(', ')', '[', ']']);
-        if is_url {
+        let rest = &line[at..];
+        if rest.starts_with("http://") || rest.starts_with("https://") {
+            let end = rest
+                .find(|c: char| c.is_whitespace() || "<>()[]\"'`".contains(c))
+                .unwrap_or(rest.len());
+            let url = rest[..end].trim_end_matches(['.', ',', ';', ':', '!', '?']);
             out.push('<');
-            out.push_str(word);
+            out.push_str(url);
             out.push('>');
-        } else {
-            for c in word.chars() {
-                match c {
-                    '[' => out.push_str("\\["),
-                    ']' => out.push_str("\\]"),
-                    c => out.push(c),
-                }
-            }
+            at += url.len();
+            continue;
         }
+        if matches!(c, '[' | ']' | '<' | '>') {
+            out.push('\\');
+        }
+        out.push(c);
+        at += c.len_utf8();
     }
     out
 }
@@ -151,5 +164,16 @@ mod tests {
         assert_eq!(lines[2], r#"" ```text""#);
         assert_eq!(lines[5], r#""    indented""#);
         assert_eq!(lines[6], r#"" see <https://x.y/z>""#);
+    }
+
+    #[test]
+    fn docs_wrap_urls_wherever_they_stand() {
+        let lines = doc_lines(
+            "click [here](https://a.b/c#d), or https://e.f/g. Code: `https://h.i [x]` <b> `odd",
+        );
+        assert_eq!(
+            lines[0],
+            r#"" click \\[here\\](<https://a.b/c#d>), or <https://e.f/g>. Code: `https://h.i [x]` \\<b\\> `odd""#
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! Stage 2: the AsyncAPI 3.0 model, plain structs read from the loaded [`Sources`].
+//! Stage 2: the AsyncAPI 3.0 model, plain structs read from the loaded [`Sources`](crate::load::Sources).
 //!
 //! Every `$ref` to a non-schema object (channel, message, operation, parameter, server, reply, trait)
 //! is followed here, traits are merged (JSON Merge Patch, in order, the object's own fields last), and

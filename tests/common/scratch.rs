@@ -210,7 +210,7 @@ impl CrateOutcome {
     }
 }
 
-/// The outcome of a nested `cargo check`.
+/// The outcome of a nested `cargo check` or `cargo doc`.
 #[derive(Debug)]
 pub struct CheckReport {
     /// Whether cargo exited successfully.
@@ -226,14 +226,24 @@ pub struct CheckReport {
 /// Runs `cargo check --workspace --lib --tests --offline --keep-going` on the workspace at `root`,
 /// with the main workspace's target directory.
 pub fn cargo_check(root: &Path) -> CheckReport {
+    cargo_report(root, &["check", "--workspace", "--lib", "--tests"])
+}
+
+/// Runs `cargo doc --workspace --no-deps --offline --keep-going` on the workspace at `root` (after
+/// [`cargo_check`], which built what it needs): rustdoc's warnings about the generated docs (bare
+/// URLs, HTML tags, broken or ambiguous links) are in the report.
+pub fn cargo_doc(root: &Path) -> CheckReport {
+    cargo_report(root, &["doc", "--workspace", "--no-deps"])
+}
+
+/// Runs cargo with `command` (offline, `--keep-going`, JSON messages) on the workspace at `root`
+/// and collects what the compiler said, per crate.
+fn cargo_report(root: &Path, command: &[&str]) -> CheckReport {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let started = Instant::now();
     let output = Command::new(cargo)
+        .args(command)
         .args([
-            "check",
-            "--workspace",
-            "--lib",
-            "--tests",
             "--offline",
             "--keep-going",
             "--message-format=json",
@@ -245,7 +255,7 @@ pub fn cargo_check(root: &Path) -> CheckReport {
         .current_dir(root)
         .stdin(Stdio::null())
         .output()
-        .expect("run cargo check");
+        .expect("run cargo");
     let elapsed = started.elapsed();
     let mut crates: BTreeMap<String, CrateOutcome> = BTreeMap::new();
     for line in String::from_utf8_lossy(&output.stdout).lines() {

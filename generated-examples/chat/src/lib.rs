@@ -1,9 +1,9 @@
 //! Chat rooms in Chanx's conventions: the module `chanx-gen` generated from `specs/chat.yaml`
 //! ([`api`]), and a small hand-written [`ChatServer`] implementing its
-//! [`ChatConsumer`](api::chat::ChatConsumer) trait, the way a user of the generator would.
+//! [`ChatConsumer`] trait, the way a user of the generator would.
 //!
 //! One `ChatServer` serves every connection of a process (each connection gets a clone of one
-//! [`ChatDispatcher`](api::chat::ChatDispatcher)). A connection to `/ws/chat/{room_name}` joins the
+//! [`ChatDispatcher`]). A connection to `/ws/chat/{room_name}` joins the
 //! room's group ([`server`] declares it; [`ChatServer::join_room`] does it by hand); chat lines and
 //! cursor moves are broadcast to that group, the other actions answer the sender. Server events
 //! (announcements, presence) keep the generated default: forward the event to the client, as

@@ -92,7 +92,7 @@ pub trait EchoConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     > + ::core::marker::Send;
 }
 
-/// Routes frames and channel-layer events of one connection to a [`EchoConsumer`].
+/// Routes frames and channel-layer events of one connection to a [`EchoConsumer`](trait@EchoConsumer).
 pub struct EchoDispatcher<C> {
     consumer: ::std::sync::Arc<C>,
 }

@@ -48,7 +48,7 @@ pub enum ServerMessage {}
 /// per server event.
 pub trait AcksConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {}
 
-/// Routes frames and channel-layer events of one connection to a [`AcksConsumer`].
+/// Routes frames and channel-layer events of one connection to a [`AcksConsumer`](trait@AcksConsumer).
 pub struct AcksDispatcher<C> {
     consumer: ::std::sync::Arc<C>,
 }

@@ -88,7 +88,7 @@ pub trait AlertsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
     }
 }
 
-/// Routes frames and channel-layer events of one connection to a [`AlertsConsumer`].
+/// Routes frames and channel-layer events of one connection to a [`AlertsConsumer`](trait@AlertsConsumer).
 pub struct AlertsDispatcher<C> {
     consumer: ::std::sync::Arc<C>,
 }

@@ -93,7 +93,7 @@ pub trait MirrorConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
     }
 }
 
-/// Routes frames and channel-layer events of one connection to a [`MirrorConsumer`].
+/// Routes frames and channel-layer events of one connection to a [`MirrorConsumer`](trait@MirrorConsumer).
 pub struct MirrorDispatcher<C> {
     consumer: ::std::sync::Arc<C>,
 }

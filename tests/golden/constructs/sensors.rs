@@ -168,7 +168,7 @@ pub trait SensorsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static
     }
 }
 
-/// Routes frames and channel-layer events of one connection to a [`SensorsConsumer`].
+/// Routes frames and channel-layer events of one connection to a [`SensorsConsumer`](trait@SensorsConsumer).
 pub struct SensorsDispatcher<C> {
     consumer: ::std::sync::Arc<C>,
 }

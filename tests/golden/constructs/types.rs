@@ -29,7 +29,7 @@ pub struct Headers {
 
 impl ::chanx_runtime::__codegen::Validate for Headers {}
 
-/// The schema of [`Headers`], for pydantic-style validation errors.
+/// The schema of [`Headers`](type@Headers), for pydantic-style validation errors.
 pub static HEADERS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Headers",
@@ -94,7 +94,7 @@ impl ::core::convert::TryFrom<i64> for Level {
 
 impl ::chanx_runtime::__codegen::Validate for Level {}
 
-/// The schema of [`Level`], for pydantic-style validation errors.
+/// The schema of [`Level`](type@Level), for pydantic-style validation errors.
 pub static LEVEL_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::IntEnum {
     name: "Level",
     values: &[0, 1, 2],
@@ -136,7 +136,7 @@ impl ::chanx_runtime::__codegen::Validate for Batch {
     }
 }
 
-/// The schema of [`Batch`], for pydantic-style validation errors.
+/// The schema of [`Batch`](type@Batch), for pydantic-style validation errors.
 pub static BATCH_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Batch",
@@ -192,7 +192,7 @@ impl ::chanx_runtime::__codegen::Validate for Reading {
     }
 }
 
-/// The schema of [`Reading`], for pydantic-style validation errors.
+/// The schema of [`Reading`](type@Reading), for pydantic-style validation errors.
 pub static READING_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Reading",
@@ -239,7 +239,7 @@ pub enum Unit {
 
 impl ::chanx_runtime::__codegen::Validate for Unit {}
 
-/// The schema of [`Unit`], for pydantic-style validation errors.
+/// The schema of [`Unit`](type@Unit), for pydantic-style validation errors.
 pub static UNIT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
     &["\"celsius\"", "\"kelvin\"", "\"percent\"", "\"pascal\""],
 );
@@ -282,7 +282,7 @@ impl ::chanx_runtime::__codegen::Validate for Location {
     }
 }
 
-/// The schema of [`Location`], for pydantic-style validation errors.
+/// The schema of [`Location`](type@Location), for pydantic-style validation errors.
 pub static LOCATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::closed(
         "Location",
@@ -333,7 +333,7 @@ pub struct BatchSamplesItem {
 
 impl ::chanx_runtime::__codegen::Validate for BatchSamplesItem {}
 
-/// The schema of [`BatchSamplesItem`], for pydantic-style validation errors.
+/// The schema of [`BatchSamplesItem`](type@BatchSamplesItem), for pydantic-style validation errors.
 pub static BATCH_SAMPLES_ITEM_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "BatchSamplesItem",
@@ -386,7 +386,7 @@ impl ::chanx_runtime::__codegen::Validate for ExtendedReading {
     }
 }
 
-/// The schema of [`ExtendedReading`], for pydantic-style validation errors.
+/// The schema of [`ExtendedReading`](type@ExtendedReading), for pydantic-style validation errors.
 pub static EXTENDED_READING_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ExtendedReading",
@@ -435,7 +435,7 @@ fn default_calibration_unit() -> CalibrationUnit {
 
 impl ::chanx_runtime::__codegen::Validate for Calibration {}
 
-/// The schema of [`Calibration`], for pydantic-style validation errors.
+/// The schema of [`Calibration`](type@Calibration), for pydantic-style validation errors.
 pub static CALIBRATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::closed(
         "Calibration",
@@ -473,7 +473,7 @@ pub enum CalibrationUnit {
 
 impl ::chanx_runtime::__codegen::Validate for CalibrationUnit {}
 
-/// The schema of [`CalibrationUnit`], for pydantic-style validation errors.
+/// The schema of [`CalibrationUnit`](type@CalibrationUnit), for pydantic-style validation errors.
 pub static CALIBRATION_UNIT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
     &["\"celsius\"", "\"kelvin\""],
 );
@@ -610,7 +610,7 @@ impl ::chanx_runtime::__codegen::Validate for Configuration {
     }
 }
 
-/// The schema of [`Configuration`], for pydantic-style validation errors.
+/// The schema of [`Configuration`](type@Configuration), for pydantic-style validation errors.
 pub static CONFIGURATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Configuration",
@@ -734,7 +734,7 @@ pub struct Threshold {
 
 impl ::chanx_runtime::__codegen::Validate for Threshold {}
 
-/// The schema of [`Threshold`], for pydantic-style validation errors.
+/// The schema of [`Threshold`](type@Threshold), for pydantic-style validation errors.
 pub static THRESHOLD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Threshold",
@@ -780,7 +780,7 @@ fn default_weird_x_y() -> ::std::string::String {
 
 impl ::chanx_runtime::__codegen::Validate for Weird {}
 
-/// The schema of [`Weird`], for pydantic-style validation errors.
+/// The schema of [`Weird`](type@Weird), for pydantic-style validation errors.
 pub static WEIRD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Weird",
@@ -824,7 +824,7 @@ impl ::chanx_runtime::__codegen::Validate for Command {
     }
 }
 
-/// The schema of [`Command`], for pydantic-style validation errors.
+/// The schema of [`Command`](type@Command), for pydantic-style validation errors.
 pub static COMMAND_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::TaggedUnion {
     property: "op",
     arms: &[("start", &COMMAND_VARIANT0_SCHEMA), ("stop", &COMMAND_VARIANT1_SCHEMA)],
@@ -862,7 +862,7 @@ impl ::chanx_runtime::__codegen::Validate for CommandVariant0 {
     }
 }
 
-/// The schema of [`CommandVariant0`], for pydantic-style validation errors.
+/// The schema of [`CommandVariant0`](type@CommandVariant0), for pydantic-style validation errors.
 pub static COMMAND_VARIANT0_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "CommandVariant0",
@@ -897,7 +897,7 @@ pub struct CommandVariant1 {
 
 impl ::chanx_runtime::__codegen::Validate for CommandVariant1 {}
 
-/// The schema of [`CommandVariant1`], for pydantic-style validation errors.
+/// The schema of [`CommandVariant1`](type@CommandVariant1), for pydantic-style validation errors.
 pub static COMMAND_VARIANT1_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "CommandVariant1",
@@ -938,7 +938,7 @@ impl ::chanx_runtime::__codegen::Validate for TreeNode {
     }
 }
 
-/// The schema of [`TreeNode`], for pydantic-style validation errors.
+/// The schema of [`TreeNode`](type@TreeNode), for pydantic-style validation errors.
 pub static TREE_NODE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "TreeNode",
@@ -1011,7 +1011,7 @@ impl ::chanx_runtime::__codegen::Validate for Shapes {
     }
 }
 
-/// The schema of [`Shapes`], for pydantic-style validation errors.
+/// The schema of [`Shapes`](type@Shapes), for pydantic-style validation errors.
 pub static SHAPES_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Shapes",
@@ -1054,7 +1054,7 @@ pub enum ShapesValue {
 
 impl ::chanx_runtime::__codegen::Validate for ShapesValue {}
 
-/// The schema of [`ShapesValue`], for pydantic-style validation errors.
+/// The schema of [`ShapesValue`](type@ShapesValue), for pydantic-style validation errors.
 pub static SHAPES_VALUE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Untagged(
     &[
         &::chanx_runtime::__codegen::Schema::NUMBER,
@@ -1117,7 +1117,7 @@ fn default_shapes_defaults_b() -> bool {
 
 impl ::chanx_runtime::__codegen::Validate for ShapesDefaults {}
 
-/// The schema of [`ShapesDefaults`], for pydantic-style validation errors.
+/// The schema of [`ShapesDefaults`](type@ShapesDefaults), for pydantic-style validation errors.
 pub static SHAPES_DEFAULTS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ShapesDefaults",
@@ -1182,7 +1182,7 @@ pub enum LegacyStatus {
 
 impl ::chanx_runtime::__codegen::Validate for LegacyStatus {}
 
-/// The schema of [`LegacyStatus`], for pydantic-style validation errors.
+/// The schema of [`LegacyStatus`](type@LegacyStatus), for pydantic-style validation errors.
 pub static LEGACY_STATUS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
     &["\"online\"", "\"offline\""],
 );
@@ -1239,7 +1239,7 @@ impl ::chanx_runtime::__codegen::Validate for Ack {
     }
 }
 
-/// The schema of [`Ack`], for pydantic-style validation errors.
+/// The schema of [`Ack`](type@Ack), for pydantic-style validation errors.
 pub static ACK_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Ack",
@@ -1285,7 +1285,7 @@ pub struct Alert {
 
 impl ::chanx_runtime::__codegen::Validate for Alert {}
 
-/// The schema of [`Alert`], for pydantic-style validation errors.
+/// The schema of [`Alert`](type@Alert), for pydantic-style validation errors.
 pub static ALERT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Alert",

@@ -17,7 +17,7 @@ pub struct Note {
 
 impl ::chanx_runtime::__codegen::Validate for Note {}
 
-/// The schema of [`Note`], for pydantic-style validation errors.
+/// The schema of [`Note`](type@Note), for pydantic-style validation errors.
 pub static NOTE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Note",

@@ -104,7 +104,7 @@ pub trait InboxConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     }
 }
 
-/// Routes frames and channel-layer events of one connection to a [`InboxConsumer`].
+/// Routes frames and channel-layer events of one connection to a [`InboxConsumer`](trait@InboxConsumer).
 pub struct InboxDispatcher<C> {
     consumer: ::std::sync::Arc<C>,
 }

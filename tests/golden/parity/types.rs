@@ -48,7 +48,7 @@ impl ::chanx_runtime::__codegen::Validate for Address {
     }
 }
 
-/// The schema of [`Address`], for pydantic-style validation errors.
+/// The schema of [`Address`](type@Address), for pydantic-style validation errors.
 pub static ADDRESS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Address",
@@ -91,7 +91,7 @@ impl ::chanx_runtime::__codegen::Validate for AnnounceMessage {
     }
 }
 
-/// The schema of [`AnnounceMessage`], for pydantic-style validation errors.
+/// The schema of [`AnnounceMessage`](type@AnnounceMessage), for pydantic-style validation errors.
 pub static ANNOUNCE_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "AnnounceMessage",
@@ -131,7 +131,7 @@ impl ::chanx_runtime::__codegen::Validate for TextPayload {
     }
 }
 
-/// The schema of [`TextPayload`], for pydantic-style validation errors.
+/// The schema of [`TextPayload`](type@TextPayload), for pydantic-style validation errors.
 pub static TEXT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "TextPayload",
@@ -167,7 +167,7 @@ impl ::chanx_runtime::__codegen::Validate for Announcement {
     }
 }
 
-/// The schema of [`Announcement`], for pydantic-style validation errors.
+/// The schema of [`Announcement`](type@Announcement), for pydantic-style validation errors.
 pub static ANNOUNCEMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Announcement",
@@ -199,7 +199,7 @@ impl ::chanx_runtime::__codegen::Validate for CountdownMessage {
     }
 }
 
-/// The schema of [`CountdownMessage`], for pydantic-style validation errors.
+/// The schema of [`CountdownMessage`](type@CountdownMessage), for pydantic-style validation errors.
 pub static COUNTDOWN_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "CountdownMessage",
@@ -239,7 +239,7 @@ impl ::chanx_runtime::__codegen::Validate for CountdownPayload {
     }
 }
 
-/// The schema of [`CountdownPayload`], for pydantic-style validation errors.
+/// The schema of [`CountdownPayload`](type@CountdownPayload), for pydantic-style validation errors.
 pub static COUNTDOWN_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "CountdownPayload",
@@ -275,7 +275,7 @@ impl ::chanx_runtime::__codegen::Validate for EchoMessage {
     }
 }
 
-/// The schema of [`EchoMessage`], for pydantic-style validation errors.
+/// The schema of [`EchoMessage`](type@EchoMessage), for pydantic-style validation errors.
 pub static ECHO_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "EchoMessage",
@@ -330,7 +330,7 @@ impl ::chanx_runtime::__codegen::Validate for EchoPayload {
     }
 }
 
-/// The schema of [`EchoPayload`], for pydantic-style validation errors.
+/// The schema of [`EchoPayload`](type@EchoPayload), for pydantic-style validation errors.
 pub static ECHO_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "EchoPayload",
@@ -374,7 +374,7 @@ impl ::chanx_runtime::__codegen::Validate for EchoReply {
     }
 }
 
-/// The schema of [`EchoReply`], for pydantic-style validation errors.
+/// The schema of [`EchoReply`](type@EchoReply), for pydantic-style validation errors.
 pub static ECHO_REPLY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "EchoReply",
@@ -403,7 +403,7 @@ pub struct ExplodeMessage {
 
 impl ::chanx_runtime::__codegen::Validate for ExplodeMessage {}
 
-/// The schema of [`ExplodeMessage`], for pydantic-style validation errors.
+/// The schema of [`ExplodeMessage`](type@ExplodeMessage), for pydantic-style validation errors.
 pub static EXPLODE_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ExplodeMessage",
@@ -432,7 +432,7 @@ pub struct PingMessage {
 
 impl ::chanx_runtime::__codegen::Validate for PingMessage {}
 
-/// The schema of [`PingMessage`], for pydantic-style validation errors.
+/// The schema of [`PingMessage`](type@PingMessage), for pydantic-style validation errors.
 pub static PING_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "PingMessage",
@@ -461,7 +461,7 @@ pub struct PongMessage {
 
 impl ::chanx_runtime::__codegen::Validate for PongMessage {}
 
-/// The schema of [`PongMessage`], for pydantic-style validation errors.
+/// The schema of [`PongMessage`](type@PongMessage), for pydantic-style validation errors.
 pub static PONG_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "PongMessage",
@@ -572,7 +572,7 @@ impl ::chanx_runtime::__codegen::Validate for Profile {
     }
 }
 
-/// The schema of [`Profile`], for pydantic-style validation errors.
+/// The schema of [`Profile`](type@Profile), for pydantic-style validation errors.
 pub static PROFILE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Profile",
@@ -656,7 +656,7 @@ pub enum Role {
 
 impl ::chanx_runtime::__codegen::Validate for Role {}
 
-/// The schema of [`Role`], for pydantic-style validation errors.
+/// The schema of [`Role`](type@Role), for pydantic-style validation errors.
 pub static ROLE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::StrEnum {
     name: "Role",
     values: &["admin", "member", "guest"],
@@ -683,7 +683,7 @@ pub enum Plan {
 
 impl ::chanx_runtime::__codegen::Validate for Plan {}
 
-/// The schema of [`Plan`], for pydantic-style validation errors.
+/// The schema of [`Plan`](type@Plan), for pydantic-style validation errors.
 pub static PLAN_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
     &["\"free\"", "\"pro\""],
 );
@@ -707,7 +707,7 @@ impl ::chanx_runtime::__codegen::Validate for RegisterMessage {
     }
 }
 
-/// The schema of [`RegisterMessage`], for pydantic-style validation errors.
+/// The schema of [`RegisterMessage`](type@RegisterMessage), for pydantic-style validation errors.
 pub static REGISTER_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "RegisterMessage",
@@ -734,7 +734,7 @@ impl ::chanx_runtime::__codegen::Validate for Registered {
     }
 }
 
-/// The schema of [`Registered`], for pydantic-style validation errors.
+/// The schema of [`Registered`](type@Registered), for pydantic-style validation errors.
 pub static REGISTERED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Registered",
@@ -757,7 +757,7 @@ pub struct Said {
 
 impl ::chanx_runtime::__codegen::Validate for Said {}
 
-/// The schema of [`Said`], for pydantic-style validation errors.
+/// The schema of [`Said`](type@Said), for pydantic-style validation errors.
 pub static SAID_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Said",
@@ -787,7 +787,7 @@ pub struct SaidPayload {
 
 impl ::chanx_runtime::__codegen::Validate for SaidPayload {}
 
-/// The schema of [`SaidPayload`], for pydantic-style validation errors.
+/// The schema of [`SaidPayload`](type@SaidPayload), for pydantic-style validation errors.
 pub static SAID_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "SaidPayload",
@@ -827,7 +827,7 @@ impl ::chanx_runtime::__codegen::Validate for SayMessage {
     }
 }
 
-/// The schema of [`SayMessage`], for pydantic-style validation errors.
+/// The schema of [`SayMessage`](type@SayMessage), for pydantic-style validation errors.
 pub static SAY_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "SayMessage",
@@ -855,7 +855,7 @@ pub struct Tick {
 
 impl ::chanx_runtime::__codegen::Validate for Tick {}
 
-/// The schema of [`Tick`], for pydantic-style validation errors.
+/// The schema of [`Tick`](type@Tick), for pydantic-style validation errors.
 pub static TICK_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Tick",
@@ -883,7 +883,7 @@ pub struct TickPayload {
 
 impl ::chanx_runtime::__codegen::Validate for TickPayload {}
 
-/// The schema of [`TickPayload`], for pydantic-style validation errors.
+/// The schema of [`TickPayload`](type@TickPayload), for pydantic-style validation errors.
 pub static TICK_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "TickPayload",
@@ -911,7 +911,7 @@ pub struct Welcome {
 
 impl ::chanx_runtime::__codegen::Validate for Welcome {}
 
-/// The schema of [`Welcome`], for pydantic-style validation errors.
+/// The schema of [`Welcome`](type@Welcome), for pydantic-style validation errors.
 pub static WELCOME_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Welcome",
@@ -940,7 +940,7 @@ pub struct WelcomePayload {
 
 impl ::chanx_runtime::__codegen::Validate for WelcomePayload {}
 
-/// The schema of [`WelcomePayload`], for pydantic-style validation errors.
+/// The schema of [`WelcomePayload`](type@WelcomePayload), for pydantic-style validation errors.
 pub static WELCOME_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "WelcomePayload",
@@ -978,7 +978,7 @@ pub struct ParityQuery {
 
 impl ::chanx_runtime::__codegen::Validate for ParityQuery {}
 
-/// The schema of [`ParityQuery`], for pydantic-style validation errors.
+/// The schema of [`ParityQuery`](type@ParityQuery), for pydantic-style validation errors.
 pub static PARITY_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ParityQuery",
@@ -1013,7 +1013,7 @@ pub struct ParityHeaders {
 
 impl ::chanx_runtime::__codegen::Validate for ParityHeaders {}
 
-/// The schema of [`ParityHeaders`], for pydantic-style validation errors.
+/// The schema of [`ParityHeaders`](type@ParityHeaders), for pydantic-style validation errors.
 pub static PARITY_HEADERS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ParityHeaders",

@@ -72,7 +72,7 @@ pub enum ServerMessage {}
 /// per server event.
 pub trait RepliesConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {}
 
-/// Routes frames and channel-layer events of one connection to a [`RepliesConsumer`].
+/// Routes frames and channel-layer events of one connection to a [`RepliesConsumer`](trait@RepliesConsumer).
 pub struct RepliesDispatcher<C> {
     consumer: ::std::sync::Arc<C>,
 }

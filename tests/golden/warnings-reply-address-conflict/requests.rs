@@ -96,7 +96,7 @@ pub trait RequestsConsumer: ::core::marker::Send + ::core::marker::Sync + 'stati
     }
 }
 
-/// Routes frames and channel-layer events of one connection to a [`RequestsConsumer`].
+/// Routes frames and channel-layer events of one connection to a [`RequestsConsumer`](trait@RequestsConsumer).
 pub struct RequestsDispatcher<C> {
     consumer: ::std::sync::Arc<C>,
 }

@@ -319,7 +319,7 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     }
 }
 
-/// Routes frames and channel-layer events of one connection to a [`ChatConsumer`].
+/// Routes frames and channel-layer events of one connection to a [`ChatConsumer`](trait@ChatConsumer).
 pub struct ChatDispatcher<C> {
     consumer: ::std::sync::Arc<C>,
 }

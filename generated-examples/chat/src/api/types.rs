@@ -25,7 +25,7 @@ pub struct Announcement {
 
 impl ::chanx_runtime::__codegen::Validate for Announcement {}
 
-/// The schema of [`Announcement`], for pydantic-style validation errors.
+/// The schema of [`Announcement`](type@Announcement), for pydantic-style validation errors.
 pub static ANNOUNCEMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Announcement",
@@ -65,7 +65,7 @@ fn default_announcement_payload_priority() -> Priority {
 
 impl ::chanx_runtime::__codegen::Validate for AnnouncementPayload {}
 
-/// The schema of [`AnnouncementPayload`], for pydantic-style validation errors.
+/// The schema of [`AnnouncementPayload`](type@AnnouncementPayload), for pydantic-style validation errors.
 pub static ANNOUNCEMENT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "AnnouncementPayload",
@@ -111,7 +111,7 @@ pub enum Priority {
 
 impl ::chanx_runtime::__codegen::Validate for Priority {}
 
-/// The schema of [`Priority`], for pydantic-style validation errors.
+/// The schema of [`Priority`](type@Priority), for pydantic-style validation errors.
 pub static PRIORITY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::StrEnum {
     name: "Priority",
     values: &["low", "normal", "high"],
@@ -136,7 +136,7 @@ impl ::chanx_runtime::__codegen::Validate for AttachMessage {
     }
 }
 
-/// The schema of [`AttachMessage`], for pydantic-style validation errors.
+/// The schema of [`AttachMessage`](type@AttachMessage), for pydantic-style validation errors.
 pub static ATTACH_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "AttachMessage",
@@ -179,7 +179,7 @@ impl ::chanx_runtime::__codegen::Validate for AttachPayload {
     }
 }
 
-/// The schema of [`AttachPayload`], for pydantic-style validation errors.
+/// The schema of [`AttachPayload`](type@AttachPayload), for pydantic-style validation errors.
 pub static ATTACH_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "AttachPayload",
@@ -227,7 +227,7 @@ impl ::chanx_runtime::__codegen::Validate for Attachment {
     }
 }
 
-/// The schema of [`Attachment`], for pydantic-style validation errors.
+/// The schema of [`Attachment`](type@Attachment), for pydantic-style validation errors.
 pub static ATTACHMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::TaggedUnion {
     property: "kind",
     arms: &[("image", &IMAGE_ATTACHMENT_SCHEMA), ("link", &LINK_ATTACHMENT_SCHEMA)],
@@ -271,7 +271,7 @@ impl ::chanx_runtime::__codegen::Validate for ImageAttachment {
     }
 }
 
-/// The schema of [`ImageAttachment`], for pydantic-style validation errors.
+/// The schema of [`ImageAttachment`](type@ImageAttachment), for pydantic-style validation errors.
 pub static IMAGE_ATTACHMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ImageAttachment",
@@ -321,7 +321,7 @@ pub struct LinkAttachment {
 
 impl ::chanx_runtime::__codegen::Validate for LinkAttachment {}
 
-/// The schema of [`LinkAttachment`], for pydantic-style validation errors.
+/// The schema of [`LinkAttachment`](type@LinkAttachment), for pydantic-style validation errors.
 pub static LINK_ATTACHMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "LinkAttachment",
@@ -359,7 +359,7 @@ impl ::chanx_runtime::__codegen::Validate for AttachmentPosted {
     }
 }
 
-/// The schema of [`AttachmentPosted`], for pydantic-style validation errors.
+/// The schema of [`AttachmentPosted`](type@AttachmentPosted), for pydantic-style validation errors.
 pub static ATTACHMENT_POSTED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "AttachmentPosted",
@@ -393,7 +393,7 @@ impl ::chanx_runtime::__codegen::Validate for AttachmentPostedPayload {
     }
 }
 
-/// The schema of [`AttachmentPostedPayload`], for pydantic-style validation errors.
+/// The schema of [`AttachmentPostedPayload`](type@AttachmentPostedPayload), for pydantic-style validation errors.
 pub static ATTACHMENT_POSTED_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "AttachmentPostedPayload",
@@ -441,7 +441,7 @@ impl ::chanx_runtime::__codegen::Validate for AttachmentPostedPayloadAttachment 
     }
 }
 
-/// The schema of [`AttachmentPostedPayloadAttachment`], for pydantic-style validation errors.
+/// The schema of [`AttachmentPostedPayloadAttachment`](type@AttachmentPostedPayloadAttachment), for pydantic-style validation errors.
 pub static ATTACHMENT_POSTED_PAYLOAD_ATTACHMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::TaggedUnion {
     property: "kind",
     arms: &[("image", &IMAGE_ATTACHMENT_SCHEMA), ("link", &LINK_ATTACHMENT_SCHEMA)],
@@ -466,7 +466,7 @@ impl ::chanx_runtime::__codegen::Validate for ChatMessage {
     }
 }
 
-/// The schema of [`ChatMessage`], for pydantic-style validation errors.
+/// The schema of [`ChatMessage`](type@ChatMessage), for pydantic-style validation errors.
 pub static CHAT_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ChatMessage",
@@ -541,7 +541,7 @@ impl ::chanx_runtime::__codegen::Validate for ChatPayload {
     }
 }
 
-/// The schema of [`ChatPayload`], for pydantic-style validation errors.
+/// The schema of [`ChatPayload`](type@ChatPayload), for pydantic-style validation errors.
 pub static CHAT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ChatPayload",
@@ -593,7 +593,7 @@ pub struct ChatNotification {
 
 impl ::chanx_runtime::__codegen::Validate for ChatNotification {}
 
-/// The schema of [`ChatNotification`], for pydantic-style validation errors.
+/// The schema of [`ChatNotification`](type@ChatNotification), for pydantic-style validation errors.
 pub static CHAT_NOTIFICATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ChatNotification",
@@ -635,7 +635,7 @@ fn default_chat_notification_payload_priority() -> Priority {
 
 impl ::chanx_runtime::__codegen::Validate for ChatNotificationPayload {}
 
-/// The schema of [`ChatNotificationPayload`], for pydantic-style validation errors.
+/// The schema of [`ChatNotificationPayload`](type@ChatNotificationPayload), for pydantic-style validation errors.
 pub static CHAT_NOTIFICATION_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ChatNotificationPayload",
@@ -693,7 +693,7 @@ impl ::chanx_runtime::__codegen::Validate for CursorMoved {
     }
 }
 
-/// The schema of [`CursorMoved`], for pydantic-style validation errors.
+/// The schema of [`CursorMoved`](type@CursorMoved), for pydantic-style validation errors.
 pub static CURSOR_MOVED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "CursorMoved",
@@ -741,7 +741,7 @@ impl ::chanx_runtime::__codegen::Validate for CursorPosition {
     }
 }
 
-/// The schema of [`CursorPosition`], for pydantic-style validation errors.
+/// The schema of [`CursorPosition`](type@CursorPosition), for pydantic-style validation errors.
 pub static CURSOR_POSITION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "CursorPosition",
@@ -784,7 +784,7 @@ pub struct HistoryPage {
 
 impl ::chanx_runtime::__codegen::Validate for HistoryPage {}
 
-/// The schema of [`HistoryPage`], for pydantic-style validation errors.
+/// The schema of [`HistoryPage`](type@HistoryPage), for pydantic-style validation errors.
 pub static HISTORY_PAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "HistoryPage",
@@ -813,7 +813,7 @@ pub struct HistoryPagePayload {
 
 impl ::chanx_runtime::__codegen::Validate for HistoryPagePayload {}
 
-/// The schema of [`HistoryPagePayload`], for pydantic-style validation errors.
+/// The schema of [`HistoryPagePayload`](type@HistoryPagePayload), for pydantic-style validation errors.
 pub static HISTORY_PAGE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "HistoryPagePayload",
@@ -871,7 +871,7 @@ impl ::chanx_runtime::__codegen::Validate for HistoryQuery {
     }
 }
 
-/// The schema of [`HistoryQuery`], for pydantic-style validation errors.
+/// The schema of [`HistoryQuery`](type@HistoryQuery), for pydantic-style validation errors.
 pub static HISTORY_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "HistoryQuery",
@@ -918,7 +918,7 @@ impl ::chanx_runtime::__codegen::Validate for HistoryRequest {
     }
 }
 
-/// The schema of [`HistoryRequest`], for pydantic-style validation errors.
+/// The schema of [`HistoryRequest`](type@HistoryRequest), for pydantic-style validation errors.
 pub static HISTORY_REQUEST_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "HistoryRequest",
@@ -950,7 +950,7 @@ impl ::chanx_runtime::__codegen::Validate for MoveCursor {
     }
 }
 
-/// The schema of [`MoveCursor`], for pydantic-style validation errors.
+/// The schema of [`MoveCursor`](type@MoveCursor), for pydantic-style validation errors.
 pub static MOVE_CURSOR_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "MoveCursor",
@@ -997,7 +997,7 @@ impl ::chanx_runtime::__codegen::Validate for MoveCursorPayload {
     }
 }
 
-/// The schema of [`MoveCursorPayload`], for pydantic-style validation errors.
+/// The schema of [`MoveCursorPayload`](type@MoveCursorPayload), for pydantic-style validation errors.
 pub static MOVE_CURSOR_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "MoveCursorPayload",
@@ -1037,7 +1037,7 @@ pub struct PingMessage {
 
 impl ::chanx_runtime::__codegen::Validate for PingMessage {}
 
-/// The schema of [`PingMessage`], for pydantic-style validation errors.
+/// The schema of [`PingMessage`](type@PingMessage), for pydantic-style validation errors.
 pub static PING_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "PingMessage",
@@ -1066,7 +1066,7 @@ pub struct PongMessage {
 
 impl ::chanx_runtime::__codegen::Validate for PongMessage {}
 
-/// The schema of [`PongMessage`], for pydantic-style validation errors.
+/// The schema of [`PongMessage`](type@PongMessage), for pydantic-style validation errors.
 pub static PONG_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "PongMessage",
@@ -1098,7 +1098,7 @@ pub struct PresencePayload {
 
 impl ::chanx_runtime::__codegen::Validate for PresencePayload {}
 
-/// The schema of [`PresencePayload`], for pydantic-style validation errors.
+/// The schema of [`PresencePayload`](type@PresencePayload), for pydantic-style validation errors.
 pub static PRESENCE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "PresencePayload",
@@ -1138,7 +1138,7 @@ impl ::chanx_runtime::__codegen::Validate for ReactMessage {
     }
 }
 
-/// The schema of [`ReactMessage`], for pydantic-style validation errors.
+/// The schema of [`ReactMessage`](type@ReactMessage), for pydantic-style validation errors.
 pub static REACT_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ReactMessage",
@@ -1182,7 +1182,7 @@ impl ::chanx_runtime::__codegen::Validate for ReactPayload {
     }
 }
 
-/// The schema of [`ReactPayload`], for pydantic-style validation errors.
+/// The schema of [`ReactPayload`](type@ReactPayload), for pydantic-style validation errors.
 pub static REACT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ReactPayload",
@@ -1223,7 +1223,7 @@ impl ::chanx_runtime::__codegen::Validate for ReactionAdded {
     }
 }
 
-/// The schema of [`ReactionAdded`], for pydantic-style validation errors.
+/// The schema of [`ReactionAdded`](type@ReactionAdded), for pydantic-style validation errors.
 pub static REACTION_ADDED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ReactionAdded",
@@ -1263,7 +1263,7 @@ impl ::chanx_runtime::__codegen::Validate for ReactionAddedPayload {
     }
 }
 
-/// The schema of [`ReactionAddedPayload`], for pydantic-style validation errors.
+/// The schema of [`ReactionAddedPayload`](type@ReactionAddedPayload), for pydantic-style validation errors.
 pub static REACTION_ADDED_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ReactionAddedPayload",
@@ -1304,7 +1304,7 @@ pub struct RoomMetadata {
 
 impl ::chanx_runtime::__codegen::Validate for RoomMetadata {}
 
-/// The schema of [`RoomMetadata`], for pydantic-style validation errors.
+/// The schema of [`RoomMetadata`](type@RoomMetadata), for pydantic-style validation errors.
 pub static ROOM_METADATA_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "RoomMetadata",
@@ -1337,7 +1337,7 @@ pub struct SetMetadata {
 
 impl ::chanx_runtime::__codegen::Validate for SetMetadata {}
 
-/// The schema of [`SetMetadata`], for pydantic-style validation errors.
+/// The schema of [`SetMetadata`](type@SetMetadata), for pydantic-style validation errors.
 pub static SET_METADATA_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "SetMetadata",
@@ -1371,7 +1371,7 @@ impl ::chanx_runtime::__codegen::Validate for SetSlowMode {
     }
 }
 
-/// The schema of [`SetSlowMode`], for pydantic-style validation errors.
+/// The schema of [`SetSlowMode`](type@SetSlowMode), for pydantic-style validation errors.
 pub static SET_SLOW_MODE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "SetSlowMode",
@@ -1427,7 +1427,7 @@ impl ::chanx_runtime::__codegen::Validate for SlowModePayload {
     }
 }
 
-/// The schema of [`SlowModePayload`], for pydantic-style validation errors.
+/// The schema of [`SlowModePayload`](type@SlowModePayload), for pydantic-style validation errors.
 pub static SLOW_MODE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "SlowModePayload",
@@ -1471,7 +1471,7 @@ impl ::chanx_runtime::__codegen::Validate for SlowModeChanged {
     }
 }
 
-/// The schema of [`SlowModeChanged`], for pydantic-style validation errors.
+/// The schema of [`SlowModeChanged`](type@SlowModeChanged), for pydantic-style validation errors.
 pub static SLOW_MODE_CHANGED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "SlowModeChanged",
@@ -1499,7 +1499,7 @@ pub struct UserJoined {
 
 impl ::chanx_runtime::__codegen::Validate for UserJoined {}
 
-/// The schema of [`UserJoined`], for pydantic-style validation errors.
+/// The schema of [`UserJoined`](type@UserJoined), for pydantic-style validation errors.
 pub static USER_JOINED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "UserJoined",
@@ -1527,7 +1527,7 @@ pub struct UserLeft {
 
 impl ::chanx_runtime::__codegen::Validate for UserLeft {}
 
-/// The schema of [`UserLeft`], for pydantic-style validation errors.
+/// The schema of [`UserLeft`](type@UserLeft), for pydantic-style validation errors.
 pub static USER_LEFT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "UserLeft",

@@ -14,7 +14,7 @@ pub const RAW_ADDRESS: &str = "/v1/marketdata/{symbol}";
 /// The parameters of the address.
 #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
 pub struct Params {
-    /// Symbols are formatted as CCY1CCY2 where prices are in CCY2 and quantities are in CCY1. To read more click \[here\](https://docs.sandbox.gemini.com/websocket-api/#symbols-and-minimums).
+    /// Symbols are formatted as CCY1CCY2 where prices are in CCY2 and quantities are in CCY1. To read more click \[here\](<https://docs.sandbox.gemini.com/websocket-api/#symbols-and-minimums>).
     pub symbol: ::std::string::String,
 }
 
@@ -95,7 +95,7 @@ pub trait MarketDataV1Consumer: ::core::marker::Send + ::core::marker::Sync + 's
     }
 }
 
-/// Routes frames and channel-layer events of one connection to a [`MarketDataV1Consumer`].
+/// Routes frames and channel-layer events of one connection to a [`MarketDataV1Consumer`](trait@MarketDataV1Consumer).
 pub struct MarketDataV1Dispatcher<C> {
     consumer: ::std::sync::Arc<C>,
 }

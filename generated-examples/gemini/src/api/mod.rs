@@ -4,7 +4,7 @@
 //!
 //! Market data is a public API that streams all the market data on a given symbol.
 //!
-//! You can quickly play with the API using \[websocat\](https://github.com/vi/websocat#installation) like this:
+//! You can quickly play with the API using \[websocat\](<https://github.com/vi/websocat#installation>) like this:
 //! ```text
 //! websocat wss://api.gemini.com/v1/marketdata/btcusd?heartbeat=true -S
 //! ```

@@ -29,7 +29,7 @@ impl ::chanx_runtime::__codegen::Validate for Market {
     }
 }
 
-/// The schema of [`Market`], for pydantic-style validation errors.
+/// The schema of [`Market`](type@Market), for pydantic-style validation errors.
 pub static MARKET_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::TaggedUnion {
     property: "type",
     arms: &[("heartbeat", &HEARTBEAT_SCHEMA), ("update", &UPDATE_SCHEMA)],
@@ -45,13 +45,13 @@ pub static MARKET_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct Heartbeat {
-    /// zero-indexed monotonic increasing sequence number attached to each message sent - if there is a gap in this sequence, you have missed a message. If you choose to enable heartbeats, then heartbeat and update messages will share a single increasing sequence. See \[Sequence Numbers\](https://docs.sandbox.gemini.com/websocket-api/#sequence-numbers) for more information.
+    /// zero-indexed monotonic increasing sequence number attached to each message sent - if there is a gap in this sequence, you have missed a message. If you choose to enable heartbeats, then heartbeat and update messages will share a single increasing sequence. See \[Sequence Numbers\](<https://docs.sandbox.gemini.com/websocket-api/#sequence-numbers>) for more information.
     pub socket_sequence: i64,
 }
 
 impl ::chanx_runtime::__codegen::Validate for Heartbeat {}
 
-/// The schema of [`Heartbeat`], for pydantic-style validation errors.
+/// The schema of [`Heartbeat`](type@Heartbeat), for pydantic-style validation errors.
 pub static HEARTBEAT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Heartbeat",
@@ -82,7 +82,7 @@ pub struct Update {
     pub timestamp: f64,
     /// The timestamp in milliseconds for this group of events.
     pub timestampms: f64,
-    /// zero-indexed monotonic increasing sequence number attached to each message sent - if there is a gap in this sequence, you have missed a message. If you choose to enable heartbeats, then heartbeat and update messages will share a single increasing sequence. See \[Sequence Numbers\](https://docs.sandbox.gemini.com/websocket-api/#sequence-numbers) for more information.
+    /// zero-indexed monotonic increasing sequence number attached to each message sent - if there is a gap in this sequence, you have missed a message. If you choose to enable heartbeats, then heartbeat and update messages will share a single increasing sequence. See \[Sequence Numbers\](<https://docs.sandbox.gemini.com/websocket-api/#sequence-numbers>) for more information.
     pub socket_sequence: i64,
 }
 
@@ -92,7 +92,7 @@ impl ::chanx_runtime::__codegen::Validate for Update {
     }
 }
 
-/// The schema of [`Update`], for pydantic-style validation errors.
+/// The schema of [`Update`](type@Update), for pydantic-style validation errors.
 pub static UPDATE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Update",
@@ -140,7 +140,7 @@ impl ::chanx_runtime::__codegen::Validate for Events {
     }
 }
 
-/// The schema of [`Events`], for pydantic-style validation errors.
+/// The schema of [`Events`](type@Events), for pydantic-style validation errors.
 pub static EVENTS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Array(
     &EVENTS_VALUE_ITEM_SCHEMA,
     ::chanx_runtime::__codegen::ItemsConstraints::NONE,
@@ -214,7 +214,7 @@ impl ::chanx_runtime::__codegen::Validate for EventsValueItem {
     }
 }
 
-/// The schema of [`EventsValueItem`], for pydantic-style validation errors.
+/// The schema of [`EventsValueItem`](type@EventsValueItem), for pydantic-style validation errors.
 pub static EVENTS_VALUE_ITEM_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::closed(
         "EventsValueItem",
@@ -273,7 +273,7 @@ pub enum EventsValueItemType {
 
 impl ::chanx_runtime::__codegen::Validate for EventsValueItemType {}
 
-/// The schema of [`EventsValueItemType`], for pydantic-style validation errors.
+/// The schema of [`EventsValueItemType`](type@EventsValueItemType), for pydantic-style validation errors.
 pub static EVENTS_VALUE_ITEM_TYPE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
     &["\"trade\"", "\"change\"", "\"auction, block_trade\""],
 );
@@ -299,7 +299,7 @@ pub enum EventsValueItemSide {
 
 impl ::chanx_runtime::__codegen::Validate for EventsValueItemSide {}
 
-/// The schema of [`EventsValueItemSide`], for pydantic-style validation errors.
+/// The schema of [`EventsValueItemSide`](type@EventsValueItemSide), for pydantic-style validation errors.
 pub static EVENTS_VALUE_ITEM_SIDE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
     &["\"bid\"", "\"side\""],
 );
@@ -329,7 +329,7 @@ pub enum EventsValueItemReason {
 
 impl ::chanx_runtime::__codegen::Validate for EventsValueItemReason {}
 
-/// The schema of [`EventsValueItemReason`], for pydantic-style validation errors.
+/// The schema of [`EventsValueItemReason`](type@EventsValueItemReason), for pydantic-style validation errors.
 pub static EVENTS_VALUE_ITEM_REASON_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
     &["\"place\"", "\"trade\"", "\"cancel\"", "\"initial\""],
 );
@@ -344,13 +344,13 @@ pub static EVENTS_VALUE_ITEM_REASON_SCHEMA: ::chanx_runtime::__codegen::Schema =
 )]
 #[serde(crate = "::chanx_runtime::__codegen::serde")]
 pub struct Default {
-    /// zero-indexed monotonic increasing sequence number attached to each message sent - if there is a gap in this sequence, you have missed a message. If you choose to enable heartbeats, then heartbeat and update messages will share a single increasing sequence. See \[Sequence Numbers\](https://docs.sandbox.gemini.com/websocket-api/#sequence-numbers) for more information.
+    /// zero-indexed monotonic increasing sequence number attached to each message sent - if there is a gap in this sequence, you have missed a message. If you choose to enable heartbeats, then heartbeat and update messages will share a single increasing sequence. See \[Sequence Numbers\](<https://docs.sandbox.gemini.com/websocket-api/#sequence-numbers>) for more information.
     pub socket_sequence: i64,
 }
 
 impl ::chanx_runtime::__codegen::Validate for Default {}
 
-/// The schema of [`Default`], for pydantic-style validation errors.
+/// The schema of [`Default`](type@Default), for pydantic-style validation errors.
 pub static DEFAULT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Default",
@@ -424,7 +424,7 @@ fn default_market_data_v1_query_auctions() -> bool {
 
 impl ::chanx_runtime::__codegen::Validate for MarketDataV1Query {}
 
-/// The schema of [`MarketDataV1Query`], for pydantic-style validation errors.
+/// The schema of [`MarketDataV1Query`](type@MarketDataV1Query), for pydantic-style validation errors.
 pub static MARKET_DATA_V1_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "MarketDataV1Query",

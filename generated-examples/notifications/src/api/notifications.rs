@@ -159,7 +159,7 @@ pub trait NotificationsConsumer: ::core::marker::Send + ::core::marker::Sync + '
     }
 }
 
-/// Routes frames and channel-layer events of one connection to a [`NotificationsConsumer`].
+/// Routes frames and channel-layer events of one connection to a [`NotificationsConsumer`](trait@NotificationsConsumer).
 pub struct NotificationsDispatcher<C> {
     consumer: ::std::sync::Arc<C>,
 }

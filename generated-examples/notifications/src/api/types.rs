@@ -21,7 +21,7 @@ pub struct InboxItem {
 
 impl ::chanx_runtime::__codegen::Validate for InboxItem {}
 
-/// The schema of [`InboxItem`], for pydantic-style validation errors.
+/// The schema of [`InboxItem`](type@InboxItem), for pydantic-style validation errors.
 pub static INBOX_ITEM_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "InboxItem",
@@ -53,7 +53,7 @@ pub struct InboxItemPayload {
 
 impl ::chanx_runtime::__codegen::Validate for InboxItemPayload {}
 
-/// The schema of [`InboxItemPayload`], for pydantic-style validation errors.
+/// The schema of [`InboxItemPayload`](type@InboxItemPayload), for pydantic-style validation errors.
 pub static INBOX_ITEM_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "InboxItemPayload",
@@ -93,7 +93,7 @@ impl ::chanx_runtime::__codegen::Validate for MarkRead {
     }
 }
 
-/// The schema of [`MarkRead`], for pydantic-style validation errors.
+/// The schema of [`MarkRead`](type@MarkRead), for pydantic-style validation errors.
 pub static MARK_READ_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "MarkRead",
@@ -132,7 +132,7 @@ impl ::chanx_runtime::__codegen::Validate for MarkReadPayload {
     }
 }
 
-/// The schema of [`MarkReadPayload`], for pydantic-style validation errors.
+/// The schema of [`MarkReadPayload`](type@MarkReadPayload), for pydantic-style validation errors.
 pub static MARK_READ_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "MarkReadPayload",
@@ -163,7 +163,7 @@ pub struct Notification {
 
 impl ::chanx_runtime::__codegen::Validate for Notification {}
 
-/// The schema of [`Notification`], for pydantic-style validation errors.
+/// The schema of [`Notification`](type@Notification), for pydantic-style validation errors.
 pub static NOTIFICATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Notification",
@@ -203,7 +203,7 @@ fn default_notification_payload_severity() -> Severity {
 
 impl ::chanx_runtime::__codegen::Validate for NotificationPayload {}
 
-/// The schema of [`NotificationPayload`], for pydantic-style validation errors.
+/// The schema of [`NotificationPayload`](type@NotificationPayload), for pydantic-style validation errors.
 pub static NOTIFICATION_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "NotificationPayload",
@@ -282,7 +282,7 @@ impl ::core::convert::TryFrom<i64> for Severity {
 
 impl ::chanx_runtime::__codegen::Validate for Severity {}
 
-/// The schema of [`Severity`], for pydantic-style validation errors.
+/// The schema of [`Severity`](type@Severity), for pydantic-style validation errors.
 pub static SEVERITY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::IntEnum {
     name: "Severity",
     values: &[1, 5, 10],
@@ -307,7 +307,7 @@ impl ::chanx_runtime::__codegen::Validate for ReadAck {
     }
 }
 
-/// The schema of [`ReadAck`], for pydantic-style validation errors.
+/// The schema of [`ReadAck`](type@ReadAck), for pydantic-style validation errors.
 pub static READ_ACK_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "ReadAck",
@@ -345,7 +345,7 @@ impl ::chanx_runtime::__codegen::Validate for UnreadCountPayload {
     }
 }
 
-/// The schema of [`UnreadCountPayload`], for pydantic-style validation errors.
+/// The schema of [`UnreadCountPayload`](type@UnreadCountPayload), for pydantic-style validation errors.
 pub static UNREAD_COUNT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "UnreadCountPayload",
@@ -379,7 +379,7 @@ impl ::chanx_runtime::__codegen::Validate for UnreadCount {
     }
 }
 
-/// The schema of [`UnreadCount`], for pydantic-style validation errors.
+/// The schema of [`UnreadCount`](type@UnreadCount), for pydantic-style validation errors.
 pub static UNREAD_COUNT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "UnreadCount",
@@ -408,7 +408,7 @@ pub struct Welcome {
 
 impl ::chanx_runtime::__codegen::Validate for Welcome {}
 
-/// The schema of [`Welcome`], for pydantic-style validation errors.
+/// The schema of [`Welcome`](type@Welcome), for pydantic-style validation errors.
 pub static WELCOME_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "Welcome",
@@ -465,7 +465,7 @@ impl ::chanx_runtime::__codegen::Validate for NotificationsQuery {
     }
 }
 
-/// The schema of [`NotificationsQuery`], for pydantic-style validation errors.
+/// The schema of [`NotificationsQuery`](type@NotificationsQuery), for pydantic-style validation errors.
 pub static NOTIFICATIONS_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "NotificationsQuery",
@@ -527,7 +527,7 @@ impl ::chanx_runtime::__codegen::Validate for NotificationsHeaders {
     }
 }
 
-/// The schema of [`NotificationsHeaders`], for pydantic-style validation errors.
+/// The schema of [`NotificationsHeaders`](type@NotificationsHeaders), for pydantic-style validation errors.
 pub static NOTIFICATIONS_HEADERS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
     &::chanx_runtime::__codegen::ObjectSchema::open(
         "NotificationsHeaders",

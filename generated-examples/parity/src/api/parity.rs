@@ -237,7 +237,7 @@ pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
     }
 }
 
-/// Routes frames and channel-layer events of one connection to a [`ParityConsumer`].
+/// Routes frames and channel-layer events of one connection to a [`ParityConsumer`](trait@ParityConsumer).
 pub struct ParityDispatcher<C> {
     consumer: ::std::sync::Arc<C>,
 }
