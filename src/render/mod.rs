@@ -480,18 +480,31 @@ fn space_out_items(text: &str) -> String {
     // The previous line's indentation and its text without it (prettyplease indents with
     // spaces and leaves no trailing whitespace).
     let mut previous: Option<(usize, &str)> = None;
+    // Inside an inner attribute printed over several lines (`#![allow(` .. `)]`), and whether the
+    // previous line closed one.
+    let mut in_inner_attribute = false;
+    let mut closed_inner_attribute = false;
     for line in text.lines() {
         let body = line.trim_start_matches(' ');
         let indent = line.len() - body.len();
         if let Some((prev_indent, prev)) = previous {
+            let ends_inner_attribute =
+                (prev.starts_with("#![") && prev.ends_with(']')) || closed_inner_attribute;
             let ends_item = prev == "}"
                 || prev == "};"
+                || ends_inner_attribute
                 || (!prev.starts_with("//") && (prev.ends_with(';') || prev.ends_with(" {}")));
             let after_inner_docs = prev.starts_with("//!") && !body.starts_with("//!");
             let starts_item = ITEM_STARTS.iter().any(|start| body.starts_with(start));
             if (after_inner_docs || (ends_item && indent == prev_indent)) && starts_item {
                 out.push('\n');
             }
+        }
+        closed_inner_attribute = in_inner_attribute && body == ")]";
+        if body.starts_with("#![") && !body.ends_with(']') {
+            in_inner_attribute = true;
+        } else if closed_inner_attribute {
+            in_inner_attribute = false;
         }
         out.push_str(line);
         out.push('\n');
@@ -675,6 +688,14 @@ mod tests {
         assert_eq!(
             spaced,
             "struct A;\n\nstruct B;\n\nfn f() {\n    let x = 1;\n    let y = 2;\n}\n\nimpl A {}\n"
+        );
+        // After an inner attribute, on one line or several; an outer one stays on its item.
+        let spaced = space_out_items(
+            "#![allow(a)]\nconst A: u8 = 1;\n#![allow(\n    b,\n)]\n/// B.\n#[derive(\n    Debug,\n)]\nstruct B;\n",
+        );
+        assert_eq!(
+            spaced,
+            "#![allow(a)]\n\nconst A: u8 = 1;\n\n#![allow(\n    b,\n)]\n\n/// B.\n#[derive(\n    Debug,\n)]\nstruct B;\n"
         );
     }
 }

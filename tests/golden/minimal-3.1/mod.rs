@@ -9,6 +9,7 @@
     unused_qualifications,
     non_camel_case_types
 )]
+
 /// `info.title` of the spec.
 pub const TITLE: &str = "Minimal";
 

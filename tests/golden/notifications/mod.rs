@@ -10,6 +10,7 @@
     unused_qualifications,
     non_camel_case_types
 )]
+
 /// `info.title` of the spec.
 pub const TITLE: &str = "Notifications AsyncAPI documentation";
 

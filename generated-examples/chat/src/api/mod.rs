@@ -11,6 +11,7 @@
     unused_qualifications,
     non_camel_case_types
 )]
+
 /// `info.title` of the spec.
 pub const TITLE: &str = "Chat Rooms AsyncAPI documentation";
 
