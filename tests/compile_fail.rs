@@ -54,6 +54,7 @@ fn a_consumer_missing_a_handler_does_not_compile() {
                 omit.map_or("completely".to_owned(), |m| format!("without `{m}`"))
             ),
             files,
+            edition: "2024",
         }
     };
     let crates = [

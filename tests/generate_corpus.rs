@@ -3,7 +3,8 @@
 //!
 //! Each document is generated in process with [`chanx_gen::generate`]; each output becomes one crate
 //! (`src/lib.rs` is `#![deny(warnings)] pub mod api;`, plus the workspace's rust lints, against
-//! `chanx-runtime` by path) of ONE scratch workspace under `target/generate-corpus/`; then one
+//! `chanx-runtime` by path; the crates of `specs/` are edition 2021, the corpus ones 2024) of ONE
+//! scratch workspace under `target/generate-corpus/`; then one
 //! `cargo check --workspace --lib --tests --offline` checks them all (contract tests included),
 //! with the main workspace's target directory so the runtime's dependencies are shared (see
 //! `common/scratch.rs`). Unchanged crates are not rewritten, so a second run is quick.
@@ -67,10 +68,12 @@ fn every_valid_document_generates_code_that_compiles_without_warnings() {
                         code.as_str()
                     ));
                 }
+                // Our specs compile as edition 2021 crates, the corpus as 2024 ones: users have both.
                 crates.push(scratch_crate(
                     &format!("spec-{}", spec.stem()),
                     label,
                     files,
+                    "2021",
                 ));
             }
             (true, _, Err(why)) => problems.push(format!("{label}: {why}")),
@@ -113,7 +116,7 @@ fn every_valid_document_generates_code_that_compiles_without_warnings() {
                 (true, Ok((files, _))) => {
                     corpus_crates += 1;
                     let package = format!("corpus-{}", document.name);
-                    crates.push(scratch_crate(&package, label, files));
+                    crates.push(scratch_crate(&package, label, files, "2024"));
                 }
                 (true, Err(why)) => problems.push(format!("{label}: {why}")),
                 (false, Ok(_)) => problems.push(format!(
@@ -258,11 +261,17 @@ fn generate(path: &Path) -> Result<Output, String> {
     }
 }
 
-fn scratch_crate(name: &str, label: String, mut files: Vec<(PathBuf, String)>) -> ScratchCrate {
+fn scratch_crate(
+    name: &str,
+    label: String,
+    mut files: Vec<(PathBuf, String)>,
+    edition: &'static str,
+) -> ScratchCrate {
     files.push((PathBuf::from("src/lib.rs"), LIB_RS.to_owned()));
     ScratchCrate {
         package: scratch::package_name(name),
         label,
         files,
+        edition,
     }
 }

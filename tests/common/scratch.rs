@@ -44,6 +44,8 @@ pub struct ScratchCrate {
     pub label: String,
     /// Its files other than `Cargo.toml`, by path relative to the crate (`src/lib.rs`).
     pub files: Vec<(PathBuf, String)>,
+    /// Its Rust edition (`2021`, `2024`).
+    pub edition: &'static str,
 }
 
 impl ScratchCrate {
@@ -58,13 +60,14 @@ impl ScratchCrate {
              [package]\n\
              name = \"{package}\"\n\
              version = \"0.0.0\"\n\
-             edition = \"2024\"\n\
+             edition = \"{edition}\"\n\
              publish = false\n\
              \n\
              [dependencies]\n\
              chanx-runtime = {{ path = {runtime:?} }}\n",
             label = self.label.replace('\n', " "),
             package = self.package,
+            edition = self.edition,
             runtime = runtime_dir().display().to_string(),
         )
     }
