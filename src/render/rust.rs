@@ -81,12 +81,7 @@ fn visible(text: &str) -> String {
 /// brackets (HTML tags) are escaped, and URLs are wrapped in `<..>` wherever they stand
 /// (`(https://..)`, `https://...,`; rustdoc's `bare_urls` lint). Code spans are left as they are.
 fn escape_markdown(line: &str) -> String {
-    // Backticks pair up into code spans; an unpaired last one is a plain character.
-    let ticks: Vec<usize> = line.match_indices('`').map(|(at, _)| at).collect();
-    let code_spans: Vec<(usize, usize)> = ticks
-        .chunks_exact(2)
-        .map(|pair| (pair[0], pair[1]))
-        .collect();
+    let code_spans = code_spans(line);
     let mut out = String::with_capacity(line.len() + 8);
     let mut at = 0;
     while let Some(c) = line[at..].chars().next() {
@@ -114,6 +109,40 @@ fn escape_markdown(line: &str) -> String {
         at += c.len_utf8();
     }
     out
+}
+
+/// The code spans of a Markdown line, as (first, last) byte offsets of their backticks: as in
+/// CommonMark, a run of backticks opens a span that the next run of the same length closes; a run
+/// that nothing closes is plain text.
+fn code_spans(line: &str) -> Vec<(usize, usize)> {
+    let bytes = line.as_bytes();
+    let mut runs = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'`' {
+            let start = at;
+            while at < bytes.len() && bytes[at] == b'`' {
+                at += 1;
+            }
+            runs.push((start, at - start));
+        } else {
+            at += 1;
+        }
+    }
+    let mut spans = Vec::new();
+    let mut open = 0;
+    while open < runs.len() {
+        let (start, len) = runs[open];
+        match runs[open + 1..].iter().position(|&(_, l)| l == len) {
+            Some(offset) => {
+                let (close, _) = runs[open + 1 + offset];
+                spans.push((start, close + len - 1));
+                open += offset + 2;
+            }
+            None => open += 1,
+        }
+    }
+    spans
 }
 
 /// A Rust literal for a JSON number: integers as written, floats with a decimal point.
@@ -164,6 +193,14 @@ mod tests {
         assert_eq!(lines[2], r#"" ```text""#);
         assert_eq!(lines[5], r#""    indented""#);
         assert_eq!(lines[6], r#"" see <https://x.y/z>""#);
+    }
+
+    #[test]
+    fn code_spans_pair_runs_of_the_same_length() {
+        assert_eq!(code_spans("a `b` c"), [(2, 4)]);
+        assert_eq!(code_spans("``a ` b`` `c"), [(0, 8)]);
+        assert_eq!(code_spans("`a"), []);
+        assert_eq!(code_spans("``a` b` c"), [(3, 6)]);
     }
 
     #[test]
