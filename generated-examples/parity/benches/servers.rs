@@ -177,7 +177,7 @@ const PONG: &[u8] = br#""pong""#;
 /// The round trips' load generator: a WebSocket client cut down to what `ping`/`pong` needs (the
 /// RFC 6455 opening handshake, masked text frames out, unmasked frames in, one buffer per
 /// connection), so that less of the machine goes to the load generator and more to the server
-/// (about 7% less CPU per round trip than chanx-runtime's client on tokio-tungstenite; most of
+/// (about 9% less CPU per round trip than chanx-runtime's client on tokio-tungstenite; most of
 /// either is the kernel's TCP work). Anything it does not expect (a refused upgrade, a close, a
 /// fragmented or masked frame from the server) is an error.
 mod lean {
