@@ -1,5 +1,6 @@
 //! The same connection loop behind axum, on a real socket on 127.0.0.1, driven by the typed
-//! client: frames, 1009, binary frames, authentication, groups, graceful shutdown with 1001.
+//! client: frames, 1009, binary frames, authentication, groups, graceful shutdown with 1001, and
+//! hostile connections that must not disturb anyone else.
 
 mod common;
 
@@ -380,5 +381,149 @@ async fn opening_handshakes_are_checked() {
     let mut frames = Vec::new();
     socket.read_to_end(&mut frames).await.unwrap();
     assert!(frames.ends_with(&[0x88, 2, 0x03, 0xEA]), "{frames:?}");
+    running.stop().await;
+}
+
+/// A masked client frame: FIN, `opcode`, the key `[1, 2, 3, 4]`, `payload`.
+fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [1u8, 2, 3, 4];
+    let mut frame = vec![0x80 | opcode];
+    match payload.len() {
+        len @ 0..=125 => frame.push(0x80 | len as u8),
+        len @ 126..=0xFFFF => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        len => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&key);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    frame
+}
+
+/// What each hostile connection of [`hostile_clients_disturb_no_one`] sends after a good opening
+/// handshake (`None`: bytes instead of a handshake).
+fn hostile_inputs() -> Vec<(&'static str, Option<Vec<u8>>)> {
+    let text = |payload: &[u8]| masked_frame(0x1, payload);
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let mut many_pings_never_read = Vec::new();
+    let big_echo = format!(
+        r#"{{"action": "echo", "payload": "{}"}}"#,
+        "x".repeat(60_000)
+    );
+    for _ in 0..100 {
+        many_pings_never_read.extend(text(big_echo.as_bytes()));
+    }
+    vec![
+        ("garbage instead of a handshake", None),
+        (
+            "random bytes",
+            Some((0..=255u8).cycle().take(4096).collect()),
+        ),
+        (
+            "invalid UTF-8 in a text frame",
+            Some(text(b"{\"action\": \"\xff\xfe\"}")),
+        ),
+        ("deeply nested JSON", Some(text(deep.as_bytes()))),
+        (
+            "a number out of range",
+            Some(text(br#"{"action": "ping", "ref": 1e999999}"#)),
+        ),
+        ("JSON that is not an object", Some(text(b"[1, 2, 3]"))),
+        ("a null action", Some(text(br#"{"action": null}"#))),
+        (
+            "an unknown action",
+            Some(text(br#"{"action": "format_disk"}"#)),
+        ),
+        ("a panicking handler", Some(text(br#"{"action": "panic"}"#))),
+        (
+            "a length of 2^63",
+            Some([0x81, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0].to_vec()),
+        ),
+        (
+            "half a frame, then silence",
+            Some(text(b"{\"action\": \"ping\"}")[..9].to_vec()),
+        ),
+        ("a reserved opcode", Some(masked_frame(0x3, b"?"))),
+        (
+            "a fragmented ping",
+            Some(vec![0x09, 0x81, 1, 2, 3, 4, b'x' ^ 1]),
+        ),
+        (
+            "100 big echoes, replies never read",
+            Some(many_pings_never_read),
+        ),
+    ]
+}
+
+/// Hostile connections (bad handshakes, protocol violations, invalid UTF-8, JSON bombs, a
+/// panicking handler, a client that never reads its replies) at the same time as a room's
+/// broadcasts: every member still receives every broadcast in order, and the server keeps
+/// accepting connections.
+#[tokio::test]
+async fn hostile_clients_disturb_no_one() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Fewer than the layer's default capacity (100 messages per channel), which Channels drops
+    // beyond.
+    const BROADCASTS: usize = 80;
+    let running = start(ServerOptions::default()).await;
+    let mut alice = connect(&running, "lobby").await;
+    let mut bob = connect(&running, "lobby").await;
+    let good = "Connection: Upgrade\r\nUpgrade: websocket\r\n\
+                Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    let mut hostile = tokio::task::JoinSet::new();
+    for (what, input) in hostile_inputs() {
+        let addr = running.addr;
+        let request = handshake_request("GET", good);
+        hostile.spawn(async move {
+            let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let bytes = match input {
+                Some(frames) => {
+                    socket.write_all(request.as_bytes()).await.unwrap();
+                    frames
+                }
+                None => b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n".to_vec(),
+            };
+            // The server may close before everything is written: that is an answer too.
+            let _ = socket.write_all(&bytes).await;
+            if what.ends_with("never read") || what.ends_with("silence") {
+                // Hold the connection open, reading nothing, while the room talks.
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            what
+        });
+    }
+    let said = |n: usize| format!(r#"{{"action": "said", "payload": {{"text": "line {n}"}}}}"#);
+    for n in 0..BROADCASTS {
+        alice
+            .send(&json!({"action": "broadcast", "payload": {"text": format!("line {n}")}}))
+            .await
+            .unwrap();
+    }
+    for member in [&mut alice, &mut bob] {
+        for n in 0..BROADCASTS {
+            let frame = tokio::time::timeout(Duration::from_secs(10), member.recv_text())
+                .await
+                .unwrap_or_else(|_| panic!("broadcast {n} not received within 10 s"))
+                .unwrap();
+            assert_eq!(frame.as_deref(), Some(said(n).as_str()));
+        }
+    }
+    while let Some(done) = hostile.join_next().await {
+        done.expect("a hostile client's task");
+    }
+    assert!(!running.task.is_finished(), "the server stopped");
+    let mut carol = connect(&running, "lobby").await;
+    carol.send(&json!({"action": "ping"})).await.unwrap();
+    assert_eq!(carol.recv_message().await.unwrap()["action"], "pong");
+    // A raw connection still gets a proper upgrade.
+    let (head, mut socket) = raw_handshake(&running, &handshake_request("GET", good)).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    socket.shutdown().await.unwrap();
+    let mut rest = Vec::new();
+    let _ = socket.read_to_end(&mut rest).await;
     running.stop().await;
 }
