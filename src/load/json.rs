@@ -14,9 +14,9 @@ use super::TextPos;
 use super::TextSpan;
 use super::yaml::{Builder, Parsed, number};
 
-/// The tree and spans of `text` when it is a valid strict-JSON object or array; `None` when the
-/// YAML parser should read it instead.
-pub(crate) fn parse(text: &str) -> Option<Parsed> {
+/// The tree of `text`, with its spans when `with_spans`, when it is a valid strict-JSON object or
+/// array; `None` when the YAML parser should read it instead.
+pub(crate) fn parse(text: &str, with_spans: bool) -> Option<Parsed> {
     let first = text.bytes().find(|b| !b.is_ascii_whitespace())?;
     if first != b'{' && first != b'[' {
         return None;
@@ -29,8 +29,8 @@ pub(crate) fn parse(text: &str) -> Option<Parsed> {
         mark_column: 0,
     };
     // Every node but the root follows a `:` or a `,` (or opens a collection), about.
-    let nodes = text.bytes().filter(|b| matches!(b, b':' | b',')).count();
-    let mut builder = Builder::new(nodes + 1);
+    let nodes = with_spans.then(|| text.bytes().filter(|b| matches!(b, b':' | b',')).count() + 1);
+    let mut builder = Builder::new(nodes);
     let mut open: Vec<Collection> = Vec::new();
     // Whether the next token starts a value (else a key, a separator or an end).
     let mut want_value = true;
@@ -316,11 +316,16 @@ mod tests {
     use super::*;
     use crate::load::yaml;
 
-    /// Asserts that the fast path reads `text` exactly as the YAML parser does.
+    /// Asserts that the fast path reads `text` exactly as the YAML parser does, with spans or
+    /// without.
     fn same_as_yaml(text: &str) {
-        let fast = parse(text).unwrap_or_else(|| panic!("the fast path declined {text:?}"));
-        let slow = yaml::parse(text).unwrap_or_else(|e| panic!("YAML refused {text:?}: {e:?}"));
+        let fast = parse(text, true).unwrap_or_else(|| panic!("the fast path declined {text:?}"));
+        let slow =
+            yaml::parse(text, true).unwrap_or_else(|e| panic!("YAML refused {text:?}: {e:?}"));
         assert_eq!(fast.value, slow.value, "{text:?}");
+        let bare = parse(text, false).unwrap_or_else(|| panic!("declined without spans {text:?}"));
+        assert_eq!(bare.value, slow.value, "{text:?}");
+        assert!(bare.spans.is_empty(), "{text:?}");
         let mut fast_spans: Vec<_> = fast.spans.into_iter().collect();
         let mut slow_spans: Vec<_> = slow.spans.into_iter().collect();
         fast_spans.sort_by(|a, b| a.0.cmp(&b.0));
@@ -375,7 +380,8 @@ mod tests {
             "{\"a\": 1, \"a\": 2}",
             &"[".repeat(10_000),
         ] {
-            assert!(parse(text).is_none(), "{text:?}");
+            assert!(parse(text, true).is_none(), "{text:?}");
+            assert!(parse(text, false).is_none(), "{text:?}");
         }
     }
 
@@ -412,7 +418,7 @@ mod tests {
                 let Ok(text) = std::fs::read_to_string(&path) else {
                     continue;
                 };
-                if parse(&text).is_some() {
+                if parse(&text, true).is_some() {
                     same_as_yaml(&text);
                     compared += 1;
                 }

@@ -10,6 +10,7 @@ mod yaml;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -101,7 +102,8 @@ pub struct SourceFile {
     text: String,
     line_starts: Vec<usize>,
     root: Value,
-    spans: SpanTable,
+    /// Built on first use: only diagnostics need it, and most runs have none.
+    spans: OnceLock<SpanTable>,
 }
 
 impl SourceFile {
@@ -123,6 +125,18 @@ impl SourceFile {
     /// The parsed document.
     pub fn root(&self) -> &Value {
         &self.root
+    }
+
+    /// The span of each node, by JSON pointer; the first call parses the text again to find them.
+    fn spans(&self) -> &SpanTable {
+        self.spans.get_or_init(|| {
+            // The text parsed once already, so it parses again (the table stays empty
+            // otherwise, which only costs diagnostics their place).
+            json::parse(&self.text, true)
+                .map_or_else(|| yaml::parse(&self.text, true).ok(), Some)
+                .map(|parsed| parsed.spans)
+                .unwrap_or_default()
+        })
     }
 
     /// The text of 1-based line `line`, without its line break.
@@ -179,7 +193,7 @@ impl Sources {
         let mut pointer = loc.pointer.as_str();
         let mut exact = true;
         loop {
-            if let Some(span) = file.spans.get(pointer) {
+            if let Some(span) = file.spans().get(pointer) {
                 // A mapping or sequence is shown by its key: its own span starts at its first
                 // entry, which would point at the wrong line.
                 let container = matches!(
@@ -271,15 +285,19 @@ impl Sources {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        // Plain JSON takes the fast path; everything else (and every error) YAML's parser.
-        let parsed = json::parse(&text).map_or_else(|| yaml::parse(&text), Ok);
-        let (root, spans) = match parsed {
-            Ok(parsed) => (parsed.value, parsed.spans),
+        // Plain JSON takes the fast path; everything else (and every error) YAML's parser. Spans
+        // wait until a diagnostic needs them, except for a file that does not parse: its problem
+        // is found again with spans, which place a duplicate key's first occurrence.
+        let parse = |with_spans| {
+            json::parse(&text, with_spans).map_or_else(|| yaml::parse(&text, with_spans), Ok)
+        };
+        let (root, spans) = match parse(false).or_else(|_| parse(true)) {
+            Ok(parsed) => (parsed.value, OnceLock::new()),
             Err(problem) => {
                 let mut spans = SpanTable::default();
                 let diagnostic = problem_diagnostic(id, problem, &mut spans);
                 diagnostics.push(diagnostic);
-                (Value::Null, spans)
+                (Value::Null, OnceLock::from(spans))
             }
         };
         self.by_path.insert(normalize(path), id);
@@ -398,4 +416,51 @@ pub struct LoadError {
     /// Why.
     #[source]
     pub source: std::io::Error,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCUMENT: &str = "asyncapi: 3.0.0\ninfo:\n  title: T\n  version: '1'\nchannels:\n  room:\n    address: /ws\n";
+
+    #[test]
+    fn spans_are_found_only_when_asked_for_and_match_an_eager_parse() {
+        let (sources, diagnostics) = Sources::load_text(Path::new("doc.yaml"), DOCUMENT.into());
+        assert!(!diagnostics.has_errors());
+        let file = sources.file(Sources::ENTRY);
+        assert!(file.spans.get().is_none(), "spans built before use");
+
+        let loc = Loc::root(Sources::ENTRY)
+            .child("channels")
+            .child("room")
+            .child("address");
+        let span = sources.locate(&loc).expect("the address has a span");
+        assert_eq!(
+            span.start,
+            TextPos {
+                line: 7,
+                column: 14
+            }
+        );
+        let eager = yaml::parse(DOCUMENT, true).expect("parses").spans;
+        assert_eq!(file.spans.get(), Some(&eager));
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_keeps_its_problem_located() {
+        let text = "a: 1\nb: 2\na: 3\n";
+        let (sources, diagnostics) = Sources::load_text(Path::new("dup.yaml"), text.into());
+        let rendered: Vec<_> = diagnostics
+            .iter()
+            .map(|d| (d.code, sources.locate(d.loc.as_ref().expect("located"))))
+            .collect();
+        let at = |line, column| TextPos { line, column };
+        assert_eq!(rendered.len(), 1);
+        assert_eq!(rendered[0].0, Code::DuplicateKey);
+        assert_eq!(rendered[0].1.map(|span| span.start), Some(at(3, 1)));
+        let first = diagnostics.iter().next().and_then(|d| d.related.first());
+        let first = first.map(|related| sources.locate(&related.loc).map(|span| span.start));
+        assert_eq!(first, Some(Some(at(1, 1))));
+    }
 }

@@ -40,7 +40,8 @@ pub(crate) enum ParseProblem {
     UnknownAnchor { at: TextSpan },
 }
 
-/// A parsed file: its value and the span of each node, keyed by JSON pointer.
+/// A parsed file: its value and the span of each node, keyed by JSON pointer (empty when the
+/// parse was asked for the value only).
 pub(crate) struct Parsed {
     pub(crate) value: Value,
     pub(crate) spans: SpanTable,
@@ -90,10 +91,12 @@ fn push_pointer_segment(pointer: &mut String, key: &str) {
     }
 }
 
-/// Parses `text` (YAML or JSON) into a value with spans, or the first problem that stops it.
-pub(crate) fn parse(text: &str) -> Result<Parsed, ParseProblem> {
+/// Parses `text` (YAML or JSON) into a value, with spans when `with_spans`, or the first problem
+/// that stops it (the same problem either way, but only a parse with spans places a duplicate
+/// key's first occurrence).
+pub(crate) fn parse(text: &str, with_spans: bool) -> Result<Parsed, ParseProblem> {
     // A node per line, about, in block style.
-    let mut builder = Builder::new(text.lines().count());
+    let mut builder = Builder::new(with_spans.then(|| text.lines().count()));
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0usize;
     while let Some(event) = parser.next_event() {
@@ -167,11 +170,12 @@ fn count_nodes(value: &Value) -> usize {
     count
 }
 
-/// Builds the tree from parser events (saphyr's, or the JSON fast path's). `pointer` is always the
-/// pointer of the innermost open collection.
+/// Builds the tree from parser events (saphyr's, or the JSON fast path's). When it records spans,
+/// `pointer` is always the pointer of the innermost open collection (else it stays empty).
 pub(super) struct Builder {
     stack: Vec<Frame>,
     pointer: String,
+    record_spans: bool,
     spans: SpanTable,
     anchors: HashMap<usize, Value>,
     nodes: usize,
@@ -180,13 +184,14 @@ pub(super) struct Builder {
 }
 
 impl Builder {
-    /// A builder for about `nodes` nodes (the span table is sized for them up front: growing
-    /// it rehashes every pointer).
-    pub(super) fn new(nodes: usize) -> Self {
+    /// A builder that records spans for about `nodes` nodes when given `Some(nodes)` (the span
+    /// table is sized for them up front: growing it rehashes every pointer), or only the values.
+    pub(super) fn new(nodes: Option<usize>) -> Self {
         Builder {
             stack: Vec::new(),
             pointer: String::new(),
-            spans: SpanTable::with_capacity_and_hasher(nodes, Default::default()),
+            record_spans: nodes.is_some(),
+            spans: SpanTable::with_capacity_and_hasher(nodes.unwrap_or(0), Default::default()),
             anchors: HashMap::new(),
             nodes: 0,
             alias_nodes: 0,
@@ -198,31 +203,42 @@ impl Builder {
     pub(super) fn finish(self) -> Parsed {
         let value = self.root.unwrap_or(Value::Null);
         let mut spans = self.spans;
-        // An empty (or comment-only) file has no root event: place it at the start.
-        let start = TextPos { line: 1, column: 1 };
-        spans.entry(String::new()).or_insert(NodeSpan {
-            key: None,
-            value: TextSpan { start, end: start },
-        });
+        if self.record_spans {
+            // An empty (or comment-only) file has no root event: place it at the start.
+            let start = TextPos { line: 1, column: 1 };
+            spans.entry(String::new()).or_insert(NodeSpan {
+                key: None,
+                value: TextSpan { start, end: start },
+            });
+        }
         Parsed { value, spans }
     }
 
     /// Appends to `pointer` the segment of the next value of the innermost collection and returns
     /// the span of its key. A collection in key position is an error.
     fn enter_slot(&mut self, at: TextSpan) -> Result<Option<TextSpan>, ParseProblem> {
-        let Builder { stack, pointer, .. } = self;
+        let Builder {
+            stack,
+            pointer,
+            record_spans,
+            ..
+        } = self;
         match stack.last() {
             None => Ok(None),
             Some(Frame::Sequence { items, .. }) => {
-                pointer.push('/');
-                pointer.push_str(&items.len().to_string());
+                if *record_spans {
+                    pointer.push('/');
+                    pointer.push_str(&items.len().to_string());
+                }
                 Ok(None)
             }
             Some(Frame::Mapping {
                 pending_key: Some((key, key_span)),
                 ..
             }) => {
-                push_pointer_segment(pointer, key);
+                if *record_spans {
+                    push_pointer_segment(pointer, key);
+                }
                 Ok(Some(*key_span))
             }
             Some(Frame::Mapping {
@@ -327,7 +343,7 @@ impl Builder {
         }
         let parent_len = self.pointer.len();
         let key_span = self.enter_slot(at)?;
-        if let Value::Array(_) | Value::Object(_) = &value {
+        if let (true, Value::Array(_) | Value::Object(_)) = (self.record_spans, &value) {
             // An alias to a collection: give every node inside it the alias's span.
             record_alias_spans(&mut self.spans, &self.pointer, &value, at);
         }
@@ -338,6 +354,9 @@ impl Builder {
 
     /// Records the span of the node at `pointer`.
     fn record(&mut self, key: Option<TextSpan>, value: TextSpan) {
+        if !self.record_spans {
+            return;
+        }
         self.spans
             .entry(self.pointer.clone())
             .or_insert(NodeSpan { key, value });
@@ -487,7 +506,7 @@ mod tests {
     #[test]
     fn yaml_values_and_spans() {
         let text = "a: 1\nb:\n  - x\n  - 'yes'\n  - yes\nc: {d: 2.5, e: null}\n";
-        let parsed = parse(text).unwrap();
+        let parsed = parse(text, true).unwrap();
         assert_eq!(
             parsed.value,
             serde_json::json!({"a": 1, "b": ["x", "yes", "yes"], "c": {"d": 2.5, "e": null}})
@@ -504,7 +523,7 @@ mod tests {
     #[test]
     fn json_is_read_with_spans() {
         let text = "{\n  \"x\": [1, {\"a/b\": true}]\n}";
-        let parsed = parse(text).unwrap();
+        let parsed = parse(text, true).unwrap();
         assert_eq!(parsed.value, serde_json::json!({"x": [1, {"a/b": true}]}));
         assert_eq!(span_of(&parsed, "/x/1/a~1b"), (2, 20));
     }
@@ -525,14 +544,14 @@ mod tests {
                 serde_json::json!(18446744073709551615u64),
             ),
         ] {
-            let parsed = parse(&format!("v: {text}")).unwrap();
+            let parsed = parse(&format!("v: {text}"), true).unwrap();
             assert_eq!(parsed.value["v"], expected, "{text}");
         }
     }
 
     #[test]
     fn duplicate_keys_are_reported() {
-        let err = parse("a: 1\nb: 2\na: 3\n").err().unwrap();
+        let err = parse("a: 1\nb: 2\na: 3\n", true).err().unwrap();
         match err {
             ParseProblem::DuplicateKey { at, first, key } => {
                 assert_eq!(key, "a");
@@ -545,7 +564,7 @@ mod tests {
 
     #[test]
     fn anchors_and_aliases_expand() {
-        let parsed = parse("a: &x {k: 1}\nb: *x\n").unwrap();
+        let parsed = parse("a: &x {k: 1}\nb: *x\n", true).unwrap();
         assert_eq!(parsed.value["b"], serde_json::json!({"k": 1}));
         assert_eq!(span_of(&parsed, "/b/k"), (2, 4));
     }
@@ -559,19 +578,22 @@ mod tests {
                 "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
             ));
         }
-        assert!(matches!(parse(&text), Err(ParseProblem::TooLarge { .. })));
+        assert!(matches!(
+            parse(&text, true),
+            Err(ParseProblem::TooLarge { .. })
+        ));
     }
 
     #[test]
     fn deep_nesting_is_bounded() {
         let text = "[".repeat(100_000);
-        let problem = parse(&text).err().unwrap();
+        let problem = parse(&text, true).err().unwrap();
         assert!(
             matches!(problem, ParseProblem::TooLarge { .. }),
             "{problem:?}"
         );
         let block: String = (0..400).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
-        let problem = parse(&block).err().unwrap();
+        let problem = parse(&block, true).err().unwrap();
         assert!(
             matches!(problem, ParseProblem::TooLarge { .. }),
             "{problem:?}"
@@ -580,7 +602,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_have_positions() {
-        match parse("a: [1, 2\nb: 3\n").err().unwrap() {
+        match parse("a: [1, 2\nb: 3\n", true).err().unwrap() {
             ParseProblem::Syntax { at, .. } => assert!(at.start.line >= 1),
             other => panic!("unexpected {other:?}"),
         }

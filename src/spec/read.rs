@@ -167,7 +167,7 @@ impl<'s> Reader<'s, '_> {
 
     fn document(&mut self) -> Document {
         let root_loc = Loc::root(Sources::ENTRY);
-        if self.sources.locate(&root_loc).is_none() && self.diagnostics.has_errors() {
+        if self.diagnostics.has_errors() && self.sources.locate(&root_loc).is_none() {
             // The entry file did not parse, so it has no tree; the loader has said why.
             return Document::default();
         }
