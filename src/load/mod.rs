@@ -1,8 +1,9 @@
 //! Stage 1: read a document and every file its `$ref`s name, keeping the source span of each node.
 //!
-//! The result is a [`Sources`]: the files, each with its [`Value`] tree and a table from JSON pointer to
-//! span. Later stages address nodes by [`Loc`] (file + pointer) and never see text positions; the
-//! diagnostics renderer asks [`Sources::locate`] for them.
+//! The result is a [`Sources`]: the files, each with its [`Value`] tree and a table from JSON
+//! pointer to span (built the first time it is asked for). Later stages address nodes by [`Loc`]
+//! (file + pointer) and never see text positions; the diagnostics renderer asks
+//! [`Sources::locate`] for them.
 
 mod json;
 mod refs;
