@@ -521,6 +521,28 @@ mod tests {
     }
 
     #[test]
+    fn values_are_the_same_without_spans() {
+        for text in [
+            "a: 1\nb:\n  - x\n  - 'yes'\n  - yes\nc: {d: 2.5, e: null}\n",
+            "a: &x {k: [1, {m: n}]}\nb: *x\nc: *x\n",
+            "k/~: {\"q\": [1, 2, {r: s}]}\n",
+        ] {
+            let bare = parse(text, false).unwrap();
+            assert!(bare.spans.is_empty(), "{text:?}");
+            assert_eq!(bare.value, parse(text, true).unwrap().value, "{text:?}");
+        }
+        let duplicate = "a:\n  b: 1\n  b: 2\n";
+        assert_eq!(
+            parse(duplicate, false)
+                .err()
+                .map(|e| std::mem::discriminant(&e)),
+            parse(duplicate, true)
+                .err()
+                .map(|e| std::mem::discriminant(&e))
+        );
+    }
+
+    #[test]
     fn json_is_read_with_spans() {
         let text = "{\n  \"x\": [1, {\"a/b\": true}]\n}";
         let parsed = parse(text, true).unwrap();
