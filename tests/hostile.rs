@@ -8,7 +8,8 @@
 //!   traits in UpperCamelCase, constants and statics in SCREAMING_SNAKE_CASE, functions, modules and
 //!   fields in snake_case, trait impls only of the traits the generator implements), and every
 //!   identifier is ASCII `[A-Za-z0-9_]` (raw `r#` allowed), so no name carries a character of the
-//!   hostile strings; macros are only the fully qualified std ones the templates call;
+//!   hostile strings; macros are only the fully qualified std ones the templates call; the one
+//!   import is the runtime's code-generation module as `cg`;
 //! - every code fence in a doc comment opens as ```` ```text ```` and is closed (no doctest can come
 //!   from the spec), and no doc has an indented code block;
 //! - no raw control character, line separator or bidirectional override is in the text;
@@ -138,6 +139,7 @@ fn the_checks_report_injected_code() {
                     /// Text.\n///\n///     indented(code);\npub struct Caf\u{e9};\n\
                     pub struct Ok;\npub const X: &str = \"\u{202e}\";\n\
                     macro_rules! m { () => {} }\n\
+                    use ::std::process as cg;\n\
                     impl ::core::ops::Drop for Ok { fn drop(&mut self) {} }\n";
     let problems = structural_problems("injected.rs", injected).join("\n");
     for expected in [
@@ -151,6 +153,7 @@ fn the_checks_report_injected_code() {
         "U+202E",
         "a kind the generator does not emit",
         "impl of trait `::core::ops::Drop`",
+        "an import other than the runtime's: std::process as cg",
     ] {
         assert!(
             problems.contains(expected),
@@ -247,6 +250,17 @@ fn screaming_snake(name: &str) -> bool {
 fn snake(name: &str) -> bool {
     name.chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// An import as text (`a::b as c`), with `{..}` for groups and `*` for globs.
+fn use_tree_text(tree: &syn::UseTree) -> String {
+    match tree {
+        syn::UseTree::Path(path) => format!("{}::{}", path.ident, use_tree_text(&path.tree)),
+        syn::UseTree::Name(name) => name.ident.to_string(),
+        syn::UseTree::Rename(rename) => format!("{} as {}", rename.ident, rename.rename),
+        syn::UseTree::Glob(_) => "*".to_owned(),
+        syn::UseTree::Group(_) => "{..}".to_owned(),
+    }
 }
 
 fn path_text(path: &syn::Path) -> String {
@@ -346,6 +360,16 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                     if !IMPLEMENTED_TRAITS.contains(&last.as_str()) {
                         self.problem(i.span(), format!("impl of trait `{}`", path_text(path)));
                     }
+                }
+            }
+            // The one import: the runtime's code-generation module as `cg`.
+            syn::Item::Use(u) => {
+                let text = use_tree_text(&u.tree);
+                if u.leading_colon.is_none() || text != "chanx_runtime::__codegen as cg" {
+                    self.problem(
+                        u.span(),
+                        format!("an import other than the runtime's: {text}"),
+                    );
                 }
             }
             other => self.problem(

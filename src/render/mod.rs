@@ -141,7 +141,8 @@ pub fn render(
     for channel in &module.channels {
         let context = minijinja::context! {
             channel => minijinja::Value::from(minijinja::value::Serde(channel)),
-            cg => &module.cg,
+            cg => module.cg,
+            codegen => &module.codegen,
             serde_crate => &module.serde_crate,
             item_break => ITEM_BREAK,
         };

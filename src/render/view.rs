@@ -21,8 +21,11 @@ use crate::ir::{
 /// Everything the templates see for one spec.
 #[derive(Debug, Serialize)]
 pub(crate) struct ModuleView {
-    /// The runtime's code-generation module (`::chanx_runtime::__codegen`).
-    pub(crate) cg: String,
+    /// The runtime's code-generation module (`::chanx_runtime::__codegen`), which files that use it
+    /// import as [`CODEGEN_ALIAS`].
+    pub(crate) codegen: String,
+    /// [`CODEGEN_ALIAS`], the name generated code gives the code-generation module.
+    pub(crate) cg: &'static str,
     /// The path serde derives use (`::chanx_runtime::__codegen::serde`), as a string literal.
     pub(crate) serde_crate: String,
     /// Doc lines for the module.
@@ -299,6 +302,12 @@ enum Scope {
     Channel,
 }
 
+/// What generated files call the runtime's code-generation module (`use ::chanx_runtime::__codegen as
+/// cg;`): short paths read better and parse faster than the full one at every use. Generated code has
+/// no other snake_case name in the type namespace of the files that import it (`mod.rs`, which
+/// declares the channels' modules, uses the full path instead).
+pub(crate) const CODEGEN_ALIAS: &str = "cg";
+
 /// Options of the view.
 pub(crate) struct ViewOptions<'a> {
     /// The runtime crate path (`::chanx_runtime`).
@@ -311,7 +320,10 @@ pub(crate) fn build(api: &Api, options: &ViewOptions<'_>) -> ModuleView {
 
 struct Builder<'a> {
     api: &'a Api,
-    cg: String,
+    /// [`CODEGEN_ALIAS`].
+    cg: &'static str,
+    /// The code-generation module's full path.
+    codegen: String,
     /// Struct fields dropped because an enum carries them as its tag: (type, wire name).
     tag_owned: HashSet<(TypeId, String)>,
     /// Fields that must be boxed to break a cycle: (type, wire name).
@@ -334,7 +346,8 @@ impl<'a> Builder<'a> {
     fn new(api: &'a Api, options: &ViewOptions<'_>) -> Self {
         let mut builder = Builder {
             api,
-            cg: format!("{}::__codegen", options.runtime),
+            cg: CODEGEN_ALIAS,
+            codegen: format!("{}::__codegen", options.runtime),
             tag_owned: HashSet::new(),
             boxed: HashSet::new(),
             validating: HashMap::new(),
@@ -377,6 +390,7 @@ impl<'a> Builder<'a> {
         ModuleView {
             serde_crate: str_lit(&format!("{}::serde", self.cg)),
             cg: self.cg,
+            codegen: self.codegen,
             docs,
             title: str_lit(&self.api.title),
             version: str_lit(&self.api.version),
@@ -539,7 +553,7 @@ impl<'a> Builder<'a> {
                 ..def.docs.clone()
             }),
             derives: format!(
-                "::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, {cg}::serde::Serialize, {cg}::serde::Deserialize",
+                "Debug, Clone, PartialEq, {cg}::serde::Serialize, {cg}::serde::Deserialize",
                 cg = self.cg
             ),
             attrs: vec![self.serde_attr()],
@@ -561,8 +575,7 @@ impl<'a> Builder<'a> {
             }
             TypeKind::StringEnum { variants } => {
                 view.kind = "enum";
-                view.derives
-                    .push_str(", ::core::marker::Copy, ::core::cmp::Eq, ::core::hash::Hash");
+                view.derives.push_str(", Copy, Eq, Hash");
                 for variant in variants {
                     view.variants.push(VariantView {
                         name: variant.rust_name.clone(),
@@ -591,7 +604,7 @@ impl<'a> Builder<'a> {
             TypeKind::IntegerEnum { variants } => {
                 view.kind = "int_enum";
                 view.derives = format!(
-                    "::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash, {cg}::serde::Serialize, {cg}::serde::Deserialize",
+                    "Debug, Clone, Copy, PartialEq, Eq, Hash, {cg}::serde::Serialize, {cg}::serde::Deserialize",
                     cg = self.cg
                 );
                 view.attrs
@@ -941,7 +954,7 @@ impl<'a> Builder<'a> {
                 inner.join(" ")
             )];
         }
-        let cg = self.cg.clone();
+        let cg = self.cg;
         let c = &ty.constraints;
         let mut out = Vec::new();
         match &ty.kind {
@@ -1173,7 +1186,7 @@ impl<'a> Builder<'a> {
 
     /// A `Schema` value expression for `node`.
     fn print_expr(&mut self, node: &SchemaNode) -> String {
-        let cg = self.cg.clone();
+        let cg = self.cg;
         let refs = |builder: &mut Self, nodes: &[SchemaNode]| {
             nodes
                 .iter()

@@ -6,6 +6,7 @@
     clippy::all,
     clippy::pedantic,
     missing_docs,
+    unused_imports,
     unused_qualifications,
     non_camel_case_types
 )]

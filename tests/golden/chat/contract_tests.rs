@@ -4,9 +4,11 @@
 //! every message decodes and validates, and generated invalid samples are rejected with the error
 //! Chanx would send. Regenerated on every run of `chanx-gen generate`; do not edit.
 
+use ::chanx_runtime::__codegen as cg;
+
 #[test]
 fn chat_announcement_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Announcement,
     >(
         "{\"payload\":{\"text\":\"a\"},\"action\":\"announcement\"}",
@@ -17,7 +19,7 @@ fn chat_announcement_valid_sample() {
 
 #[test]
 fn chat_announcement_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::Announcement,
     >(
         "{\"action\":\"announcement\"}",
@@ -30,7 +32,7 @@ fn chat_announcement_missing_field() {
 
 #[test]
 fn chat_attach_message_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::AttachMessage,
     >(
         "{\"payload\":{\"attachment\":{\"kind\":\"image\",\"url\":\"a\",\"width\":1,\"height\":1}},\"action\":\"attach\"}",
@@ -41,7 +43,7 @@ fn chat_attach_message_valid_sample() {
 
 #[test]
 fn chat_attach_message_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::AttachMessage,
     >(
         "{\"action\":\"attach\"}",
@@ -54,7 +56,7 @@ fn chat_attach_message_missing_field() {
 
 #[test]
 fn chat_attachment_posted_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::AttachmentPosted,
     >(
         "{\"payload\":{\"attachment_id\":\"00000000-0000-4000-8000-000000000000\",\"sender\":\"a\",\"attachment\":{\"kind\":\"image\",\"url\":\"a\",\"width\":1,\"height\":1}},\"action\":\"attachment_posted\"}",
@@ -65,7 +67,7 @@ fn chat_attachment_posted_valid_sample() {
 
 #[test]
 fn chat_attachment_posted_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::AttachmentPosted,
     >(
         "{\"action\":\"attachment_posted\"}",
@@ -78,7 +80,7 @@ fn chat_attachment_posted_missing_field() {
 
 #[test]
 fn chat_chat_message_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::ChatMessage,
     >(
         "{\"payload\":{\"text\":\"a\"},\"action\":\"chat\"}",
@@ -89,7 +91,7 @@ fn chat_chat_message_valid_sample() {
 
 #[test]
 fn chat_chat_message_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::ChatMessage,
     >(
         "{\"action\":\"chat\"}",
@@ -102,7 +104,7 @@ fn chat_chat_message_missing_field() {
 
 #[test]
 fn chat_chat_notification_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::ChatNotification,
     >(
         "{\"payload\":{\"message_id\":\"00000000-0000-4000-8000-000000000000\",\"room\":\"a\",\"sender\":\"a\",\"text\":\"a\",\"sent_at\":\"2026-01-02T03:04:05Z\"},\"action\":\"chat_notification\"}",
@@ -113,7 +115,7 @@ fn chat_chat_notification_valid_sample() {
 
 #[test]
 fn chat_chat_notification_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::ChatNotification,
     >(
         "{\"action\":\"chat_notification\"}",
@@ -126,7 +128,7 @@ fn chat_chat_notification_missing_field() {
 
 #[test]
 fn chat_cursor_moved_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::CursorMoved,
     >(
         "{\"payload\":{\"user\":\"a\",\"position\":[0,0]},\"action\":\"cursor_moved\"}",
@@ -137,7 +139,7 @@ fn chat_cursor_moved_valid_sample() {
 
 #[test]
 fn chat_cursor_moved_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::CursorMoved,
     >(
         "{\"action\":\"cursor_moved\"}",
@@ -150,7 +152,7 @@ fn chat_cursor_moved_missing_field() {
 
 #[test]
 fn chat_history_page_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::HistoryPage,
     >(
         "{\"payload\":{\"messages\":[],\"has_more\":false},\"action\":\"history_page\"}",
@@ -161,7 +163,7 @@ fn chat_history_page_valid_sample() {
 
 #[test]
 fn chat_history_page_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::HistoryPage,
     >(
         "{\"action\":\"history_page\"}",
@@ -174,14 +176,14 @@ fn chat_history_page_missing_field() {
 
 #[test]
 fn chat_history_request_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::HistoryRequest,
     >("{\"action\":\"history\"}", "history", &super::types::HISTORY_REQUEST_SCHEMA);
 }
 
 #[test]
 fn chat_move_cursor_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::MoveCursor,
     >(
         "{\"payload\":{\"position\":[0,0]},\"action\":\"move_cursor\"}",
@@ -192,7 +194,7 @@ fn chat_move_cursor_valid_sample() {
 
 #[test]
 fn chat_move_cursor_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::MoveCursor,
     >(
         "{\"action\":\"move_cursor\"}",
@@ -205,21 +207,21 @@ fn chat_move_cursor_missing_field() {
 
 #[test]
 fn chat_ping_message_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::PingMessage,
     >("{\"action\":\"ping\"}", "ping", &super::types::PING_MESSAGE_SCHEMA);
 }
 
 #[test]
 fn chat_pong_message_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::PongMessage,
     >("{\"action\":\"pong\"}", "pong", &super::types::PONG_MESSAGE_SCHEMA);
 }
 
 #[test]
 fn chat_reaction_added_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::ReactionAdded,
     >(
         "{\"payload\":{\"message_id\":\"00000000-0000-4000-8000-000000000000\",\"emoji\":\"a\",\"count\":1},\"action\":\"reaction_added\"}",
@@ -230,7 +232,7 @@ fn chat_reaction_added_valid_sample() {
 
 #[test]
 fn chat_reaction_added_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::ReactionAdded,
     >(
         "{\"action\":\"reaction_added\"}",
@@ -243,7 +245,7 @@ fn chat_reaction_added_missing_field() {
 
 #[test]
 fn chat_room_metadata_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::RoomMetadata,
     >(
         "{\"payload\":{},\"action\":\"room_metadata\"}",
@@ -254,7 +256,7 @@ fn chat_room_metadata_valid_sample() {
 
 #[test]
 fn chat_room_metadata_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::RoomMetadata,
     >(
         "{\"action\":\"room_metadata\"}",
@@ -267,7 +269,7 @@ fn chat_room_metadata_missing_field() {
 
 #[test]
 fn chat_set_metadata_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::SetMetadata,
     >(
         "{\"payload\":{},\"action\":\"set_metadata\"}",
@@ -278,7 +280,7 @@ fn chat_set_metadata_valid_sample() {
 
 #[test]
 fn chat_set_metadata_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::SetMetadata,
     >(
         "{\"action\":\"set_metadata\"}",
@@ -291,7 +293,7 @@ fn chat_set_metadata_missing_field() {
 
 #[test]
 fn chat_set_slow_mode_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::SetSlowMode,
     >(
         "{\"payload\":{\"seconds\":0},\"action\":\"set_slow_mode\"}",
@@ -302,7 +304,7 @@ fn chat_set_slow_mode_valid_sample() {
 
 #[test]
 fn chat_set_slow_mode_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::SetSlowMode,
     >(
         "{\"action\":\"set_slow_mode\"}",
@@ -315,7 +317,7 @@ fn chat_set_slow_mode_missing_field() {
 
 #[test]
 fn chat_slow_mode_changed_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::SlowModeChanged,
     >(
         "{\"payload\":{\"seconds\":0},\"action\":\"slow_mode_changed\"}",
@@ -326,7 +328,7 @@ fn chat_slow_mode_changed_valid_sample() {
 
 #[test]
 fn chat_slow_mode_changed_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::SlowModeChanged,
     >(
         "{\"action\":\"slow_mode_changed\"}",
@@ -339,7 +341,7 @@ fn chat_slow_mode_changed_missing_field() {
 
 #[test]
 fn chat_user_joined_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::UserJoined,
     >(
         "{\"payload\":{\"user\":\"a\",\"online\":0,\"at\":\"2026-01-02T03:04:05Z\"},\"action\":\"user_joined\"}",
@@ -350,7 +352,7 @@ fn chat_user_joined_valid_sample() {
 
 #[test]
 fn chat_user_joined_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::UserJoined,
     >(
         "{\"action\":\"user_joined\"}",
@@ -363,7 +365,7 @@ fn chat_user_joined_missing_field() {
 
 #[test]
 fn chat_user_left_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::UserLeft,
     >(
         "{\"payload\":{\"user\":\"a\",\"online\":0,\"at\":\"2026-01-02T03:04:05Z\"},\"action\":\"user_left\"}",
@@ -374,7 +376,7 @@ fn chat_user_left_valid_sample() {
 
 #[test]
 fn chat_user_left_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::UserLeft,
     >(
         "{\"action\":\"user_left\"}",

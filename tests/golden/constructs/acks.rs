@@ -4,6 +4,8 @@
 //!
 //! Where acknowledgements go; the address is chosen at runtime (see the reply address).
 
+use ::chanx_runtime::__codegen as cg;
+
 /// The channel's key in the spec.
 pub const KEY: &str = "acks";
 
@@ -11,7 +13,7 @@ pub const KEY: &str = "acks";
 pub const SECURITY: &[&str] = &[];
 
 /// What a server needs to know about this channel: its address and how clients authenticate.
-pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__codegen::ChannelInfo {
+pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
     address: ::core::option::Option::None,
     security: &[],
@@ -21,26 +23,14 @@ pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__co
 pub const CLIENT_TAGS: &[&str] = &[];
 
 /// What a client sends on this channel.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(untagged)]
 pub enum ClientMessage {}
 
 /// What the server sends on this channel: replies and pushes.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(untagged)]
 pub enum ServerMessage {}
 
@@ -82,20 +72,16 @@ impl<C: AcksConsumer> AcksDispatcher<C> {
     /// Handles one text frame from the client: reads the envelope and the tag, decodes and validates
     /// only the matching message, calls its handler and sends the reply, or answers with Chanx's
     /// error frames. Never fails: every problem becomes a frame to the client.
-    pub async fn handle_text(
-        &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        text: &str,
-    ) {
-        let incoming = match ::chanx_runtime::__codegen::read_frame(text, "") {
+    pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
+        let incoming = match cg::read_frame(text, "") {
             ::core::result::Result::Ok(incoming) => incoming,
             ::core::result::Result::Err(rejected) => {
-                ::chanx_runtime::__codegen::send_rejection(cx, rejected);
+                cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        ::chanx_runtime::__codegen::no_handler(&cx);
+        cg::no_handler(&cx);
     }
 
     /// Sends a frame of every client action (the spec's example, else a generated sample) through
@@ -111,48 +97,46 @@ impl<C: AcksConsumer> AcksDispatcher<C> {
     /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
+        cx: &cg::Context,
+        event_data: cg::serde_json::Value,
     ) -> bool {
         let _ = (cx, event_data);
         false
     }
 }
 
-impl<C: AcksConsumer> ::chanx_runtime::__codegen::Endpoint for AcksDispatcher<C> {
-    fn info(&self) -> &'static ::chanx_runtime::__codegen::ChannelInfo {
+impl<C: AcksConsumer> cg::Endpoint for AcksDispatcher<C> {
+    fn info(&self) -> &'static cg::ChannelInfo {
         &INFO
     }
 
     fn handle_text<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
+        cx: &'a cg::Context,
         text: &'a str,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> cg::BoxFuture<'a, ()> {
         ::std::boxed::Box::pin(self.handle_text(cx, text))
     }
 
     fn handle_event<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
+        cx: &'a cg::Context,
+        event_data: cg::serde_json::Value,
+    ) -> cg::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }
 
 /// Sends this channel's messages through a channel layer, from any process: the same layer messages
 /// Chanx sends, so Rust and Python consumers share groups.
-#[derive(::core::clone::Clone)]
+#[derive(Clone)]
 pub struct AcksLayer {
-    layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
+    layer: ::std::sync::Arc<dyn cg::ChannelLayer>,
 }
 
 impl AcksLayer {
     /// A client on `layer`.
-    pub fn new(
-        layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
-    ) -> Self {
+    pub fn new(layer: ::std::sync::Arc<dyn cg::ChannelLayer>) -> Self {
         Self { layer }
     }
 
@@ -162,8 +146,8 @@ impl AcksLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::send_event(&*self.layer, channel_name, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::send_event(&*self.layer, channel_name, event).await
     }
 
     /// Sends `event` to every connection in `groups` (`handle_channel_event`).
@@ -171,8 +155,8 @@ impl AcksLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_event(&*self.layer, groups, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_event(&*self.layer, groups, event).await
     }
 
     /// Sends `message` verbatim to the clients of every connection in `groups`
@@ -183,8 +167,8 @@ impl AcksLayer {
         message: &ServerMessage,
         exclude_current: bool,
         from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_message(
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_message(
                 &*self.layer,
                 groups,
                 message,

@@ -2,6 +2,8 @@
 
 //! Channel `alerts`.
 
+use ::chanx_runtime::__codegen as cg;
+
 /// The channel's key in the spec.
 pub const KEY: &str = "alerts";
 
@@ -12,15 +14,13 @@ pub const ADDRESS: &str = "/alerts";
 pub const RAW_ADDRESS: &str = "/alerts";
 
 /// The parameters of the address.
-#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Params {}
 
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(
-        cx: &::chanx_runtime::__codegen::Context,
-    ) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
         let _ = cx;
         ::core::option::Option::Some(Self {})
     }
@@ -35,7 +35,7 @@ impl Params {
 pub const SECURITY: &[&str] = &[];
 
 /// What a server needs to know about this channel: its address and how clients authenticate.
-pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__codegen::ChannelInfo {
+pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
     address: ::core::option::Option::Some(ADDRESS),
     security: &[],
@@ -45,26 +45,14 @@ pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__co
 pub const CLIENT_TAGS: &[&str] = &[];
 
 /// What a client sends on this channel.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(untagged)]
 pub enum ClientMessage {}
 
 /// What the server sends on this channel: replies and pushes.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(untagged)]
 pub enum ServerMessage {
     Alert(super::types::Alert),
@@ -76,12 +64,12 @@ pub trait AlertsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
     /// No `messages`, so every message of the channel.
     fn alert(
         &self,
-        _cx: &::chanx_runtime::__codegen::Context,
+        _cx: &cg::Context,
         event: super::types::Alert,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::Alert>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send {
         async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
@@ -122,20 +110,16 @@ impl<C: AlertsConsumer> AlertsDispatcher<C> {
     /// Handles one text frame from the client: reads the envelope and the tag, decodes and validates
     /// only the matching message, calls its handler and sends the reply, or answers with Chanx's
     /// error frames. Never fails: every problem becomes a frame to the client.
-    pub async fn handle_text(
-        &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        text: &str,
-    ) {
-        let incoming = match ::chanx_runtime::__codegen::read_frame(text, "") {
+    pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
+        let incoming = match cg::read_frame(text, "") {
             ::core::result::Result::Ok(incoming) => incoming,
             ::core::result::Result::Err(rejected) => {
-                ::chanx_runtime::__codegen::send_rejection(cx, rejected);
+                cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        ::chanx_runtime::__codegen::no_handler(&cx);
+        cg::no_handler(&cx);
     }
 
     /// Sends a frame of every client action (the spec's example, else a generated sample) through
@@ -151,11 +135,11 @@ impl<C: AlertsConsumer> AlertsDispatcher<C> {
     /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
+        cx: &cg::Context,
+        event_data: cg::serde_json::Value,
     ) -> bool {
-        if ::chanx_runtime::__codegen::event_matches(&event_data, "", "") {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "", "") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::Alert,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as AlertsConsumer>::alert(
@@ -175,40 +159,38 @@ impl<C: AlertsConsumer> AlertsDispatcher<C> {
     }
 }
 
-impl<C: AlertsConsumer> ::chanx_runtime::__codegen::Endpoint for AlertsDispatcher<C> {
-    fn info(&self) -> &'static ::chanx_runtime::__codegen::ChannelInfo {
+impl<C: AlertsConsumer> cg::Endpoint for AlertsDispatcher<C> {
+    fn info(&self) -> &'static cg::ChannelInfo {
         &INFO
     }
 
     fn handle_text<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
+        cx: &'a cg::Context,
         text: &'a str,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> cg::BoxFuture<'a, ()> {
         ::std::boxed::Box::pin(self.handle_text(cx, text))
     }
 
     fn handle_event<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
+        cx: &'a cg::Context,
+        event_data: cg::serde_json::Value,
+    ) -> cg::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }
 
 /// Sends this channel's messages through a channel layer, from any process: the same layer messages
 /// Chanx sends, so Rust and Python consumers share groups.
-#[derive(::core::clone::Clone)]
+#[derive(Clone)]
 pub struct AlertsLayer {
-    layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
+    layer: ::std::sync::Arc<dyn cg::ChannelLayer>,
 }
 
 impl AlertsLayer {
     /// A client on `layer`.
-    pub fn new(
-        layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
-    ) -> Self {
+    pub fn new(layer: ::std::sync::Arc<dyn cg::ChannelLayer>) -> Self {
         Self { layer }
     }
 
@@ -218,8 +200,8 @@ impl AlertsLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::send_event(&*self.layer, channel_name, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::send_event(&*self.layer, channel_name, event).await
     }
 
     /// Sends `event` to every connection in `groups` (`handle_channel_event`).
@@ -227,8 +209,8 @@ impl AlertsLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_event(&*self.layer, groups, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_event(&*self.layer, groups, event).await
     }
 
     /// Sends `message` verbatim to the clients of every connection in `groups`
@@ -239,8 +221,8 @@ impl AlertsLayer {
         message: &ServerMessage,
         exclude_current: bool,
         from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_message(
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_message(
                 &*self.layer,
                 groups,
                 message,

@@ -4,9 +4,11 @@
 //! every message decodes and validates, and generated invalid samples are rejected with the error
 //! Chanx would send. Regenerated on every run of `chanx-gen generate`; do not edit.
 
+use ::chanx_runtime::__codegen as cg;
+
 #[test]
 fn sensors_reading_example_0() {
-    ::chanx_runtime::__codegen::testing::example::<
+    cg::testing::example::<
         super::types::Reading,
     >(
         "{\"value\":21.5,\"unit\":\"celsius\",\"at\":\"2026-01-02T03:04:05Z\"}",
@@ -17,7 +19,7 @@ fn sensors_reading_example_0() {
 
 #[test]
 fn sensors_reading_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Reading,
     >(
         "{\"value\":0.0,\"unit\":\"celsius\",\"at\":\"2026-01-02T03:04:05Z\"}",
@@ -28,7 +30,7 @@ fn sensors_reading_valid_sample() {
 
 #[test]
 fn sensors_reading_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::Reading,
     >(
         "{\"at\":\"2026-01-02T03:04:05Z\",\"unit\":\"celsius\"}",
@@ -41,21 +43,21 @@ fn sensors_reading_missing_field() {
 
 #[test]
 fn sensors_batch_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Batch,
     >("{\"sensor_id\":\"a\",\"readings\":[]}", "", &super::types::BATCH_SCHEMA);
 }
 
 #[test]
 fn sensors_batch_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::Batch,
     >("{\"readings\":[]}", "", &super::types::BATCH_SCHEMA, "missing", &["sensor_id"]);
 }
 
 #[test]
 fn sensors_configure_example_0() {
-    ::chanx_runtime::__codegen::testing::example::<
+    cg::testing::example::<
         super::types::Configuration,
     >(
         "{\"interval\":30,\"labels\":{\"site\":\"north\"},\"replaced_by\":null}",
@@ -66,14 +68,14 @@ fn sensors_configure_example_0() {
 
 #[test]
 fn sensors_configure_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Configuration,
     >("{\"interval\":1,\"replaced_by\":\"a\"}", "", &super::types::CONFIGURATION_SCHEMA);
 }
 
 #[test]
 fn sensors_configure_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::Configuration,
     >(
         "{\"replaced_by\":\"a\"}",
@@ -86,42 +88,40 @@ fn sensors_configure_missing_field() {
 
 #[test]
 fn sensors_command_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Command,
     >("{\"op\":\"start\"}", "", &super::types::COMMAND_SCHEMA);
 }
 
 #[test]
 fn sensors_tree_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::TreeNode,
     >("{\"name\":\"a\"}", "", &super::types::TREE_NODE_SCHEMA);
 }
 
 #[test]
 fn sensors_tree_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::TreeNode,
     >("{}", "", &super::types::TREE_NODE_SCHEMA, "missing", &["name"]);
 }
 
 #[test]
 fn sensors_shapes_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Shapes,
     >("{}", "", &super::types::SHAPES_SCHEMA);
 }
 
 #[test]
 fn sensors_ack_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
-        super::types::Ack,
-    >("{}", "", &super::types::ACK_SCHEMA);
+    cg::testing::valid_sample::<super::types::Ack>("{}", "", &super::types::ACK_SCHEMA);
 }
 
 #[test]
 fn mirror_reading_example_0() {
-    ::chanx_runtime::__codegen::testing::example::<
+    cg::testing::example::<
         super::types::Reading,
     >(
         "{\"value\":21.5,\"unit\":\"celsius\",\"at\":\"2026-01-02T03:04:05Z\"}",
@@ -132,7 +132,7 @@ fn mirror_reading_example_0() {
 
 #[test]
 fn mirror_reading_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Reading,
     >(
         "{\"value\":0.0,\"unit\":\"celsius\",\"at\":\"2026-01-02T03:04:05Z\"}",
@@ -143,7 +143,7 @@ fn mirror_reading_valid_sample() {
 
 #[test]
 fn mirror_reading_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::Reading,
     >(
         "{\"at\":\"2026-01-02T03:04:05Z\",\"unit\":\"celsius\"}",
@@ -156,14 +156,12 @@ fn mirror_reading_missing_field() {
 
 #[test]
 fn acks_ack_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
-        super::types::Ack,
-    >("{}", "", &super::types::ACK_SCHEMA);
+    cg::testing::valid_sample::<super::types::Ack>("{}", "", &super::types::ACK_SCHEMA);
 }
 
 #[test]
 fn alerts_alert_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Alert,
     >("{}", "", &super::types::ALERT_SCHEMA);
 }

@@ -2,6 +2,8 @@
 
 //! Channel `sensors`.
 
+use ::chanx_runtime::__codegen as cg;
+
 /// The channel's key in the spec.
 pub const KEY: &str = "sensors";
 
@@ -12,7 +14,7 @@ pub const ADDRESS: &str = "/sensors/{sensor_id}";
 pub const RAW_ADDRESS: &str = "/sensors/{sensor_id}";
 
 /// The parameters of the address.
-#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Params {
     /// The sensor's id.
     pub sensor_id: ::std::string::String,
@@ -21,9 +23,7 @@ pub struct Params {
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(
-        cx: &::chanx_runtime::__codegen::Context,
-    ) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
         ::core::option::Option::Some(Self {
             sensor_id: cx.path_param("sensor_id")?.parse().ok()?,
         })
@@ -39,7 +39,7 @@ impl Params {
 pub const SECURITY: &[&str] = &[];
 
 /// What a server needs to know about this channel: its address and how clients authenticate.
-pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__codegen::ChannelInfo {
+pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
     address: ::core::option::Option::Some(ADDRESS),
     security: &[],
@@ -49,14 +49,8 @@ pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__co
 pub const CLIENT_TAGS: &[&str] = &[];
 
 /// What a client sends on this channel.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(untagged)]
 pub enum ClientMessage {
     Configure(super::types::Configuration),
@@ -66,14 +60,8 @@ pub enum ClientMessage {
 }
 
 /// What the server sends on this channel: replies and pushes.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(untagged)]
 pub enum ServerMessage {
     Ack(super::types::Ack),
@@ -85,7 +73,7 @@ pub enum ServerMessage {
 }
 
 /// The events `publish_reading` handles.
-#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PublishReadingEvent {
     /// An event.
     Reading(super::types::Reading),
@@ -110,12 +98,12 @@ pub trait SensorsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static
     /// Inline trait, merged after the referenced one
     fn configure_configure(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::Configuration,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::Ack>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
@@ -124,31 +112,31 @@ pub trait SensorsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static
     /// Inline trait, merged after the referenced one
     fn configure_command(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::Command,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::Ack>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
     /// Handles `tree` (operation `inspectTree`).
     fn inspect_tree_tree(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::TreeNode,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<(), ::chanx_runtime::__codegen::HandlerError>,
+        Output = ::core::result::Result<(), cg::HandlerError>,
     > + ::core::marker::Send;
 
     /// Handles `shapes` (operation `inspectTree`).
     fn inspect_tree_shapes(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::Shapes,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<(), ::chanx_runtime::__codegen::HandlerError>,
+        Output = ::core::result::Result<(), cg::HandlerError>,
     > + ::core::marker::Send;
 
     /// Audited operation (overridden by the operation's own summary)
@@ -156,12 +144,12 @@ pub trait SensorsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static
     /// Every call is written to the audit log.
     fn publish_reading(
         &self,
-        _cx: &::chanx_runtime::__codegen::Context,
+        _cx: &cg::Context,
         event: PublishReadingEvent,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<PublishReadingEvent>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send {
         async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
@@ -202,20 +190,16 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
     /// Handles one text frame from the client: reads the envelope and the tag, decodes and validates
     /// only the matching message, calls its handler and sends the reply, or answers with Chanx's
     /// error frames. Never fails: every problem becomes a frame to the client.
-    pub async fn handle_text(
-        &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        text: &str,
-    ) {
-        let incoming = match ::chanx_runtime::__codegen::read_frame(text, "") {
+    pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
+        let incoming = match cg::read_frame(text, "") {
             ::core::result::Result::Ok(incoming) => incoming,
             ::core::result::Result::Err(rejected) => {
-                ::chanx_runtime::__codegen::send_rejection(cx, rejected);
+                cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        if let ::core::result::Result::Ok(message) = ::chanx_runtime::__codegen::decode_message::<
+        if let ::core::result::Result::Ok(message) = cg::decode_message::<
             super::types::Configuration,
         >(&incoming, "", &super::types::CONFIGURATION_SCHEMA) {
             let outcome = <C as SensorsConsumer>::configure_configure(
@@ -224,14 +208,10 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
                     message,
                 )
                 .await;
-            ::chanx_runtime::__codegen::finish(
-                &cx,
-                "",
-                outcome.map(|reply| reply.map(ServerMessage::Ack)),
-            );
+            cg::finish(&cx, "", outcome.map(|reply| reply.map(ServerMessage::Ack)));
             return;
         }
-        if let ::core::result::Result::Ok(message) = ::chanx_runtime::__codegen::decode_message::<
+        if let ::core::result::Result::Ok(message) = cg::decode_message::<
             super::types::Command,
         >(&incoming, "", &super::types::COMMAND_SCHEMA) {
             let outcome = <C as SensorsConsumer>::configure_command(
@@ -240,14 +220,10 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
                     message,
                 )
                 .await;
-            ::chanx_runtime::__codegen::finish(
-                &cx,
-                "",
-                outcome.map(|reply| reply.map(ServerMessage::Ack)),
-            );
+            cg::finish(&cx, "", outcome.map(|reply| reply.map(ServerMessage::Ack)));
             return;
         }
-        if let ::core::result::Result::Ok(message) = ::chanx_runtime::__codegen::decode_message::<
+        if let ::core::result::Result::Ok(message) = cg::decode_message::<
             super::types::TreeNode,
         >(&incoming, "", &super::types::TREE_NODE_SCHEMA) {
             let outcome = <C as SensorsConsumer>::inspect_tree_tree(
@@ -256,14 +232,14 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
                     message,
                 )
                 .await;
-            ::chanx_runtime::__codegen::finish(
+            cg::finish(
                 &cx,
                 "",
                 outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
             );
             return;
         }
-        if let ::core::result::Result::Ok(message) = ::chanx_runtime::__codegen::decode_message::<
+        if let ::core::result::Result::Ok(message) = cg::decode_message::<
             super::types::Shapes,
         >(&incoming, "", &super::types::SHAPES_SCHEMA) {
             let outcome = <C as SensorsConsumer>::inspect_tree_shapes(
@@ -272,17 +248,14 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
                     message,
                 )
                 .await;
-            ::chanx_runtime::__codegen::finish(
+            cg::finish(
                 &cx,
                 "",
                 outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
             );
             return;
         }
-        ::chanx_runtime::__codegen::send_errors(
-            &cx,
-            ::chanx_runtime::__codegen::no_match(&incoming),
-        );
+        cg::send_errors(&cx, cg::no_match(&incoming));
     }
 
     /// Sends a frame of every client action (the spec's example, else a generated sample) through
@@ -290,7 +263,7 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
     /// Returns the problems found, one line each; behaviour tests assert it is empty.
     pub async fn check_replies(&self) -> ::std::vec::Vec<::std::string::String> {
         let mut problems = ::std::vec::Vec::new();
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"interval\":30,\"labels\":{\"site\":\"north\"},\"replaced_by\":null}",
@@ -298,30 +271,11 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
                 &[],
             )
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
-                &mut problems,
-                self,
-                "{\"op\":\"start\"}",
-                "",
-                &[],
-            )
+        cg::testing::check_action(&mut problems, self, "{\"op\":\"start\"}", "", &[])
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
-                &mut problems,
-                self,
-                "{\"name\":\"a\"}",
-                "",
-                &[],
-            )
+        cg::testing::check_action(&mut problems, self, "{\"name\":\"a\"}", "", &[])
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
-                &mut problems,
-                self,
-                "{}",
-                "",
-                &[],
-            )
-            .await;
+        cg::testing::check_action(&mut problems, self, "{}", "", &[]).await;
         problems
     }
 
@@ -330,11 +284,11 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
     /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
+        cx: &cg::Context,
+        event_data: cg::serde_json::Value,
     ) -> bool {
-        if ::chanx_runtime::__codegen::event_matches(&event_data, "", "") {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "", "") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::Reading,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as SensorsConsumer>::publish_reading(
@@ -349,8 +303,8 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
                 return true;
             }
         }
-        if ::chanx_runtime::__codegen::event_matches(&event_data, "", "") {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "", "") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::Batch,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as SensorsConsumer>::publish_reading(
@@ -370,40 +324,38 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
     }
 }
 
-impl<C: SensorsConsumer> ::chanx_runtime::__codegen::Endpoint for SensorsDispatcher<C> {
-    fn info(&self) -> &'static ::chanx_runtime::__codegen::ChannelInfo {
+impl<C: SensorsConsumer> cg::Endpoint for SensorsDispatcher<C> {
+    fn info(&self) -> &'static cg::ChannelInfo {
         &INFO
     }
 
     fn handle_text<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
+        cx: &'a cg::Context,
         text: &'a str,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> cg::BoxFuture<'a, ()> {
         ::std::boxed::Box::pin(self.handle_text(cx, text))
     }
 
     fn handle_event<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
+        cx: &'a cg::Context,
+        event_data: cg::serde_json::Value,
+    ) -> cg::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }
 
 /// Sends this channel's messages through a channel layer, from any process: the same layer messages
 /// Chanx sends, so Rust and Python consumers share groups.
-#[derive(::core::clone::Clone)]
+#[derive(Clone)]
 pub struct SensorsLayer {
-    layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
+    layer: ::std::sync::Arc<dyn cg::ChannelLayer>,
 }
 
 impl SensorsLayer {
     /// A client on `layer`.
-    pub fn new(
-        layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
-    ) -> Self {
+    pub fn new(layer: ::std::sync::Arc<dyn cg::ChannelLayer>) -> Self {
         Self { layer }
     }
 
@@ -413,8 +365,8 @@ impl SensorsLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::send_event(&*self.layer, channel_name, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::send_event(&*self.layer, channel_name, event).await
     }
 
     /// Sends `event` to every connection in `groups` (`handle_channel_event`).
@@ -422,8 +374,8 @@ impl SensorsLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_event(&*self.layer, groups, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_event(&*self.layer, groups, event).await
     }
 
     /// Sends `message` verbatim to the clients of every connection in `groups`
@@ -434,8 +386,8 @@ impl SensorsLayer {
         message: &ServerMessage,
         exclude_current: bool,
         from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_message(
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_message(
                 &*self.layer,
                 groups,
                 message,

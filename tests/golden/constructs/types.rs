@@ -2,62 +2,50 @@
 
 //! The types of the spec's schemas and messages.
 
-pub(crate) static PATTERN_0: ::chanx_runtime::__codegen::Pattern = ::chanx_runtime::__codegen::Pattern::new(
-    "^s-[0-9]+$",
-);
+use ::chanx_runtime::__codegen as cg;
+
+pub(crate) static PATTERN_0: cg::Pattern = cg::Pattern::new("^s-[0-9]+$");
 
 /// `Headers` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Headers {
     #[serde(rename = "traceId")]
     pub trace_id: ::std::string::String,
     #[serde(rename = "replyTo")]
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub reply_to: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Headers {}
+impl cg::Validate for Headers {}
 
 /// The schema of [`Headers`](type@Headers), for pydantic-style validation errors.
-pub static HEADERS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static HEADERS_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Headers",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "traceId",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "replyTo",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
+            cg::FieldSchema::required("traceId", &cg::Schema::STR),
+            cg::FieldSchema::optional("replyTo", &cg::Schema::STR),
         ],
     ),
 );
 
 /// `Level` from the spec.
 #[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::marker::Copy,
-    ::core::cmp::PartialEq,
-    ::core::cmp::Eq,
-    ::core::hash::Hash,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    cg::serde::Serialize,
+    cg::serde::Deserialize
 )]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[serde(crate = "cg::serde")]
 #[serde(try_from = "i64", into = "i64")]
 pub enum Level {
     V0,
@@ -92,43 +80,37 @@ impl ::core::convert::TryFrom<i64> for Level {
     }
 }
 
-impl ::chanx_runtime::__codegen::Validate for Level {}
+impl cg::Validate for Level {}
 
 /// The schema of [`Level`](type@Level), for pydantic-style validation errors.
-pub static LEVEL_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::IntEnum {
+pub static LEVEL_SCHEMA: cg::Schema = cg::Schema::IntEnum {
     name: "Level",
     values: &[0, 1, 2],
 };
 
 /// `Batch` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Batch {
     pub sensor_id: ::std::string::String,
     pub readings: ::std::vec::Vec<Reading>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub samples: ::core::option::Option<::std::vec::Vec<BatchSamplesItem>>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Batch {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Batch {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("readings", &self.readings);
         errors.push_key("samples");
         if let ::core::option::Option::Some(n0) = &self.samples {
-            ::chanx_runtime::__codegen::check_items(
+            cg::check_items(
                 errors,
                 (n0).len(),
-                &::chanx_runtime::__codegen::ItemsConstraints::NONE.min_items(1),
+                &cg::ItemsConstraints::NONE.min_items(1),
                 true,
             );
         }
@@ -137,26 +119,20 @@ impl ::chanx_runtime::__codegen::Validate for Batch {
 }
 
 /// The schema of [`Batch`](type@Batch), for pydantic-style validation errors.
-pub static BATCH_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static BATCH_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Batch",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "sensor_id",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required("sensor_id", &cg::Schema::STR),
+            cg::FieldSchema::required(
                 "readings",
-                &::chanx_runtime::__codegen::Schema::Array(
-                    &READING_SCHEMA,
-                    ::chanx_runtime::__codegen::ItemsConstraints::NONE,
-                ),
+                &cg::Schema::Array(&READING_SCHEMA, cg::ItemsConstraints::NONE),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "samples",
-                &::chanx_runtime::__codegen::Schema::Array(
+                &cg::Schema::Array(
                     &BATCH_SAMPLES_ITEM_SCHEMA,
-                    ::chanx_runtime::__codegen::ItemsConstraints::NONE.min_items(1),
+                    cg::ItemsConstraints::NONE.min_items(1),
                 ),
             ),
         ],
@@ -164,68 +140,51 @@ pub static BATCH_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::_
 );
 
 /// One measurement of a sensor.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Reading {
     pub value: f64,
     pub unit: Unit,
-    pub at: ::chanx_runtime::__codegen::chrono::DateTime<
-        ::chanx_runtime::__codegen::chrono::Utc,
-    >,
+    pub at: cg::chrono::DateTime<cg::chrono::Utc>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub location: ::core::option::Option<Location>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Reading {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Reading {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("location", &self.location);
     }
 }
 
 /// The schema of [`Reading`](type@Reading), for pydantic-style validation errors.
-pub static READING_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static READING_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Reading",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "value",
-                &::chanx_runtime::__codegen::Schema::NUMBER,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required("unit", &UNIT_SCHEMA),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "at",
-                &::chanx_runtime::__codegen::Schema::DateTime,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "location",
-                &LOCATION_SCHEMA,
-            ),
+            cg::FieldSchema::required("value", &cg::Schema::NUMBER),
+            cg::FieldSchema::required("unit", &UNIT_SCHEMA),
+            cg::FieldSchema::required("at", &cg::Schema::DateTime),
+            cg::FieldSchema::optional("location", &LOCATION_SCHEMA),
         ],
     ),
 );
 
 /// `Unit` from the spec.
 #[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize,
-    ::core::marker::Copy,
-    ::core::cmp::Eq,
-    ::core::hash::Hash
+    Debug,
+    Clone,
+    PartialEq,
+    cg::serde::Serialize,
+    cg::serde::Deserialize,
+    Copy,
+    Eq,
+    Hash
 )]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[serde(crate = "cg::serde")]
 pub enum Unit {
     #[serde(rename = "celsius")]
     Celsius,
@@ -237,68 +196,56 @@ pub enum Unit {
     Pascal,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Unit {}
+impl cg::Validate for Unit {}
 
 /// The schema of [`Unit`](type@Unit), for pydantic-style validation errors.
-pub static UNIT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
+pub static UNIT_SCHEMA: cg::Schema = cg::Schema::Literal(
     &["\"celsius\"", "\"kelvin\"", "\"percent\"", "\"pascal\""],
 );
 
 /// `Location` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(deny_unknown_fields)]
 pub struct Location {
     pub lat: f64,
     pub lon: f64,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Location {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Location {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("lat");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.lat as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE
-                .minimum(-90.0, "-90")
-                .maximum(90.0, "90"),
+            &cg::NumberConstraints::NONE.minimum(-90.0, "-90").maximum(90.0, "90"),
         );
         errors.pop();
         errors.push_key("lon");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.lon as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE
-                .minimum(-180.0, "-180")
-                .maximum(180.0, "180"),
+            &cg::NumberConstraints::NONE.minimum(-180.0, "-180").maximum(180.0, "180"),
         );
         errors.pop();
     }
 }
 
 /// The schema of [`Location`](type@Location), for pydantic-style validation errors.
-pub static LOCATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::closed(
+pub static LOCATION_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::closed(
         "Location",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "lat",
-                &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
-                        .minimum(-90.0, "-90")
-                        .maximum(90.0, "90"),
+                &cg::Schema::Number(
+                    cg::NumberConstraints::NONE.minimum(-90.0, "-90").maximum(90.0, "90"),
                 ),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "lon",
-                &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                &cg::Schema::Number(
+                    cg::NumberConstraints::NONE
                         .minimum(-180.0, "-180")
                         .maximum(180.0, "180"),
                 ),
@@ -308,120 +255,82 @@ pub static LOCATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime
 );
 
 /// `items` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct BatchSamplesItem {
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub offset_ms: ::core::option::Option<i64>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub value: ::core::option::Option<f64>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for BatchSamplesItem {}
+impl cg::Validate for BatchSamplesItem {}
 
 /// The schema of [`BatchSamplesItem`](type@BatchSamplesItem), for pydantic-style validation errors.
-pub static BATCH_SAMPLES_ITEM_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static BATCH_SAMPLES_ITEM_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "BatchSamplesItem",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "offset_ms",
-                &::chanx_runtime::__codegen::Schema::INT,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "value",
-                &::chanx_runtime::__codegen::Schema::NUMBER,
-            ),
+            cg::FieldSchema::optional("offset_ms", &cg::Schema::INT),
+            cg::FieldSchema::optional("value", &cg::Schema::NUMBER),
         ],
     ),
 );
 
 /// `ExtendedReading` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ExtendedReading {
     pub value: f64,
     pub unit: Unit,
-    pub at: ::chanx_runtime::__codegen::chrono::DateTime<
-        ::chanx_runtime::__codegen::chrono::Utc,
-    >,
+    pub at: cg::chrono::DateTime<cg::chrono::Utc>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub location: ::core::option::Option<Location>,
     pub sensor_id: ::std::string::String,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub quality: ::core::option::Option<Level>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ExtendedReading {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for ExtendedReading {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("location", &self.location);
     }
 }
 
 /// The schema of [`ExtendedReading`](type@ExtendedReading), for pydantic-style validation errors.
-pub static EXTENDED_READING_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static EXTENDED_READING_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ExtendedReading",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "value",
-                &::chanx_runtime::__codegen::Schema::NUMBER,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required("unit", &UNIT_SCHEMA),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "at",
-                &::chanx_runtime::__codegen::Schema::DateTime,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "location",
-                &LOCATION_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "sensor_id",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional("quality", &LEVEL_SCHEMA),
+            cg::FieldSchema::required("value", &cg::Schema::NUMBER),
+            cg::FieldSchema::required("unit", &UNIT_SCHEMA),
+            cg::FieldSchema::required("at", &cg::Schema::DateTime),
+            cg::FieldSchema::optional("location", &LOCATION_SCHEMA),
+            cg::FieldSchema::required("sensor_id", &cg::Schema::STR),
+            cg::FieldSchema::optional("quality", &LEVEL_SCHEMA),
         ],
     ),
 );
 
 /// `Calibration` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(deny_unknown_fields)]
 pub struct Calibration {
     pub offset: f64,
@@ -433,37 +342,31 @@ fn default_calibration_unit() -> CalibrationUnit {
     CalibrationUnit::Kelvin
 }
 
-impl ::chanx_runtime::__codegen::Validate for Calibration {}
+impl cg::Validate for Calibration {}
 
 /// The schema of [`Calibration`](type@Calibration), for pydantic-style validation errors.
-pub static CALIBRATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::closed(
+pub static CALIBRATION_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::closed(
         "Calibration",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "offset",
-                &::chanx_runtime::__codegen::Schema::NUMBER,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "unit",
-                &CALIBRATION_UNIT_SCHEMA,
-            ),
+            cg::FieldSchema::required("offset", &cg::Schema::NUMBER),
+            cg::FieldSchema::optional("unit", &CALIBRATION_UNIT_SCHEMA),
         ],
     ),
 );
 
 /// `unit` from the spec.
 #[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize,
-    ::core::marker::Copy,
-    ::core::cmp::Eq,
-    ::core::hash::Hash
+    Debug,
+    Clone,
+    PartialEq,
+    cg::serde::Serialize,
+    cg::serde::Deserialize,
+    Copy,
+    Eq,
+    Hash
 )]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[serde(crate = "cg::serde")]
 pub enum CalibrationUnit {
     #[serde(rename = "celsius")]
     Celsius,
@@ -471,26 +374,20 @@ pub enum CalibrationUnit {
     Kelvin,
 }
 
-impl ::chanx_runtime::__codegen::Validate for CalibrationUnit {}
+impl cg::Validate for CalibrationUnit {}
 
 /// The schema of [`CalibrationUnit`](type@CalibrationUnit), for pydantic-style validation errors.
-pub static CALIBRATION_UNIT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
+pub static CALIBRATION_UNIT_SCHEMA: cg::Schema = cg::Schema::Literal(
     &["\"celsius\"", "\"kelvin\""],
 );
 
 /// `Configuration` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Configuration {
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub sensor_id: ::core::option::Option<::std::string::String>,
@@ -498,27 +395,24 @@ pub struct Configuration {
     #[serde(default = "default_configuration_enabled")]
     pub enabled: bool,
     #[serde(default = "default_configuration_labels")]
-    pub labels: ::chanx_runtime::__codegen::indexmap::IndexMap<
-        ::std::string::String,
-        ::std::string::String,
-    >,
+    pub labels: cg::indexmap::IndexMap<::std::string::String, ::std::string::String>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub thresholds: ::core::option::Option<
-        ::chanx_runtime::__codegen::indexmap::IndexMap<::std::string::String, Threshold>,
+        cg::indexmap::IndexMap<::std::string::String, Threshold>,
     >,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub calibration: ::core::option::Option<Calibration>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub calibration_unit: ::core::option::Option<CalibrationUnit>,
@@ -527,82 +421,78 @@ pub struct Configuration {
     #[serde(default)]
     pub owner: ::core::option::Option<::std::string::String>,
     /// Required, yet may be null.
-    #[serde(deserialize_with = "::chanx_runtime::__codegen::required_nullable")]
+    #[serde(deserialize_with = "cg::required_nullable")]
     pub replaced_by: ::core::option::Option<::std::string::String>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub tags: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub extended: ::core::option::Option<ExtendedReading>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub location: ::core::option::Option<Location>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub weird: ::core::option::Option<Weird>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub slash_value: ::core::option::Option<i64>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub tilde_value: ::core::option::Option<::std::string::String>,
     #[serde(default)]
-    pub anything_but_null: ::core::option::Option<
-        ::chanx_runtime::__codegen::serde_json::Value,
-    >,
+    pub anything_but_null: ::core::option::Option<cg::serde_json::Value>,
 }
 
 fn default_configuration_enabled() -> bool {
     true
 }
 
-fn default_configuration_labels() -> ::chanx_runtime::__codegen::indexmap::IndexMap<
+fn default_configuration_labels() -> cg::indexmap::IndexMap<
     ::std::string::String,
     ::std::string::String,
 > {
-    ::chanx_runtime::__codegen::indexmap::IndexMap::new()
+    cg::indexmap::IndexMap::new()
 }
 
-impl ::chanx_runtime::__codegen::Validate for Configuration {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Configuration {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("sensor_id");
         if let ::core::option::Option::Some(n0) = &self.sensor_id {
-            ::chanx_runtime::__codegen::check_str(
+            cg::check_str(
                 errors,
                 n0,
-                &::chanx_runtime::__codegen::StrConstraints {
+                &cg::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_0),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
+                    ..cg::StrConstraints::NONE
                 },
             );
         }
         errors.pop();
         errors.push_key("interval");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.interval as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE
-                .minimum(1.0, "1")
-                .maximum(86400.0, "86400"),
+            &cg::NumberConstraints::NONE.minimum(1.0, "1").maximum(86400.0, "86400"),
         );
         errors.pop();
         errors.field("extended", &self.extended);
@@ -611,156 +501,91 @@ impl ::chanx_runtime::__codegen::Validate for Configuration {
 }
 
 /// The schema of [`Configuration`](type@Configuration), for pydantic-style validation errors.
-pub static CONFIGURATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static CONFIGURATION_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Configuration",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "sensor_id",
-                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+                &cg::Schema::Str(cg::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_0),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
+                    ..cg::StrConstraints::NONE
                 }),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "interval",
-                &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                &cg::Schema::Int(
+                    cg::NumberConstraints::NONE
                         .minimum(1.0, "1")
                         .maximum(86400.0, "86400"),
                 ),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "enabled",
-                &::chanx_runtime::__codegen::Schema::Bool,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "labels",
-                &::chanx_runtime::__codegen::Schema::Map(
-                    &::chanx_runtime::__codegen::Schema::STR,
-                ),
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "thresholds",
-                &::chanx_runtime::__codegen::Schema::Map(&THRESHOLD_SCHEMA),
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "calibration",
-                &CALIBRATION_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "calibration_unit",
-                &CALIBRATION_UNIT_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "note",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::STR,
-                ),
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "owner",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::STR,
-                ),
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::optional("enabled", &cg::Schema::Bool),
+            cg::FieldSchema::optional("labels", &cg::Schema::Map(&cg::Schema::STR)),
+            cg::FieldSchema::optional("thresholds", &cg::Schema::Map(&THRESHOLD_SCHEMA)),
+            cg::FieldSchema::optional("calibration", &CALIBRATION_SCHEMA),
+            cg::FieldSchema::optional("calibration_unit", &CALIBRATION_UNIT_SCHEMA),
+            cg::FieldSchema::optional("note", &cg::Schema::Nullable(&cg::Schema::STR)),
+            cg::FieldSchema::optional("owner", &cg::Schema::Nullable(&cg::Schema::STR)),
+            cg::FieldSchema::required(
                 "replaced_by",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::STR,
-                ),
+                &cg::Schema::Nullable(&cg::Schema::STR),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "tags",
-                &::chanx_runtime::__codegen::Schema::Array(
-                    &::chanx_runtime::__codegen::Schema::STR,
-                    ::chanx_runtime::__codegen::ItemsConstraints::NONE,
-                ),
+                &cg::Schema::Array(&cg::Schema::STR, cg::ItemsConstraints::NONE),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "extended",
-                &EXTENDED_READING_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "location",
-                &LOCATION_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional("weird", &WEIRD_SCHEMA),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "slash_value",
-                &::chanx_runtime::__codegen::Schema::INT,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "tilde_value",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "anything_but_null",
-                &::chanx_runtime::__codegen::Schema::Any,
-            ),
+            cg::FieldSchema::optional("extended", &EXTENDED_READING_SCHEMA),
+            cg::FieldSchema::optional("location", &LOCATION_SCHEMA),
+            cg::FieldSchema::optional("weird", &WEIRD_SCHEMA),
+            cg::FieldSchema::optional("slash_value", &cg::Schema::INT),
+            cg::FieldSchema::optional("tilde_value", &cg::Schema::STR),
+            cg::FieldSchema::optional("anything_but_null", &cg::Schema::Any),
         ],
     ),
 );
 
 /// `Threshold` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Threshold {
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub low: ::core::option::Option<f64>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub high: ::core::option::Option<f64>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub level: ::core::option::Option<Level>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Threshold {}
+impl cg::Validate for Threshold {}
 
 /// The schema of [`Threshold`](type@Threshold), for pydantic-style validation errors.
-pub static THRESHOLD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static THRESHOLD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Threshold",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "low",
-                &::chanx_runtime::__codegen::Schema::NUMBER,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "high",
-                &::chanx_runtime::__codegen::Schema::NUMBER,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional("level", &LEVEL_SCHEMA),
+            cg::FieldSchema::optional("low", &cg::Schema::NUMBER),
+            cg::FieldSchema::optional("high", &cg::Schema::NUMBER),
+            cg::FieldSchema::optional("level", &LEVEL_SCHEMA),
         ],
     ),
 );
 
 /// Property keys that need JSON-pointer escapes.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Weird {
     #[serde(rename = "a/b")]
     #[serde(default = "default_weird_a_b")]
@@ -778,34 +603,22 @@ fn default_weird_x_y() -> ::std::string::String {
     ::std::string::String::from("tilde")
 }
 
-impl ::chanx_runtime::__codegen::Validate for Weird {}
+impl cg::Validate for Weird {}
 
 /// The schema of [`Weird`](type@Weird), for pydantic-style validation errors.
-pub static WEIRD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static WEIRD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Weird",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "a/b",
-                &::chanx_runtime::__codegen::Schema::INT,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "x~y",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
+            cg::FieldSchema::optional("a/b", &cg::Schema::INT),
+            cg::FieldSchema::optional("x~y", &cg::Schema::STR),
         ],
     ),
 );
 
 /// Tagged by the `const` of `op`, without a `discriminator`.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(tag = "op")]
 pub enum Command {
     #[serde(rename = "start")]
@@ -814,48 +627,42 @@ pub enum Command {
     CommandVariant1(CommandVariant1),
 }
 
-impl ::chanx_runtime::__codegen::Validate for Command {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Command {
+    fn validate(&self, errors: &mut cg::Errors) {
         if let Self::CommandVariant0(v0) = self {
             errors.push_key("start");
-            ::chanx_runtime::__codegen::Validate::validate(v0, errors);
+            cg::Validate::validate(v0, errors);
             errors.pop();
         }
     }
 }
 
 /// The schema of [`Command`](type@Command), for pydantic-style validation errors.
-pub static COMMAND_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::TaggedUnion {
+pub static COMMAND_SCHEMA: cg::Schema = cg::Schema::TaggedUnion {
     property: "op",
     arms: &[("start", &COMMAND_VARIANT0_SCHEMA), ("stop", &COMMAND_VARIANT1_SCHEMA)],
 };
 
 /// `0` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct CommandVariant0 {
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub delay_s: ::core::option::Option<i64>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for CommandVariant0 {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for CommandVariant0 {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("delay_s");
         if let ::core::option::Option::Some(n0) = &self.delay_s {
-            ::chanx_runtime::__codegen::check_number(
+            cg::check_number(
                 errors,
                 *n0 as f64,
-                &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
+                &cg::NumberConstraints::NONE.minimum(0.0, "0"),
             );
         }
         errors.pop();
@@ -863,67 +670,48 @@ impl ::chanx_runtime::__codegen::Validate for CommandVariant0 {
 }
 
 /// The schema of [`CommandVariant0`](type@CommandVariant0), for pydantic-style validation errors.
-pub static COMMAND_VARIANT0_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static COMMAND_VARIANT0_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "CommandVariant0",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "delay_s",
-                &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
-                ),
+                &cg::Schema::Int(cg::NumberConstraints::NONE.minimum(0.0, "0")),
             ),
         ],
     ),
 );
 
 /// `1` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct CommandVariant1 {
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub reason: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for CommandVariant1 {}
+impl cg::Validate for CommandVariant1 {}
 
 /// The schema of [`CommandVariant1`](type@CommandVariant1), for pydantic-style validation errors.
-pub static COMMAND_VARIANT1_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static COMMAND_VARIANT1_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "CommandVariant1",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "reason",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-        ],
+        &[cg::FieldSchema::optional("reason", &cg::Schema::STR)],
     ),
 );
 
 /// A recursive structure (children and an optional parent are tree nodes).
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct TreeNode {
     pub name: ::std::string::String,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub children: ::core::option::Option<::std::vec::Vec<TreeNode>>,
@@ -931,51 +719,36 @@ pub struct TreeNode {
     pub parent: ::core::option::Option<::std::boxed::Box<TreeNode>>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for TreeNode {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for TreeNode {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("children", &self.children);
         errors.field("parent", &self.parent);
     }
 }
 
 /// The schema of [`TreeNode`](type@TreeNode), for pydantic-style validation errors.
-pub static TREE_NODE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static TREE_NODE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "TreeNode",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "name",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::required("name", &cg::Schema::STR),
+            cg::FieldSchema::optional(
                 "children",
-                &::chanx_runtime::__codegen::Schema::Array(
-                    &TREE_NODE_SCHEMA,
-                    ::chanx_runtime::__codegen::ItemsConstraints::NONE,
-                ),
+                &cg::Schema::Array(&TREE_NODE_SCHEMA, cg::ItemsConstraints::NONE),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "parent",
-                &::chanx_runtime::__codegen::Schema::Nullable(&TREE_NODE_SCHEMA),
-            ),
+            cg::FieldSchema::optional("parent", &cg::Schema::Nullable(&TREE_NODE_SCHEMA)),
         ],
     ),
 );
 
 /// `Shapes` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Shapes {
     /// A number, a string or a boolean.
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub value: ::core::option::Option<ShapesValue>,
@@ -983,20 +756,20 @@ pub struct Shapes {
     pub nothing: (),
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub constant: ::core::option::Option<i64>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub defaults: ::core::option::Option<ShapesDefaults>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Shapes {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Shapes {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("constant");
         if let ::core::option::Option::Some(n0) = &self.constant {
             if *n0 != 42i64 {
@@ -1012,39 +785,21 @@ impl ::chanx_runtime::__codegen::Validate for Shapes {
 }
 
 /// The schema of [`Shapes`](type@Shapes), for pydantic-style validation errors.
-pub static SHAPES_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static SHAPES_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Shapes",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "value",
-                &SHAPES_VALUE_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "nothing",
-                &::chanx_runtime::__codegen::Schema::Null,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "constant",
-                &::chanx_runtime::__codegen::Schema::Const("42"),
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "defaults",
-                &SHAPES_DEFAULTS_SCHEMA,
-            ),
+            cg::FieldSchema::optional("value", &SHAPES_VALUE_SCHEMA),
+            cg::FieldSchema::optional("nothing", &cg::Schema::Null),
+            cg::FieldSchema::optional("constant", &cg::Schema::Const("42")),
+            cg::FieldSchema::optional("defaults", &SHAPES_DEFAULTS_SCHEMA),
         ],
     ),
 );
 
 /// A number, a string or a boolean.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(untagged)]
 pub enum ShapesValue {
     Number(f64),
@@ -1052,26 +807,16 @@ pub enum ShapesValue {
     Boolean(bool),
 }
 
-impl ::chanx_runtime::__codegen::Validate for ShapesValue {}
+impl cg::Validate for ShapesValue {}
 
 /// The schema of [`ShapesValue`](type@ShapesValue), for pydantic-style validation errors.
-pub static SHAPES_VALUE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Untagged(
-    &[
-        &::chanx_runtime::__codegen::Schema::NUMBER,
-        &::chanx_runtime::__codegen::Schema::STR,
-        &::chanx_runtime::__codegen::Schema::Bool,
-    ],
+pub static SHAPES_VALUE_SCHEMA: cg::Schema = cg::Schema::Untagged(
+    &[&cg::Schema::NUMBER, &cg::Schema::STR, &cg::Schema::Bool],
 );
 
 /// `defaults` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ShapesDefaults {
     #[serde(default = "default_shapes_defaults_s")]
     pub s: ::std::string::String,
@@ -1085,18 +830,16 @@ pub struct ShapesDefaults {
     pub n: ::core::option::Option<i64>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub list: ::core::option::Option<::std::vec::Vec<i64>>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
-    pub obj: ::core::option::Option<
-        ::chanx_runtime::__codegen::indexmap::IndexMap<::std::string::String, i64>,
-    >,
+    pub obj: ::core::option::Option<cg::indexmap::IndexMap<::std::string::String, i64>>,
 }
 
 fn default_shapes_defaults_s() -> ::std::string::String {
@@ -1115,64 +858,39 @@ fn default_shapes_defaults_b() -> bool {
     false
 }
 
-impl ::chanx_runtime::__codegen::Validate for ShapesDefaults {}
+impl cg::Validate for ShapesDefaults {}
 
 /// The schema of [`ShapesDefaults`](type@ShapesDefaults), for pydantic-style validation errors.
-pub static SHAPES_DEFAULTS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static SHAPES_DEFAULTS_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ShapesDefaults",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "s",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "i",
-                &::chanx_runtime::__codegen::Schema::INT,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "f",
-                &::chanx_runtime::__codegen::Schema::NUMBER,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "b",
-                &::chanx_runtime::__codegen::Schema::Bool,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "n",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::INT,
-                ),
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional("s", &cg::Schema::STR),
+            cg::FieldSchema::optional("i", &cg::Schema::INT),
+            cg::FieldSchema::optional("f", &cg::Schema::NUMBER),
+            cg::FieldSchema::optional("b", &cg::Schema::Bool),
+            cg::FieldSchema::optional("n", &cg::Schema::Nullable(&cg::Schema::INT)),
+            cg::FieldSchema::optional(
                 "list",
-                &::chanx_runtime::__codegen::Schema::Array(
-                    &::chanx_runtime::__codegen::Schema::INT,
-                    ::chanx_runtime::__codegen::ItemsConstraints::NONE,
-                ),
+                &cg::Schema::Array(&cg::Schema::INT, cg::ItemsConstraints::NONE),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "obj",
-                &::chanx_runtime::__codegen::Schema::Map(
-                    &::chanx_runtime::__codegen::Schema::INT,
-                ),
-            ),
+            cg::FieldSchema::optional("obj", &cg::Schema::Map(&cg::Schema::INT)),
         ],
     ),
 );
 
 /// `payload` from the spec.
 #[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize,
-    ::core::marker::Copy,
-    ::core::cmp::Eq,
-    ::core::hash::Hash
+    Debug,
+    Clone,
+    PartialEq,
+    cg::serde::Serialize,
+    cg::serde::Deserialize,
+    Copy,
+    Eq,
+    Hash
 )]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[serde(crate = "cg::serde")]
 pub enum LegacyStatus {
     #[serde(rename = "online")]
     Online,
@@ -1180,39 +898,33 @@ pub enum LegacyStatus {
     Offline,
 }
 
-impl ::chanx_runtime::__codegen::Validate for LegacyStatus {}
+impl cg::Validate for LegacyStatus {}
 
 /// The schema of [`LegacyStatus`](type@LegacyStatus), for pydantic-style validation errors.
-pub static LEGACY_STATUS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
+pub static LEGACY_STATUS_SCHEMA: cg::Schema = cg::Schema::Literal(
     &["\"online\"", "\"offline\""],
 );
 
 /// `payload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Ack {
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub ok: ::core::option::Option<bool>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub sensor_id: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Ack {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Ack {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("ok");
         if let ::core::option::Option::Some(n0) = &self.ok {
             if *n0 != true {
@@ -1226,12 +938,12 @@ impl ::chanx_runtime::__codegen::Validate for Ack {
         errors.pop();
         errors.push_key("sensor_id");
         if let ::core::option::Option::Some(n0) = &self.sensor_id {
-            ::chanx_runtime::__codegen::check_str(
+            cg::check_str(
                 errors,
                 n0,
-                &::chanx_runtime::__codegen::StrConstraints {
+                &cg::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_0),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
+                    ..cg::StrConstraints::NONE
                 },
             );
         }
@@ -1240,19 +952,16 @@ impl ::chanx_runtime::__codegen::Validate for Ack {
 }
 
 /// The schema of [`Ack`](type@Ack), for pydantic-style validation errors.
-pub static ACK_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ACK_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Ack",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "ok",
-                &::chanx_runtime::__codegen::Schema::Const("true"),
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional("ok", &cg::Schema::Const("true")),
+            cg::FieldSchema::optional(
                 "sensor_id",
-                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+                &cg::Schema::Str(cg::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_0),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
+                    ..cg::StrConstraints::NONE
                 }),
             ),
         ],
@@ -1260,41 +969,32 @@ pub static ACK_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__c
 );
 
 /// `payload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Alert {
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub level: ::core::option::Option<Level>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub text: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Alert {}
+impl cg::Validate for Alert {}
 
 /// The schema of [`Alert`](type@Alert), for pydantic-style validation errors.
-pub static ALERT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ALERT_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Alert",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional("level", &LEVEL_SCHEMA),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "text",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
+            cg::FieldSchema::optional("level", &LEVEL_SCHEMA),
+            cg::FieldSchema::optional("text", &cg::Schema::STR),
         ],
     ),
 );

@@ -21,3 +21,18 @@ pub(crate) async fn check_type<C: super::r#type::TypeConsumer>(consumer: C) {
     let problems = super::r#type::TypeDispatcher::new(consumer).check_replies().await;
     ::core::assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Checks an implementation of [`super::cg::CgConsumer`]: every client
+/// action is answered within its declared reply set, without error frames. Use it from a test:
+///
+/// ```text
+/// #[tokio::test]
+/// async fn cg_behaves() {
+///     check_cg(MyImplementation::default()).await;
+/// }
+/// ```
+#[allow(dead_code)]
+pub(crate) async fn check_cg<C: super::cg::CgConsumer>(consumer: C) {
+    let problems = super::cg::CgDispatcher::new(consumer).check_replies().await;
+    ::core::assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

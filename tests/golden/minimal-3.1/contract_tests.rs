@@ -4,16 +4,18 @@
 //! every message decodes and validates, and generated invalid samples are rejected with the error
 //! Chanx would send. Regenerated on every run of `chanx-gen generate`; do not edit.
 
+use ::chanx_runtime::__codegen as cg;
+
 #[test]
 fn inbox_note_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Note,
     >("{\"text\":\"a\"}", "", &super::types::NOTE_SCHEMA);
 }
 
 #[test]
 fn inbox_note_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::Note,
     >("{}", "", &super::types::NOTE_SCHEMA, "missing", &["text"]);
 }

@@ -2,30 +2,21 @@
 
 //! The types of the spec's schemas and messages.
 
+use ::chanx_runtime::__codegen as cg;
+
 /// `payload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Note {
     pub text: ::std::string::String,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Note {}
+impl cg::Validate for Note {}
 
 /// The schema of [`Note`](type@Note), for pydantic-style validation errors.
-pub static NOTE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static NOTE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Note",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "text",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-        ],
+        &[cg::FieldSchema::required("text", &cg::Schema::STR)],
     ),
 );

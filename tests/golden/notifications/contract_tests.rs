@@ -4,9 +4,11 @@
 //! every message decodes and validates, and generated invalid samples are rejected with the error
 //! Chanx would send. Regenerated on every run of `chanx-gen generate`; do not edit.
 
+use ::chanx_runtime::__codegen as cg;
+
 #[test]
 fn notifications_mark_read_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::MarkRead,
     >(
         "{\"payload\":{\"ids\":[\"00000000-0000-4000-8000-000000000000\"]},\"action\":\"mark_read\"}",
@@ -17,7 +19,7 @@ fn notifications_mark_read_valid_sample() {
 
 #[test]
 fn notifications_mark_read_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::MarkRead,
     >(
         "{\"action\":\"mark_read\"}",
@@ -30,7 +32,7 @@ fn notifications_mark_read_missing_field() {
 
 #[test]
 fn notifications_notification_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Notification,
     >(
         "{\"payload\":{\"id\":\"00000000-0000-4000-8000-000000000000\",\"title\":\"a\",\"created_at\":\"2026-01-02T03:04:05Z\"},\"action\":\"notification\"}",
@@ -41,7 +43,7 @@ fn notifications_notification_valid_sample() {
 
 #[test]
 fn notifications_notification_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::Notification,
     >(
         "{\"action\":\"notification\"}",
@@ -54,7 +56,7 @@ fn notifications_notification_missing_field() {
 
 #[test]
 fn notifications_read_ack_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::ReadAck,
     >(
         "{\"payload\":{\"unread\":0},\"action\":\"read_ack\"}",
@@ -65,7 +67,7 @@ fn notifications_read_ack_valid_sample() {
 
 #[test]
 fn notifications_read_ack_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::ReadAck,
     >(
         "{\"action\":\"read_ack\"}",
@@ -78,7 +80,7 @@ fn notifications_read_ack_missing_field() {
 
 #[test]
 fn notifications_unread_count_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::UnreadCount,
     >(
         "{\"payload\":{\"unread\":0},\"action\":\"unread_count\"}",
@@ -89,7 +91,7 @@ fn notifications_unread_count_valid_sample() {
 
 #[test]
 fn notifications_unread_count_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::UnreadCount,
     >(
         "{\"action\":\"unread_count\"}",
@@ -102,14 +104,14 @@ fn notifications_unread_count_missing_field() {
 
 #[test]
 fn notifications_welcome_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Welcome,
     >("{\"action\":\"welcome\"}", "welcome", &super::types::WELCOME_SCHEMA);
 }
 
 #[test]
 fn inbox_inbox_item_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::InboxItem,
     >(
         "{\"payload\":{\"item_id\":0,\"subject\":\"a\",\"received_at\":\"2026-01-02T03:04:05Z\"},\"action\":\"inbox_item\"}",
@@ -120,7 +122,7 @@ fn inbox_inbox_item_valid_sample() {
 
 #[test]
 fn inbox_inbox_item_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::InboxItem,
     >(
         "{\"action\":\"inbox_item\"}",

@@ -6,6 +6,8 @@
 //!
 //! Everything the parity test compares
 
+use ::chanx_runtime::__codegen as cg;
+
 /// The channel's key in the spec.
 pub const KEY: &str = "parity";
 
@@ -16,7 +18,7 @@ pub const ADDRESS: &str = "/ws/parity/{room}";
 pub const RAW_ADDRESS: &str = "/ws/parity/{room}";
 
 /// The parameters of the address.
-#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Params {
     /// Path parameter for room (str)
     pub room: ::std::string::String,
@@ -25,9 +27,7 @@ pub struct Params {
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(
-        cx: &::chanx_runtime::__codegen::Context,
-    ) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
         ::core::option::Option::Some(Self {
             room: cx.path_param("room")?.parse().ok()?,
         })
@@ -43,17 +43,17 @@ impl Params {
 pub const SECURITY: &[&str] = &["query_token", "header_x_token"];
 
 /// What a server needs to know about this channel: its address and how clients authenticate.
-pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__codegen::ChannelInfo {
+pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
     address: ::core::option::Option::Some(ADDRESS),
     security: &[
-        ::chanx_runtime::__codegen::SecurityScheme {
+        cg::SecurityScheme {
             key: "query_token",
-            source: ::chanx_runtime::__codegen::CredentialSource::Query("token"),
+            source: cg::CredentialSource::Query("token"),
         },
-        ::chanx_runtime::__codegen::SecurityScheme {
+        cg::SecurityScheme {
             key: "header_x_token",
-            source: ::chanx_runtime::__codegen::CredentialSource::Header("X-Token"),
+            source: cg::CredentialSource::Header("X-Token"),
         },
     ],
 };
@@ -70,14 +70,8 @@ pub const CLIENT_TAGS: &[&str] = &[
 ];
 
 /// What a client sends on this channel.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(tag = "action")]
 pub enum ClientMessage {
     #[serde(rename = "announce")]
@@ -97,14 +91,8 @@ pub enum ClientMessage {
 }
 
 /// What the server sends on this channel: replies and pushes.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(tag = "action")]
 pub enum ServerMessage {
     #[serde(rename = "tick")]
@@ -129,43 +117,43 @@ pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
     /// Announce through the channel layer
     fn handle_announce(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::AnnounceMessage,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<(), ::chanx_runtime::__codegen::HandlerError>,
+        Output = ::core::result::Result<(), cg::HandlerError>,
     > + ::core::marker::Send;
 
     /// Count down
     fn handle_countdown(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::CountdownMessage,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::Tick>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
     /// Echo
     fn handle_echo(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::EchoMessage,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::EchoReply>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
     /// Fail
     fn handle_explode(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::ExplodeMessage,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<(), ::chanx_runtime::__codegen::HandlerError>,
+        Output = ::core::result::Result<(), cg::HandlerError>,
     > + ::core::marker::Send;
 
     /// Ping
@@ -173,36 +161,36 @@ pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
     /// Connectivity check
     fn handle_ping(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::PingMessage,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::PongMessage>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
     /// Register a profile
     fn handle_register(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::RegisterMessage,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::Registered>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
     /// Say to the room
     fn handle_say(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::SayMessage,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::Said>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
@@ -211,12 +199,12 @@ pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
     /// Forwarded to the client
     fn handle_announcement(
         &self,
-        _cx: &::chanx_runtime::__codegen::Context,
+        _cx: &cg::Context,
         event: super::types::Announcement,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::Announcement>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send {
         async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
@@ -225,12 +213,12 @@ pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
     /// Messages the server pushes
     fn parity_emits(
         &self,
-        _cx: &::chanx_runtime::__codegen::Context,
+        _cx: &cg::Context,
         event: super::types::Welcome,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::Welcome>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send {
         async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
@@ -271,22 +259,18 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
     /// Handles one text frame from the client: reads the envelope and the tag, decodes and validates
     /// only the matching message, calls its handler and sends the reply, or answers with Chanx's
     /// error frames. Never fails: every problem becomes a frame to the client.
-    pub async fn handle_text(
-        &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        text: &str,
-    ) {
-        let incoming = match ::chanx_runtime::__codegen::read_frame(text, "action") {
+    pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
+        let incoming = match cg::read_frame(text, "action") {
             ::core::result::Result::Ok(incoming) => incoming,
             ::core::result::Result::Err(rejected) => {
-                ::chanx_runtime::__codegen::send_rejection(cx, rejected);
+                cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
         match incoming.tag().as_str() {
             ::core::option::Option::Some("announce") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::AnnounceMessage,
                 >(&cx, &incoming, "announce", &super::types::ANNOUNCE_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_announce(
@@ -295,7 +279,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "announce",
                         outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
@@ -303,7 +287,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("countdown") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::CountdownMessage,
                 >(&cx, &incoming, "countdown", &super::types::COUNTDOWN_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_countdown(
@@ -312,7 +296,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "countdown",
                         outcome.map(|reply| reply.map(ServerMessage::Tick)),
@@ -320,7 +304,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("echo") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::EchoMessage,
                 >(&cx, &incoming, "echo", &super::types::ECHO_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_echo(
@@ -329,7 +313,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "echo",
                         outcome.map(|reply| reply.map(ServerMessage::EchoReply)),
@@ -337,7 +321,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("explode") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::ExplodeMessage,
                 >(&cx, &incoming, "explode", &super::types::EXPLODE_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_explode(
@@ -346,7 +330,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "explode",
                         outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
@@ -354,7 +338,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("ping") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::PingMessage,
                 >(&cx, &incoming, "ping", &super::types::PING_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_ping(
@@ -363,7 +347,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "ping",
                         outcome.map(|reply| reply.map(ServerMessage::PongMessage)),
@@ -371,7 +355,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("register") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::RegisterMessage,
                 >(&cx, &incoming, "register", &super::types::REGISTER_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_register(
@@ -380,7 +364,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "register",
                         outcome.map(|reply| reply.map(ServerMessage::Registered)),
@@ -388,7 +372,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("say") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::SayMessage,
                 >(&cx, &incoming, "say", &super::types::SAY_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_say(
@@ -397,7 +381,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "say",
                         outcome.map(|reply| reply.map(ServerMessage::Said)),
@@ -405,12 +389,9 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 }
             }
             _ => {
-                ::chanx_runtime::__codegen::send_errors(
+                cg::send_errors(
                     &cx,
-                    ::std::vec![
-                        ::chanx_runtime::__codegen::tag_error(& incoming.tag(), "action",
-                        CLIENT_TAGS)
-                    ],
+                    ::std::vec![cg::tag_error(& incoming.tag(), "action", CLIENT_TAGS)],
                 )
             }
         }
@@ -421,7 +402,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
     /// Returns the problems found, one line each; behaviour tests assert it is empty.
     pub async fn check_replies(&self) -> ::std::vec::Vec<::std::string::String> {
         let mut problems = ::std::vec::Vec::new();
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"payload\":{\"text\":\"a\"},\"action\":\"announce\"}",
@@ -429,7 +410,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 &[],
             )
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"payload\":{\"start\":1},\"action\":\"countdown\"}",
@@ -437,7 +418,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 &["tick"],
             )
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"payload\":{\"text\":\"a\"},\"action\":\"echo\"}",
@@ -445,7 +426,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 &["echo_reply"],
             )
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"action\":\"explode\"}",
@@ -453,7 +434,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 &[],
             )
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"action\":\"ping\"}",
@@ -461,7 +442,7 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 &["pong"],
             )
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"payload\":{\"text\":\"a\"},\"action\":\"say\"}",
@@ -477,15 +458,11 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
     /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
+        cx: &cg::Context,
+        event_data: cg::serde_json::Value,
     ) -> bool {
-        if ::chanx_runtime::__codegen::event_matches(
-            &event_data,
-            "action",
-            "announcement",
-        ) {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "action", "announcement") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::Announcement,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ParityConsumer>::handle_announcement(
@@ -500,8 +477,8 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                 return true;
             }
         }
-        if ::chanx_runtime::__codegen::event_matches(&event_data, "action", "welcome") {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "action", "welcome") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::Welcome,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ParityConsumer>::parity_emits(
@@ -521,40 +498,38 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
     }
 }
 
-impl<C: ParityConsumer> ::chanx_runtime::__codegen::Endpoint for ParityDispatcher<C> {
-    fn info(&self) -> &'static ::chanx_runtime::__codegen::ChannelInfo {
+impl<C: ParityConsumer> cg::Endpoint for ParityDispatcher<C> {
+    fn info(&self) -> &'static cg::ChannelInfo {
         &INFO
     }
 
     fn handle_text<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
+        cx: &'a cg::Context,
         text: &'a str,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> cg::BoxFuture<'a, ()> {
         ::std::boxed::Box::pin(self.handle_text(cx, text))
     }
 
     fn handle_event<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
+        cx: &'a cg::Context,
+        event_data: cg::serde_json::Value,
+    ) -> cg::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }
 
 /// Sends this channel's messages through a channel layer, from any process: the same layer messages
 /// Chanx sends, so Rust and Python consumers share groups.
-#[derive(::core::clone::Clone)]
+#[derive(Clone)]
 pub struct ParityLayer {
-    layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
+    layer: ::std::sync::Arc<dyn cg::ChannelLayer>,
 }
 
 impl ParityLayer {
     /// A client on `layer`.
-    pub fn new(
-        layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
-    ) -> Self {
+    pub fn new(layer: ::std::sync::Arc<dyn cg::ChannelLayer>) -> Self {
         Self { layer }
     }
 
@@ -564,8 +539,8 @@ impl ParityLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::send_event(&*self.layer, channel_name, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::send_event(&*self.layer, channel_name, event).await
     }
 
     /// Sends `event` to every connection in `groups` (`handle_channel_event`).
@@ -573,8 +548,8 @@ impl ParityLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_event(&*self.layer, groups, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_event(&*self.layer, groups, event).await
     }
 
     /// Sends `message` verbatim to the clients of every connection in `groups`
@@ -585,8 +560,8 @@ impl ParityLayer {
         message: &ServerMessage,
         exclude_current: bool,
         from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_message(
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_message(
                 &*self.layer,
                 groups,
                 message,

@@ -2,46 +2,36 @@
 
 //! The types of the spec's schemas and messages.
 
-pub(crate) static PATTERN_0: ::chanx_runtime::__codegen::Pattern = ::chanx_runtime::__codegen::Pattern::new(
-    "^[0-9]{5}$",
-);
+use ::chanx_runtime::__codegen as cg;
 
-pub(crate) static PATTERN_1: ::chanx_runtime::__codegen::Pattern = ::chanx_runtime::__codegen::Pattern::new(
-    "^[a-z][a-z0-9_]*$",
-);
+pub(crate) static PATTERN_0: cg::Pattern = cg::Pattern::new("^[0-9]{5}$");
+
+pub(crate) static PATTERN_1: cg::Pattern = cg::Pattern::new("^[a-z][a-z0-9_]*$");
 
 /// Where a user lives (a nested object).
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Address {
     pub city: ::std::string::String,
     pub zip: ::std::string::String,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Address {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Address {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("city");
-        ::chanx_runtime::__codegen::check_str(
+        cg::check_str(
             errors,
             &self.city,
-            &::chanx_runtime::__codegen::StrConstraints::NONE
-                .min_length(1)
-                .max_length(40),
+            &cg::StrConstraints::NONE.min_length(1).max_length(40),
         );
         errors.pop();
         errors.push_key("zip");
-        ::chanx_runtime::__codegen::check_str(
+        cg::check_str(
             errors,
             &self.zip,
-            &::chanx_runtime::__codegen::StrConstraints {
+            &cg::StrConstraints {
                 pattern: ::core::option::Option::Some(&PATTERN_0),
-                ..::chanx_runtime::__codegen::StrConstraints::NONE
+                ..cg::StrConstraints::NONE
             },
         );
         errors.pop();
@@ -49,23 +39,19 @@ impl ::chanx_runtime::__codegen::Validate for Address {
 }
 
 /// The schema of [`Address`](type@Address), for pydantic-style validation errors.
-pub static ADDRESS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ADDRESS_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Address",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "city",
-                &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE
-                        .min_length(1)
-                        .max_length(40),
-                ),
+                &cg::Schema::Str(cg::StrConstraints::NONE.min_length(1).max_length(40)),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "zip",
-                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+                &cg::Schema::Str(cg::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_0),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
+                    ..cg::StrConstraints::NONE
                 }),
             ),
         ],
@@ -73,183 +59,128 @@ pub static ADDRESS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime:
 );
 
 /// Asks the server to announce something to the room through the channel layer.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct AnnounceMessage {
     pub payload: TextPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for AnnounceMessage {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for AnnounceMessage {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`AnnounceMessage`](type@AnnounceMessage), for pydantic-style validation errors.
-pub static ANNOUNCE_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ANNOUNCE_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "AnnounceMessage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &TEXT_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &TEXT_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// A line of text for the room.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct TextPayload {
     pub text: ::std::string::String,
 }
 
-impl ::chanx_runtime::__codegen::Validate for TextPayload {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for TextPayload {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("text");
-        ::chanx_runtime::__codegen::check_str(
+        cg::check_str(
             errors,
             &self.text,
-            &::chanx_runtime::__codegen::StrConstraints::NONE
-                .min_length(1)
-                .max_length(200),
+            &cg::StrConstraints::NONE.min_length(1).max_length(200),
         );
         errors.pop();
     }
 }
 
 /// The schema of [`TextPayload`](type@TextPayload), for pydantic-style validation errors.
-pub static TEXT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static TEXT_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "TextPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "text",
-                &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE
-                        .min_length(1)
-                        .max_length(200),
-                ),
+                &cg::Schema::Str(cg::StrConstraints::NONE.min_length(1).max_length(200)),
             ),
         ],
     ),
 );
 
 /// An announcement, delivered as a channel event.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Announcement {
     pub payload: TextPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Announcement {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Announcement {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`Announcement`](type@Announcement), for pydantic-style validation errors.
-pub static ANNOUNCEMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ANNOUNCEMENT_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Announcement",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &TEXT_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &TEXT_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// Asks for a countdown.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct CountdownMessage {
     pub payload: CountdownPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for CountdownMessage {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for CountdownMessage {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`CountdownMessage`](type@CountdownMessage), for pydantic-style validation errors.
-pub static COUNTDOWN_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static COUNTDOWN_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "CountdownMessage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &COUNTDOWN_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &COUNTDOWN_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// Where a countdown starts.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct CountdownPayload {
     pub start: i64,
 }
 
-impl ::chanx_runtime::__codegen::Validate for CountdownPayload {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for CountdownPayload {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("start");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.start as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE
-                .minimum(1.0, "1")
-                .maximum(3.0, "3"),
+            &cg::NumberConstraints::NONE.minimum(1.0, "1").maximum(3.0, "3"),
         );
         errors.pop();
     }
 }
 
 /// The schema of [`CountdownPayload`](type@CountdownPayload), for pydantic-style validation errors.
-pub static COUNTDOWN_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static COUNTDOWN_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "CountdownPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "start",
-                &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
-                        .minimum(1.0, "1")
-                        .maximum(3.0, "3"),
+                &cg::Schema::Int(
+                    cg::NumberConstraints::NONE.minimum(1.0, "1").maximum(3.0, "3"),
                 ),
             ),
         ],
@@ -257,46 +188,29 @@ pub static COUNTDOWN_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chan
 );
 
 /// Asks for the text back.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct EchoMessage {
     pub payload: EchoPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for EchoMessage {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for EchoMessage {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`EchoMessage`](type@EchoMessage), for pydantic-style validation errors.
-pub static ECHO_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ECHO_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "EchoMessage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &ECHO_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &ECHO_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// Text to send back.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct EchoPayload {
     pub text: ::std::string::String,
     #[serde(default = "default_echo_payload_times")]
@@ -307,48 +221,38 @@ fn default_echo_payload_times() -> i64 {
     1
 }
 
-impl ::chanx_runtime::__codegen::Validate for EchoPayload {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for EchoPayload {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("text");
-        ::chanx_runtime::__codegen::check_str(
+        cg::check_str(
             errors,
             &self.text,
-            &::chanx_runtime::__codegen::StrConstraints::NONE
-                .min_length(1)
-                .max_length(20),
+            &cg::StrConstraints::NONE.min_length(1).max_length(20),
         );
         errors.pop();
         errors.push_key("times");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.times as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE
-                .minimum(1.0, "1")
-                .maximum(3.0, "3"),
+            &cg::NumberConstraints::NONE.minimum(1.0, "1").maximum(3.0, "3"),
         );
         errors.pop();
     }
 }
 
 /// The schema of [`EchoPayload`](type@EchoPayload), for pydantic-style validation errors.
-pub static ECHO_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ECHO_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "EchoPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "text",
-                &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE
-                        .min_length(1)
-                        .max_length(20),
-                ),
+                &cg::Schema::Str(cg::StrConstraints::NONE.min_length(1).max_length(20)),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "times",
-                &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
-                        .minimum(1.0, "1")
-                        .maximum(3.0, "3"),
+                &cg::Schema::Int(
+                    cg::NumberConstraints::NONE.minimum(1.0, "1").maximum(3.0, "3"),
                 ),
             ),
         ],
@@ -356,133 +260,83 @@ pub static ECHO_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_run
 );
 
 /// The text, repeated.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct EchoReply {
     pub payload: EchoPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for EchoReply {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for EchoReply {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`EchoReply`](type@EchoReply), for pydantic-style validation errors.
-pub static ECHO_REPLY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ECHO_REPLY_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "EchoReply",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &ECHO_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &ECHO_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// Makes the handler fail.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ExplodeMessage {
     #[serde(default)]
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for ExplodeMessage {}
+impl cg::Validate for ExplodeMessage {}
 
 /// The schema of [`ExplodeMessage`](type@ExplodeMessage), for pydantic-style validation errors.
-pub static EXPLODE_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static EXPLODE_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ExplodeMessage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "payload",
-                &::chanx_runtime::__codegen::Schema::Null,
-            ),
-        ],
+        &[cg::FieldSchema::optional("payload", &cg::Schema::Null)],
     ),
 );
 
 /// Simple ping message to check WebSocket connection status.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct PingMessage {
     #[serde(default)]
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for PingMessage {}
+impl cg::Validate for PingMessage {}
 
 /// The schema of [`PingMessage`](type@PingMessage), for pydantic-style validation errors.
-pub static PING_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static PING_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "PingMessage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "payload",
-                &::chanx_runtime::__codegen::Schema::Null,
-            ),
-        ],
+        &[cg::FieldSchema::optional("payload", &cg::Schema::Null)],
     ),
 );
 
 /// Simple pong message response to ping requests.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct PongMessage {
     #[serde(default)]
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for PongMessage {}
+impl cg::Validate for PongMessage {}
 
 /// The schema of [`PongMessage`](type@PongMessage), for pydantic-style validation errors.
-pub static PONG_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static PONG_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "PongMessage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "payload",
-                &::chanx_runtime::__codegen::Schema::Null,
-            ),
-        ],
+        &[cg::FieldSchema::optional("payload", &cg::Schema::Null)],
     ),
 );
 
 /// A user profile: every kind of constraint the parity test sends wrong values for.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Profile {
     pub username: ::std::string::String,
     pub age: i64,
@@ -495,13 +349,13 @@ pub struct Profile {
     pub address: Address,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub tags: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(default)]
     pub nickname: ::core::option::Option<::std::string::String>,
-    #[serde(deserialize_with = "::chanx_runtime::__codegen::required_nullable")]
+    #[serde(deserialize_with = "cg::required_nullable")]
     pub bio: ::core::option::Option<::std::string::String>,
 }
 
@@ -517,34 +371,30 @@ fn default_profile_plan() -> Plan {
     Plan::Free
 }
 
-impl ::chanx_runtime::__codegen::Validate for Profile {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Profile {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("username");
-        ::chanx_runtime::__codegen::check_str(
+        cg::check_str(
             errors,
             &self.username,
-            &::chanx_runtime::__codegen::StrConstraints {
+            &cg::StrConstraints {
                 pattern: ::core::option::Option::Some(&PATTERN_1),
-                ..::chanx_runtime::__codegen::StrConstraints::NONE
-                    .min_length(3)
-                    .max_length(16)
+                ..cg::StrConstraints::NONE.min_length(3).max_length(16)
             },
         );
         errors.pop();
         errors.push_key("age");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.age as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE
-                .minimum(13.0, "13")
-                .maximum(130.0, "130"),
+            &cg::NumberConstraints::NONE.minimum(13.0, "13").maximum(130.0, "130"),
         );
         errors.pop();
         errors.push_key("score");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.score as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE
+            &cg::NumberConstraints::NONE
                 .minimum(0.0, "0")
                 .exclusive_maximum(100.0, "100"),
         );
@@ -552,99 +402,81 @@ impl ::chanx_runtime::__codegen::Validate for Profile {
         errors.field("address", &self.address);
         errors.push_key("tags");
         if let ::core::option::Option::Some(n0) = &self.tags {
-            ::chanx_runtime::__codegen::check_items(
+            cg::check_items(
                 errors,
                 (n0).len(),
-                &::chanx_runtime::__codegen::ItemsConstraints::NONE.max_items(3),
+                &cg::ItemsConstraints::NONE.max_items(3),
                 true,
             );
         }
         errors.pop();
         errors.push_key("nickname");
         if let ::core::option::Option::Some(n0) = &self.nickname {
-            ::chanx_runtime::__codegen::check_str(
-                errors,
-                n0,
-                &::chanx_runtime::__codegen::StrConstraints::NONE.max_length(10),
-            );
+            cg::check_str(errors, n0, &cg::StrConstraints::NONE.max_length(10));
         }
         errors.pop();
     }
 }
 
 /// The schema of [`Profile`](type@Profile), for pydantic-style validation errors.
-pub static PROFILE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static PROFILE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Profile",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "username",
-                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+                &cg::Schema::Str(cg::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_1),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
-                        .min_length(3)
-                        .max_length(16)
+                    ..cg::StrConstraints::NONE.min_length(3).max_length(16)
                 }),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "age",
-                &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
-                        .minimum(13.0, "13")
-                        .maximum(130.0, "130"),
+                &cg::Schema::Int(
+                    cg::NumberConstraints::NONE.minimum(13.0, "13").maximum(130.0, "130"),
                 ),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "score",
-                &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                &cg::Schema::Number(
+                    cg::NumberConstraints::NONE
                         .minimum(0.0, "0")
                         .exclusive_maximum(100.0, "100"),
                 ),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional("role", &ROLE_SCHEMA),
-            ::chanx_runtime::__codegen::FieldSchema::optional("plan", &PLAN_SCHEMA),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "address",
-                &ADDRESS_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional("role", &ROLE_SCHEMA),
+            cg::FieldSchema::optional("plan", &PLAN_SCHEMA),
+            cg::FieldSchema::required("address", &ADDRESS_SCHEMA),
+            cg::FieldSchema::optional(
                 "tags",
-                &::chanx_runtime::__codegen::Schema::Array(
-                    &::chanx_runtime::__codegen::Schema::STR,
-                    ::chanx_runtime::__codegen::ItemsConstraints::NONE.max_items(3),
+                &cg::Schema::Array(
+                    &cg::Schema::STR,
+                    cg::ItemsConstraints::NONE.max_items(3),
                 ),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "nickname",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Str(
-                        ::chanx_runtime::__codegen::StrConstraints::NONE.max_length(10),
-                    ),
+                &cg::Schema::Nullable(
+                    &cg::Schema::Str(cg::StrConstraints::NONE.max_length(10)),
                 ),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "bio",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::STR,
-                ),
-            ),
+            cg::FieldSchema::required("bio", &cg::Schema::Nullable(&cg::Schema::STR)),
         ],
     ),
 );
 
 /// What a registered user may do.
 #[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize,
-    ::core::marker::Copy,
-    ::core::cmp::Eq,
-    ::core::hash::Hash
+    Debug,
+    Clone,
+    PartialEq,
+    cg::serde::Serialize,
+    cg::serde::Deserialize,
+    Copy,
+    Eq,
+    Hash
 )]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[serde(crate = "cg::serde")]
 pub enum Role {
     #[serde(rename = "admin")]
     Admin,
@@ -654,26 +486,26 @@ pub enum Role {
     Guest,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Role {}
+impl cg::Validate for Role {}
 
 /// The schema of [`Role`](type@Role), for pydantic-style validation errors.
-pub static ROLE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::StrEnum {
+pub static ROLE_SCHEMA: cg::Schema = cg::Schema::StrEnum {
     name: "Role",
     values: &["admin", "member", "guest"],
 };
 
 /// `plan` from the spec.
 #[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize,
-    ::core::marker::Copy,
-    ::core::cmp::Eq,
-    ::core::hash::Hash
+    Debug,
+    Clone,
+    PartialEq,
+    cg::serde::Serialize,
+    cg::serde::Deserialize,
+    Copy,
+    Eq,
+    Hash
 )]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[serde(crate = "cg::serde")]
 pub enum Plan {
     #[serde(rename = "free")]
     Free,
@@ -681,347 +513,229 @@ pub enum Plan {
     Pro,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Plan {}
+impl cg::Validate for Plan {}
 
 /// The schema of [`Plan`](type@Plan), for pydantic-style validation errors.
-pub static PLAN_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
-    &["\"free\"", "\"pro\""],
-);
+pub static PLAN_SCHEMA: cg::Schema = cg::Schema::Literal(&["\"free\"", "\"pro\""]);
 
 /// Registers a profile.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct RegisterMessage {
     pub payload: Profile,
 }
 
-impl ::chanx_runtime::__codegen::Validate for RegisterMessage {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for RegisterMessage {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`RegisterMessage`](type@RegisterMessage), for pydantic-style validation errors.
-pub static REGISTER_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static REGISTER_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "RegisterMessage",
-        &[::chanx_runtime::__codegen::FieldSchema::required("payload", &PROFILE_SCHEMA)],
+        &[cg::FieldSchema::required("payload", &PROFILE_SCHEMA)],
     ),
 );
 
 /// The profile as stored, defaults filled in.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Registered {
     pub payload: Profile,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Registered {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Registered {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`Registered`](type@Registered), for pydantic-style validation errors.
-pub static REGISTERED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static REGISTERED_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Registered",
-        &[::chanx_runtime::__codegen::FieldSchema::required("payload", &PROFILE_SCHEMA)],
+        &[cg::FieldSchema::required("payload", &PROFILE_SCHEMA)],
     ),
 );
 
 /// A line said in the room (to every member).
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Said {
     pub payload: SaidPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Said {}
+impl cg::Validate for Said {}
 
 /// The schema of [`Said`](type@Said), for pydantic-style validation errors.
-pub static SAID_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static SAID_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Said",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &SAID_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &SAID_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// A line said in a room, as every member receives it.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct SaidPayload {
     pub room: ::std::string::String,
     pub sender: ::std::string::String,
     pub text: ::std::string::String,
 }
 
-impl ::chanx_runtime::__codegen::Validate for SaidPayload {}
+impl cg::Validate for SaidPayload {}
 
 /// The schema of [`SaidPayload`](type@SaidPayload), for pydantic-style validation errors.
-pub static SAID_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static SAID_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "SaidPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "room",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "sender",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "text",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
+            cg::FieldSchema::required("room", &cg::Schema::STR),
+            cg::FieldSchema::required("sender", &cg::Schema::STR),
+            cg::FieldSchema::required("text", &cg::Schema::STR),
         ],
     ),
 );
 
 /// Says something to the whole room.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct SayMessage {
     pub payload: TextPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for SayMessage {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for SayMessage {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`SayMessage`](type@SayMessage), for pydantic-style validation errors.
-pub static SAY_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static SAY_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "SayMessage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &TEXT_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &TEXT_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// One countdown step.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Tick {
     pub payload: TickPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Tick {}
+impl cg::Validate for Tick {}
 
 /// The schema of [`Tick`](type@Tick), for pydantic-style validation errors.
-pub static TICK_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static TICK_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Tick",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &TICK_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &TICK_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// One step of a countdown.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct TickPayload {
     pub n: i64,
 }
 
-impl ::chanx_runtime::__codegen::Validate for TickPayload {}
+impl cg::Validate for TickPayload {}
 
 /// The schema of [`TickPayload`](type@TickPayload), for pydantic-style validation errors.
-pub static TICK_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static TICK_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "TickPayload",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "n",
-                &::chanx_runtime::__codegen::Schema::INT,
-            ),
-        ],
+        &[cg::FieldSchema::required("n", &cg::Schema::INT)],
     ),
 );
 
 /// Pushed once a connection is authenticated.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Welcome {
     pub payload: WelcomePayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Welcome {}
+impl cg::Validate for Welcome {}
 
 /// The schema of [`Welcome`](type@Welcome), for pydantic-style validation errors.
-pub static WELCOME_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static WELCOME_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Welcome",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &WELCOME_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &WELCOME_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// Who the server greets, in which room.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct WelcomePayload {
     pub user: ::std::string::String,
     pub room: ::std::string::String,
 }
 
-impl ::chanx_runtime::__codegen::Validate for WelcomePayload {}
+impl cg::Validate for WelcomePayload {}
 
 /// The schema of [`WelcomePayload`](type@WelcomePayload), for pydantic-style validation errors.
-pub static WELCOME_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static WELCOME_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "WelcomePayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "user",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "room",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
+            cg::FieldSchema::required("user", &cg::Schema::STR),
+            cg::FieldSchema::required("room", &cg::Schema::STR),
         ],
     ),
 );
 
 /// `query` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ParityQuery {
     /// Access token
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub token: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ParityQuery {}
+impl cg::Validate for ParityQuery {}
 
 /// The schema of [`ParityQuery`](type@ParityQuery), for pydantic-style validation errors.
-pub static PARITY_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static PARITY_QUERY_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ParityQuery",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "token",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-        ],
+        &[cg::FieldSchema::optional("token", &cg::Schema::STR)],
     ),
 );
 
 /// `headers` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ParityHeaders {
     /// Access token, as a header
     #[serde(rename = "X-Token")]
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub x_token: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ParityHeaders {}
+impl cg::Validate for ParityHeaders {}
 
 /// The schema of [`ParityHeaders`](type@ParityHeaders), for pydantic-style validation errors.
-pub static PARITY_HEADERS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static PARITY_HEADERS_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ParityHeaders",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "X-Token",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-        ],
+        &[cg::FieldSchema::optional("X-Token", &cg::Schema::STR)],
     ),
 );

@@ -2,6 +2,8 @@
 
 //! Channel `replies`.
 
+use ::chanx_runtime::__codegen as cg;
+
 /// The channel's key in the spec.
 pub const KEY: &str = "replies";
 
@@ -12,15 +14,13 @@ pub const ADDRESS: &str = "/replies";
 pub const RAW_ADDRESS: &str = "/replies";
 
 /// The parameters of the address.
-#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Params {}
 
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(
-        cx: &::chanx_runtime::__codegen::Context,
-    ) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
         let _ = cx;
         ::core::option::Option::Some(Self {})
     }
@@ -35,7 +35,7 @@ impl Params {
 pub const SECURITY: &[&str] = &[];
 
 /// What a server needs to know about this channel: its address and how clients authenticate.
-pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__codegen::ChannelInfo {
+pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
     address: ::core::option::Option::Some(ADDRESS),
     security: &[],
@@ -45,26 +45,14 @@ pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__co
 pub const CLIENT_TAGS: &[&str] = &[];
 
 /// What a client sends on this channel.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(untagged)]
 pub enum ClientMessage {}
 
 /// What the server sends on this channel: replies and pushes.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(untagged)]
 pub enum ServerMessage {}
 
@@ -106,20 +94,16 @@ impl<C: RepliesConsumer> RepliesDispatcher<C> {
     /// Handles one text frame from the client: reads the envelope and the tag, decodes and validates
     /// only the matching message, calls its handler and sends the reply, or answers with Chanx's
     /// error frames. Never fails: every problem becomes a frame to the client.
-    pub async fn handle_text(
-        &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        text: &str,
-    ) {
-        let incoming = match ::chanx_runtime::__codegen::read_frame(text, "") {
+    pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
+        let incoming = match cg::read_frame(text, "") {
             ::core::result::Result::Ok(incoming) => incoming,
             ::core::result::Result::Err(rejected) => {
-                ::chanx_runtime::__codegen::send_rejection(cx, rejected);
+                cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        ::chanx_runtime::__codegen::no_handler(&cx);
+        cg::no_handler(&cx);
     }
 
     /// Sends a frame of every client action (the spec's example, else a generated sample) through
@@ -135,48 +119,46 @@ impl<C: RepliesConsumer> RepliesDispatcher<C> {
     /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
+        cx: &cg::Context,
+        event_data: cg::serde_json::Value,
     ) -> bool {
         let _ = (cx, event_data);
         false
     }
 }
 
-impl<C: RepliesConsumer> ::chanx_runtime::__codegen::Endpoint for RepliesDispatcher<C> {
-    fn info(&self) -> &'static ::chanx_runtime::__codegen::ChannelInfo {
+impl<C: RepliesConsumer> cg::Endpoint for RepliesDispatcher<C> {
+    fn info(&self) -> &'static cg::ChannelInfo {
         &INFO
     }
 
     fn handle_text<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
+        cx: &'a cg::Context,
         text: &'a str,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> cg::BoxFuture<'a, ()> {
         ::std::boxed::Box::pin(self.handle_text(cx, text))
     }
 
     fn handle_event<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
+        cx: &'a cg::Context,
+        event_data: cg::serde_json::Value,
+    ) -> cg::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }
 
 /// Sends this channel's messages through a channel layer, from any process: the same layer messages
 /// Chanx sends, so Rust and Python consumers share groups.
-#[derive(::core::clone::Clone)]
+#[derive(Clone)]
 pub struct RepliesLayer {
-    layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
+    layer: ::std::sync::Arc<dyn cg::ChannelLayer>,
 }
 
 impl RepliesLayer {
     /// A client on `layer`.
-    pub fn new(
-        layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
-    ) -> Self {
+    pub fn new(layer: ::std::sync::Arc<dyn cg::ChannelLayer>) -> Self {
         Self { layer }
     }
 
@@ -186,8 +168,8 @@ impl RepliesLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::send_event(&*self.layer, channel_name, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::send_event(&*self.layer, channel_name, event).await
     }
 
     /// Sends `event` to every connection in `groups` (`handle_channel_event`).
@@ -195,8 +177,8 @@ impl RepliesLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_event(&*self.layer, groups, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_event(&*self.layer, groups, event).await
     }
 
     /// Sends `message` verbatim to the clients of every connection in `groups`
@@ -207,8 +189,8 @@ impl RepliesLayer {
         message: &ServerMessage,
         exclude_current: bool,
         from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_message(
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_message(
                 &*self.layer,
                 groups,
                 message,

@@ -3,3 +3,5 @@
 //! Contract tests generated from the spec: every example round-trips, a generated valid sample of
 //! every message decodes and validates, and generated invalid samples are rejected with the error
 //! Chanx would send. Regenerated on every run of `chanx-gen generate`; do not edit.
+
+use ::chanx_runtime::__codegen as cg;

@@ -6,6 +6,8 @@
 //!
 //! Room chat with reactions, polls and presence
 
+use ::chanx_runtime::__codegen as cg;
+
 /// The channel's key in the spec.
 pub const KEY: &str = "chat";
 
@@ -16,7 +18,7 @@ pub const ADDRESS: &str = "/ws/chat/{room_name}";
 pub const RAW_ADDRESS: &str = "/ws/chat/{room_name}";
 
 /// The parameters of the address.
-#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Params {
     /// Path parameter for room_name (str)
     pub room_name: ::std::string::String,
@@ -25,9 +27,7 @@ pub struct Params {
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(
-        cx: &::chanx_runtime::__codegen::Context,
-    ) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
         ::core::option::Option::Some(Self {
             room_name: cx.path_param("room_name")?.parse().ok()?,
         })
@@ -43,7 +43,7 @@ impl Params {
 pub const SECURITY: &[&str] = &[];
 
 /// What a server needs to know about this channel: its address and how clients authenticate.
-pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__codegen::ChannelInfo {
+pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
     address: ::core::option::Option::Some(ADDRESS),
     security: &[],
@@ -62,14 +62,8 @@ pub const CLIENT_TAGS: &[&str] = &[
 ];
 
 /// What a client sends on this channel.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(tag = "action")]
 pub enum ClientMessage {
     #[serde(rename = "attach")]
@@ -91,14 +85,8 @@ pub enum ClientMessage {
 }
 
 /// What the server sends on this channel: replies and pushes.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(tag = "action")]
 pub enum ServerMessage {
     #[serde(rename = "attachment_posted")]
@@ -126,7 +114,7 @@ pub enum ServerMessage {
 }
 
 /// The events `chat_emits` handles.
-#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ChatEmitsEvent {
     /// An event.
     ReactionAdded(super::types::ReactionAdded),
@@ -155,12 +143,12 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// Share an image or a link with the room
     fn handle_attach(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::AttachMessage,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::AttachmentPosted>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
@@ -169,24 +157,24 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// Broadcast a chat line to the room group
     fn handle_chat(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::ChatMessage,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::ChatNotification>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
     /// Handles `move_cursor` (operation `handle_cursor`).
     fn handle_cursor(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::MoveCursor,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::CursorMoved>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
@@ -195,12 +183,12 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// Connectivity check
     fn handle_ping(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::PingMessage,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::PongMessage>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
@@ -209,12 +197,12 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// React to a chat line with an emoji
     fn handle_react(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::ReactMessage,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::ReactionAdded>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
@@ -223,12 +211,12 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// Merge free-form keys into the room's metadata
     fn handle_set_metadata(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::SetMetadata,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::RoomMetadata>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
@@ -237,12 +225,12 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// Limit how often each member may post
     fn handle_set_slow_mode(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::SetSlowMode,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::SlowModeChanged>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
@@ -251,12 +239,12 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// Page backwards through the room's history
     fn history(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::HistoryRequest,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::HistoryPage>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
@@ -265,12 +253,12 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// Server-wide announcement
     fn handle_announcement(
         &self,
-        _cx: &::chanx_runtime::__codegen::Context,
+        _cx: &cg::Context,
         event: super::types::Announcement,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::Announcement>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send {
         async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
@@ -279,12 +267,12 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// Passthrough handler for UserJoined
     fn handle_passthrough_user_joined(
         &self,
-        _cx: &::chanx_runtime::__codegen::Context,
+        _cx: &cg::Context,
         event: super::types::UserJoined,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::UserJoined>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send {
         async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
@@ -293,12 +281,12 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// Passthrough handler for UserLeft
     fn handle_passthrough_user_left(
         &self,
-        _cx: &::chanx_runtime::__codegen::Context,
+        _cx: &cg::Context,
         event: super::types::UserLeft,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::UserLeft>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send {
         async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
@@ -307,12 +295,12 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// Messages the server pushes
     fn chat_emits(
         &self,
-        _cx: &::chanx_runtime::__codegen::Context,
+        _cx: &cg::Context,
         event: ChatEmitsEvent,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<ChatEmitsEvent>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send {
         async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
@@ -353,22 +341,18 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
     /// Handles one text frame from the client: reads the envelope and the tag, decodes and validates
     /// only the matching message, calls its handler and sends the reply, or answers with Chanx's
     /// error frames. Never fails: every problem becomes a frame to the client.
-    pub async fn handle_text(
-        &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        text: &str,
-    ) {
-        let incoming = match ::chanx_runtime::__codegen::read_frame(text, "action") {
+    pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
+        let incoming = match cg::read_frame(text, "action") {
             ::core::result::Result::Ok(incoming) => incoming,
             ::core::result::Result::Err(rejected) => {
-                ::chanx_runtime::__codegen::send_rejection(cx, rejected);
+                cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
         match incoming.tag().as_str() {
             ::core::option::Option::Some("attach") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::AttachMessage,
                 >(&cx, &incoming, "attach", &super::types::ATTACH_MESSAGE_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_attach(
@@ -377,7 +361,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "attach",
                         outcome.map(|reply| reply.map(ServerMessage::AttachmentPosted)),
@@ -385,7 +369,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("chat") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::ChatMessage,
                 >(&cx, &incoming, "chat", &super::types::CHAT_MESSAGE_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_chat(
@@ -394,7 +378,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "chat",
                         outcome.map(|reply| reply.map(ServerMessage::ChatNotification)),
@@ -402,7 +386,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("move_cursor") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::MoveCursor,
                 >(&cx, &incoming, "move_cursor", &super::types::MOVE_CURSOR_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_cursor(
@@ -411,7 +395,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "move_cursor",
                         outcome.map(|reply| reply.map(ServerMessage::CursorMoved)),
@@ -419,7 +403,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("ping") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::PingMessage,
                 >(&cx, &incoming, "ping", &super::types::PING_MESSAGE_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_ping(
@@ -428,7 +412,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "ping",
                         outcome.map(|reply| reply.map(ServerMessage::PongMessage)),
@@ -436,7 +420,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("react") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::ReactMessage,
                 >(&cx, &incoming, "react", &super::types::REACT_MESSAGE_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_react(
@@ -445,7 +429,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "react",
                         outcome.map(|reply| reply.map(ServerMessage::ReactionAdded)),
@@ -453,7 +437,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("set_metadata") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::SetMetadata,
                 >(&cx, &incoming, "set_metadata", &super::types::SET_METADATA_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_set_metadata(
@@ -462,7 +446,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "set_metadata",
                         outcome.map(|reply| reply.map(ServerMessage::RoomMetadata)),
@@ -470,7 +454,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("set_slow_mode") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::SetSlowMode,
                 >(&cx, &incoming, "set_slow_mode", &super::types::SET_SLOW_MODE_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_set_slow_mode(
@@ -479,7 +463,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "set_slow_mode",
                         outcome.map(|reply| reply.map(ServerMessage::SlowModeChanged)),
@@ -487,7 +471,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 }
             }
             ::core::option::Option::Some("history") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::HistoryRequest,
                 >(&cx, &incoming, "history", &super::types::HISTORY_REQUEST_SCHEMA) {
                     let outcome = <C as ChatConsumer>::history(
@@ -496,7 +480,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "history",
                         outcome.map(|reply| reply.map(ServerMessage::HistoryPage)),
@@ -504,12 +488,9 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 }
             }
             _ => {
-                ::chanx_runtime::__codegen::send_errors(
+                cg::send_errors(
                     &cx,
-                    ::std::vec![
-                        ::chanx_runtime::__codegen::tag_error(& incoming.tag(), "action",
-                        CLIENT_TAGS)
-                    ],
+                    ::std::vec![cg::tag_error(& incoming.tag(), "action", CLIENT_TAGS)],
                 )
             }
         }
@@ -520,7 +501,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
     /// Returns the problems found, one line each; behaviour tests assert it is empty.
     pub async fn check_replies(&self) -> ::std::vec::Vec<::std::string::String> {
         let mut problems = ::std::vec::Vec::new();
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"payload\":{\"attachment\":{\"kind\":\"image\",\"url\":\"a\",\"width\":1,\"height\":1}},\"action\":\"attach\"}",
@@ -528,7 +509,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 &["attachment_posted"],
             )
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"payload\":{\"text\":\"a\"},\"action\":\"chat\"}",
@@ -536,7 +517,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 &["chat_notification"],
             )
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"payload\":{\"position\":[0,0]},\"action\":\"move_cursor\"}",
@@ -544,7 +525,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 &["cursor_moved"],
             )
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"action\":\"ping\"}",
@@ -552,7 +533,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 &["pong"],
             )
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"payload\":{},\"action\":\"set_metadata\"}",
@@ -560,7 +541,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 &["room_metadata"],
             )
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"payload\":{\"seconds\":0},\"action\":\"set_slow_mode\"}",
@@ -568,7 +549,7 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 &["slow_mode_changed"],
             )
             .await;
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"action\":\"history\"}",
@@ -584,15 +565,11 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
     /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
+        cx: &cg::Context,
+        event_data: cg::serde_json::Value,
     ) -> bool {
-        if ::chanx_runtime::__codegen::event_matches(
-            &event_data,
-            "action",
-            "announcement",
-        ) {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "action", "announcement") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::Announcement,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::handle_announcement(
@@ -607,12 +584,8 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 return true;
             }
         }
-        if ::chanx_runtime::__codegen::event_matches(
-            &event_data,
-            "action",
-            "user_joined",
-        ) {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "action", "user_joined") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::UserJoined,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::handle_passthrough_user_joined(
@@ -627,12 +600,8 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 return true;
             }
         }
-        if ::chanx_runtime::__codegen::event_matches(
-            &event_data,
-            "action",
-            "user_left",
-        ) {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "action", "user_left") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::UserLeft,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::handle_passthrough_user_left(
@@ -647,12 +616,8 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 return true;
             }
         }
-        if ::chanx_runtime::__codegen::event_matches(
-            &event_data,
-            "action",
-            "reaction_added",
-        ) {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "action", "reaction_added") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::ReactionAdded,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::chat_emits(
@@ -667,12 +632,8 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                 return true;
             }
         }
-        if ::chanx_runtime::__codegen::event_matches(
-            &event_data,
-            "action",
-            "slow_mode_changed",
-        ) {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "action", "slow_mode_changed") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::SlowModeChanged,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::chat_emits(
@@ -692,40 +653,38 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
     }
 }
 
-impl<C: ChatConsumer> ::chanx_runtime::__codegen::Endpoint for ChatDispatcher<C> {
-    fn info(&self) -> &'static ::chanx_runtime::__codegen::ChannelInfo {
+impl<C: ChatConsumer> cg::Endpoint for ChatDispatcher<C> {
+    fn info(&self) -> &'static cg::ChannelInfo {
         &INFO
     }
 
     fn handle_text<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
+        cx: &'a cg::Context,
         text: &'a str,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> cg::BoxFuture<'a, ()> {
         ::std::boxed::Box::pin(self.handle_text(cx, text))
     }
 
     fn handle_event<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
+        cx: &'a cg::Context,
+        event_data: cg::serde_json::Value,
+    ) -> cg::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }
 
 /// Sends this channel's messages through a channel layer, from any process: the same layer messages
 /// Chanx sends, so Rust and Python consumers share groups.
-#[derive(::core::clone::Clone)]
+#[derive(Clone)]
 pub struct ChatLayer {
-    layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
+    layer: ::std::sync::Arc<dyn cg::ChannelLayer>,
 }
 
 impl ChatLayer {
     /// A client on `layer`.
-    pub fn new(
-        layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
-    ) -> Self {
+    pub fn new(layer: ::std::sync::Arc<dyn cg::ChannelLayer>) -> Self {
         Self { layer }
     }
 
@@ -735,8 +694,8 @@ impl ChatLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::send_event(&*self.layer, channel_name, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::send_event(&*self.layer, channel_name, event).await
     }
 
     /// Sends `event` to every connection in `groups` (`handle_channel_event`).
@@ -744,8 +703,8 @@ impl ChatLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_event(&*self.layer, groups, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_event(&*self.layer, groups, event).await
     }
 
     /// Sends `message` verbatim to the clients of every connection in `groups`
@@ -756,8 +715,8 @@ impl ChatLayer {
         message: &ServerMessage,
         exclude_current: bool,
         from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_message(
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_message(
                 &*self.layer,
                 groups,
                 message,

@@ -2,87 +2,56 @@
 
 //! The types of the spec's schemas and messages.
 
-pub(crate) static PATTERN_0: ::chanx_runtime::__codegen::Pattern = ::chanx_runtime::__codegen::Pattern::new(
-    "^[a-z0-9_]{3,32}$",
-);
+use ::chanx_runtime::__codegen as cg;
 
-pub(crate) static PATTERN_1: ::chanx_runtime::__codegen::Pattern = ::chanx_runtime::__codegen::Pattern::new(
-    "^[^\\s]+$",
-);
+pub(crate) static PATTERN_0: cg::Pattern = cg::Pattern::new("^[a-z0-9_]{3,32}$");
+
+pub(crate) static PATTERN_1: cg::Pattern = cg::Pattern::new("^[^\\s]+$");
 
 /// A notice from the operators, shown to every room.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Announcement {
     pub payload: AnnouncementPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Announcement {}
+impl cg::Validate for Announcement {}
 
 /// The schema of [`Announcement`](type@Announcement), for pydantic-style validation errors.
-pub static ANNOUNCEMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ANNOUNCEMENT_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Announcement",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &ANNOUNCEMENT_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &ANNOUNCEMENT_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `AnnouncementPayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct AnnouncementPayload {
     pub text: ::std::string::String,
     #[serde(default = "default_announcement_payload_priority")]
     pub priority: Priority,
     #[serde(default)]
-    pub expires_at: ::core::option::Option<
-        ::chanx_runtime::__codegen::chrono::DateTime<
-            ::chanx_runtime::__codegen::chrono::Utc,
-        >,
-    >,
+    pub expires_at: ::core::option::Option<cg::chrono::DateTime<cg::chrono::Utc>>,
 }
 
 fn default_announcement_payload_priority() -> Priority {
     Priority::Normal
 }
 
-impl ::chanx_runtime::__codegen::Validate for AnnouncementPayload {}
+impl cg::Validate for AnnouncementPayload {}
 
 /// The schema of [`AnnouncementPayload`](type@AnnouncementPayload), for pydantic-style validation errors.
-pub static ANNOUNCEMENT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ANNOUNCEMENT_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "AnnouncementPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "text",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "priority",
-                &PRIORITY_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::required("text", &cg::Schema::STR),
+            cg::FieldSchema::optional("priority", &PRIORITY_SCHEMA),
+            cg::FieldSchema::optional(
                 "expires_at",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::DateTime,
-                ),
+                &cg::Schema::Nullable(&cg::Schema::DateTime),
             ),
         ],
     ),
@@ -90,16 +59,16 @@ pub static ANNOUNCEMENT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::c
 
 /// `Priority` from the spec.
 #[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize,
-    ::core::marker::Copy,
-    ::core::cmp::Eq,
-    ::core::hash::Hash
+    Debug,
+    Clone,
+    PartialEq,
+    cg::serde::Serialize,
+    cg::serde::Deserialize,
+    Copy,
+    Eq,
+    Hash
 )]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[serde(crate = "cg::serde")]
 pub enum Priority {
     #[serde(rename = "low")]
     Low,
@@ -109,91 +78,65 @@ pub enum Priority {
     High,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Priority {}
+impl cg::Validate for Priority {}
 
 /// The schema of [`Priority`](type@Priority), for pydantic-style validation errors.
-pub static PRIORITY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::StrEnum {
+pub static PRIORITY_SCHEMA: cg::Schema = cg::Schema::StrEnum {
     name: "Priority",
     values: &["low", "normal", "high"],
 };
 
 /// Share an attachment with the room.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct AttachMessage {
     pub payload: AttachPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for AttachMessage {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for AttachMessage {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`AttachMessage`](type@AttachMessage), for pydantic-style validation errors.
-pub static ATTACH_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ATTACH_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "AttachMessage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &ATTACH_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &ATTACH_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `AttachPayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct AttachPayload {
     pub attachment: Attachment,
     #[serde(default)]
     pub caption: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for AttachPayload {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for AttachPayload {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("attachment", &self.attachment);
         errors.push_key("caption");
         if let ::core::option::Option::Some(n0) = &self.caption {
-            ::chanx_runtime::__codegen::check_str(
-                errors,
-                n0,
-                &::chanx_runtime::__codegen::StrConstraints::NONE.max_length(280),
-            );
+            cg::check_str(errors, n0, &cg::StrConstraints::NONE.max_length(280));
         }
         errors.pop();
     }
 }
 
 /// The schema of [`AttachPayload`](type@AttachPayload), for pydantic-style validation errors.
-pub static ATTACH_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ATTACH_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "AttachPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "attachment",
-                &ATTACHMENT_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::required("attachment", &ATTACHMENT_SCHEMA),
+            cg::FieldSchema::optional(
                 "caption",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Str(
-                        ::chanx_runtime::__codegen::StrConstraints::NONE.max_length(280),
-                    ),
+                &cg::Schema::Nullable(
+                    &cg::Schema::Str(cg::StrConstraints::NONE.max_length(280)),
                 ),
             ),
         ],
@@ -201,14 +144,8 @@ pub static ATTACH_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_r
 );
 
 /// `attachment` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(tag = "kind")]
 pub enum Attachment {
     #[serde(rename = "image")]
@@ -217,31 +154,25 @@ pub enum Attachment {
     LinkAttachment(LinkAttachment),
 }
 
-impl ::chanx_runtime::__codegen::Validate for Attachment {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Attachment {
+    fn validate(&self, errors: &mut cg::Errors) {
         if let Self::ImageAttachment(v0) = self {
             errors.push_key("image");
-            ::chanx_runtime::__codegen::Validate::validate(v0, errors);
+            cg::Validate::validate(v0, errors);
             errors.pop();
         }
     }
 }
 
 /// The schema of [`Attachment`](type@Attachment), for pydantic-style validation errors.
-pub static ATTACHMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::TaggedUnion {
+pub static ATTACHMENT_SCHEMA: cg::Schema = cg::Schema::TaggedUnion {
     property: "kind",
     arms: &[("image", &IMAGE_ATTACHMENT_SCHEMA), ("link", &LINK_ATTACHMENT_SCHEMA)],
 };
 
 /// `ImageAttachment` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ImageAttachment {
     pub url: ::std::string::String,
     pub width: i64,
@@ -250,163 +181,113 @@ pub struct ImageAttachment {
     pub alt_text: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ImageAttachment {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for ImageAttachment {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("width");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.width as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE
-                .exclusive_minimum(0.0, "0"),
+            &cg::NumberConstraints::NONE.exclusive_minimum(0.0, "0"),
         );
         errors.pop();
         errors.push_key("height");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.height as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE
-                .exclusive_minimum(0.0, "0"),
+            &cg::NumberConstraints::NONE.exclusive_minimum(0.0, "0"),
         );
         errors.pop();
     }
 }
 
 /// The schema of [`ImageAttachment`](type@ImageAttachment), for pydantic-style validation errors.
-pub static IMAGE_ATTACHMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static IMAGE_ATTACHMENT_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ImageAttachment",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "url",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required("url", &cg::Schema::STR),
+            cg::FieldSchema::required(
                 "width",
-                &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
-                        .exclusive_minimum(0.0, "0"),
-                ),
+                &cg::Schema::Int(cg::NumberConstraints::NONE.exclusive_minimum(0.0, "0")),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "height",
-                &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
-                        .exclusive_minimum(0.0, "0"),
-                ),
+                &cg::Schema::Int(cg::NumberConstraints::NONE.exclusive_minimum(0.0, "0")),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "alt_text",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::STR,
-                ),
+                &cg::Schema::Nullable(&cg::Schema::STR),
             ),
         ],
     ),
 );
 
 /// `LinkAttachment` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct LinkAttachment {
     pub href: ::std::string::String,
     #[serde(default)]
     pub title: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for LinkAttachment {}
+impl cg::Validate for LinkAttachment {}
 
 /// The schema of [`LinkAttachment`](type@LinkAttachment), for pydantic-style validation errors.
-pub static LINK_ATTACHMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static LINK_ATTACHMENT_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "LinkAttachment",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "href",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "title",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::STR,
-                ),
-            ),
+            cg::FieldSchema::required("href", &cg::Schema::STR),
+            cg::FieldSchema::optional("title", &cg::Schema::Nullable(&cg::Schema::STR)),
         ],
     ),
 );
 
 /// `AttachmentPosted` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct AttachmentPosted {
     pub payload: AttachmentPostedPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for AttachmentPosted {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for AttachmentPosted {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`AttachmentPosted`](type@AttachmentPosted), for pydantic-style validation errors.
-pub static ATTACHMENT_POSTED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ATTACHMENT_POSTED_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "AttachmentPosted",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &ATTACHMENT_POSTED_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &ATTACHMENT_POSTED_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `AttachmentPostedPayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct AttachmentPostedPayload {
-    pub attachment_id: ::chanx_runtime::__codegen::uuid::Uuid,
+    pub attachment_id: cg::uuid::Uuid,
     pub sender: ::std::string::String,
     pub attachment: AttachmentPostedPayloadAttachment,
 }
 
-impl ::chanx_runtime::__codegen::Validate for AttachmentPostedPayload {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for AttachmentPostedPayload {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("attachment", &self.attachment);
     }
 }
 
 /// The schema of [`AttachmentPostedPayload`](type@AttachmentPostedPayload), for pydantic-style validation errors.
-pub static ATTACHMENT_POSTED_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ATTACHMENT_POSTED_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "AttachmentPostedPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "attachment_id",
-                &::chanx_runtime::__codegen::Schema::Uuid,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "sender",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required("attachment_id", &cg::Schema::Uuid),
+            cg::FieldSchema::required("sender", &cg::Schema::STR),
+            cg::FieldSchema::required(
                 "attachment",
                 &ATTACHMENT_POSTED_PAYLOAD_ATTACHMENT_SCHEMA,
             ),
@@ -415,14 +296,8 @@ pub static ATTACHMENT_POSTED_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema 
 );
 
 /// Attachment
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(tag = "kind")]
 pub enum AttachmentPostedPayloadAttachment {
     #[serde(rename = "image")]
@@ -431,68 +306,51 @@ pub enum AttachmentPostedPayloadAttachment {
     LinkAttachment(LinkAttachment),
 }
 
-impl ::chanx_runtime::__codegen::Validate for AttachmentPostedPayloadAttachment {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for AttachmentPostedPayloadAttachment {
+    fn validate(&self, errors: &mut cg::Errors) {
         if let Self::ImageAttachment(v0) = self {
             errors.push_key("image");
-            ::chanx_runtime::__codegen::Validate::validate(v0, errors);
+            cg::Validate::validate(v0, errors);
             errors.pop();
         }
     }
 }
 
 /// The schema of [`AttachmentPostedPayloadAttachment`](type@AttachmentPostedPayloadAttachment), for pydantic-style validation errors.
-pub static ATTACHMENT_POSTED_PAYLOAD_ATTACHMENT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::TaggedUnion {
+pub static ATTACHMENT_POSTED_PAYLOAD_ATTACHMENT_SCHEMA: cg::Schema = cg::Schema::TaggedUnion {
     property: "kind",
     arms: &[("image", &IMAGE_ATTACHMENT_SCHEMA), ("link", &LINK_ATTACHMENT_SCHEMA)],
 };
 
 /// A chat line sent by a client.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ChatMessage {
     pub payload: ChatPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ChatMessage {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for ChatMessage {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`ChatMessage`](type@ChatMessage), for pydantic-style validation errors.
-pub static CHAT_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static CHAT_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ChatMessage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &CHAT_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &CHAT_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `ChatPayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ChatPayload {
     /// Message body
     pub text: ::std::string::String,
     #[serde(default)]
-    pub reply_to: ::core::option::Option<::chanx_runtime::__codegen::uuid::Uuid>,
+    pub reply_to: ::core::option::Option<cg::uuid::Uuid>,
     #[serde(default = "default_chat_payload_mentions")]
     pub mentions: ::std::vec::Vec<::std::string::String>,
     #[serde(default = "default_chat_payload_priority")]
@@ -507,32 +365,30 @@ fn default_chat_payload_priority() -> Priority {
     Priority::Normal
 }
 
-impl ::chanx_runtime::__codegen::Validate for ChatPayload {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for ChatPayload {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("text");
-        ::chanx_runtime::__codegen::check_str(
+        cg::check_str(
             errors,
             &self.text,
-            &::chanx_runtime::__codegen::StrConstraints::NONE
-                .min_length(1)
-                .max_length(2000),
+            &cg::StrConstraints::NONE.min_length(1).max_length(2000),
         );
         errors.pop();
         errors.push_key("mentions");
-        ::chanx_runtime::__codegen::check_items(
+        cg::check_items(
             errors,
             (&self.mentions).len(),
-            &::chanx_runtime::__codegen::ItemsConstraints::NONE.max_items(20),
+            &cg::ItemsConstraints::NONE.max_items(20),
             true,
         );
         for (i0, item0) in (&self.mentions).iter().enumerate() {
             errors.push_index(i0);
-            ::chanx_runtime::__codegen::check_str(
+            cg::check_str(
                 errors,
                 item0,
-                &::chanx_runtime::__codegen::StrConstraints {
+                &cg::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_0),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
+                    ..cg::StrConstraints::NONE
                 },
             );
             errors.pop();
@@ -542,89 +398,61 @@ impl ::chanx_runtime::__codegen::Validate for ChatPayload {
 }
 
 /// The schema of [`ChatPayload`](type@ChatPayload), for pydantic-style validation errors.
-pub static CHAT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static CHAT_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ChatPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "text",
-                &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE
-                        .min_length(1)
-                        .max_length(2000),
-                ),
+                &cg::Schema::Str(cg::StrConstraints::NONE.min_length(1).max_length(2000)),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "reply_to",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Uuid,
-                ),
+                &cg::Schema::Nullable(&cg::Schema::Uuid),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "mentions",
-                &::chanx_runtime::__codegen::Schema::Array(
-                    &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+                &cg::Schema::Array(
+                    &cg::Schema::Str(cg::StrConstraints {
                         pattern: ::core::option::Option::Some(&PATTERN_0),
-                        ..::chanx_runtime::__codegen::StrConstraints::NONE
+                        ..cg::StrConstraints::NONE
                     }),
-                    ::chanx_runtime::__codegen::ItemsConstraints::NONE.max_items(20),
+                    cg::ItemsConstraints::NONE.max_items(20),
                 ),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "priority",
-                &PRIORITY_SCHEMA,
-            ),
+            cg::FieldSchema::optional("priority", &PRIORITY_SCHEMA),
         ],
     ),
 );
 
 /// A chat line broadcast to everyone in the room.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ChatNotification {
     pub payload: ChatNotificationPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ChatNotification {}
+impl cg::Validate for ChatNotification {}
 
 /// The schema of [`ChatNotification`](type@ChatNotification), for pydantic-style validation errors.
-pub static CHAT_NOTIFICATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static CHAT_NOTIFICATION_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ChatNotification",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &CHAT_NOTIFICATION_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &CHAT_NOTIFICATION_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `ChatNotificationPayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ChatNotificationPayload {
-    pub message_id: ::chanx_runtime::__codegen::uuid::Uuid,
+    pub message_id: cg::uuid::Uuid,
     pub room: ::std::string::String,
     pub sender: ::std::string::String,
     pub text: ::std::string::String,
-    pub sent_at: ::chanx_runtime::__codegen::chrono::DateTime<
-        ::chanx_runtime::__codegen::chrono::Utc,
-    >,
+    pub sent_at: cg::chrono::DateTime<cg::chrono::Utc>,
     #[serde(default)]
-    pub reply_to: ::core::option::Option<::chanx_runtime::__codegen::uuid::Uuid>,
+    pub reply_to: ::core::option::Option<cg::uuid::Uuid>,
     #[serde(default = "default_chat_notification_payload_priority")]
     pub priority: Priority,
 }
@@ -633,108 +461,71 @@ fn default_chat_notification_payload_priority() -> Priority {
     Priority::Normal
 }
 
-impl ::chanx_runtime::__codegen::Validate for ChatNotificationPayload {}
+impl cg::Validate for ChatNotificationPayload {}
 
 /// The schema of [`ChatNotificationPayload`](type@ChatNotificationPayload), for pydantic-style validation errors.
-pub static CHAT_NOTIFICATION_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static CHAT_NOTIFICATION_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ChatNotificationPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "message_id",
-                &::chanx_runtime::__codegen::Schema::Uuid,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "room",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "sender",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "text",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "sent_at",
-                &::chanx_runtime::__codegen::Schema::DateTime,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::required("message_id", &cg::Schema::Uuid),
+            cg::FieldSchema::required("room", &cg::Schema::STR),
+            cg::FieldSchema::required("sender", &cg::Schema::STR),
+            cg::FieldSchema::required("text", &cg::Schema::STR),
+            cg::FieldSchema::required("sent_at", &cg::Schema::DateTime),
+            cg::FieldSchema::optional(
                 "reply_to",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::Uuid,
-                ),
+                &cg::Schema::Nullable(&cg::Schema::Uuid),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "priority",
-                &PRIORITY_SCHEMA,
-            ),
+            cg::FieldSchema::optional("priority", &PRIORITY_SCHEMA),
         ],
     ),
 );
 
 /// `CursorMoved` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct CursorMoved {
     pub payload: CursorPosition,
 }
 
-impl ::chanx_runtime::__codegen::Validate for CursorMoved {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for CursorMoved {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`CursorMoved`](type@CursorMoved), for pydantic-style validation errors.
-pub static CURSOR_MOVED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static CURSOR_MOVED_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "CursorMoved",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &CURSOR_POSITION_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &CURSOR_POSITION_SCHEMA)],
     ),
 );
 
 /// `CursorPosition` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct CursorPosition {
     pub user: ::std::string::String,
     pub position: (i64, i64),
 }
 
-impl ::chanx_runtime::__codegen::Validate for CursorPosition {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for CursorPosition {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("position");
         errors.push_index(0);
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&(&self.position).0 as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
+            &cg::NumberConstraints::NONE.minimum(0.0, "0"),
         );
         errors.pop();
         errors.push_index(1);
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&(&self.position).1 as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
+            &cg::NumberConstraints::NONE.minimum(0.0, "0"),
         );
         errors.pop();
         errors.pop();
@@ -742,26 +533,17 @@ impl ::chanx_runtime::__codegen::Validate for CursorPosition {
 }
 
 /// The schema of [`CursorPosition`](type@CursorPosition), for pydantic-style validation errors.
-pub static CURSOR_POSITION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static CURSOR_POSITION_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "CursorPosition",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "user",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required("user", &cg::Schema::STR),
+            cg::FieldSchema::required(
                 "position",
-                &::chanx_runtime::__codegen::Schema::Tuple(
+                &cg::Schema::Tuple(
                     &[
-                        &::chanx_runtime::__codegen::Schema::Int(
-                            ::chanx_runtime::__codegen::NumberConstraints::NONE
-                                .minimum(0.0, "0"),
-                        ),
-                        &::chanx_runtime::__codegen::Schema::Int(
-                            ::chanx_runtime::__codegen::NumberConstraints::NONE
-                                .minimum(0.0, "0"),
-                        ),
+                        &cg::Schema::Int(cg::NumberConstraints::NONE.minimum(0.0, "0")),
+                        &cg::Schema::Int(cg::NumberConstraints::NONE.minimum(0.0, "0")),
                     ],
                 ),
             ),
@@ -770,227 +552,163 @@ pub static CURSOR_POSITION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_
 );
 
 /// `HistoryPage` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct HistoryPage {
     pub payload: HistoryPagePayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for HistoryPage {}
+impl cg::Validate for HistoryPage {}
 
 /// The schema of [`HistoryPage`](type@HistoryPage), for pydantic-style validation errors.
-pub static HISTORY_PAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static HISTORY_PAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "HistoryPage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &HISTORY_PAGE_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &HISTORY_PAGE_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `HistoryPagePayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct HistoryPagePayload {
     pub messages: ::std::vec::Vec<ChatNotificationPayload>,
     pub has_more: bool,
 }
 
-impl ::chanx_runtime::__codegen::Validate for HistoryPagePayload {}
+impl cg::Validate for HistoryPagePayload {}
 
 /// The schema of [`HistoryPagePayload`](type@HistoryPagePayload), for pydantic-style validation errors.
-pub static HISTORY_PAGE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static HISTORY_PAGE_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "HistoryPagePayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "messages",
-                &::chanx_runtime::__codegen::Schema::Array(
+                &cg::Schema::Array(
                     &CHAT_NOTIFICATION_PAYLOAD_SCHEMA,
-                    ::chanx_runtime::__codegen::ItemsConstraints::NONE,
+                    cg::ItemsConstraints::NONE,
                 ),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "has_more",
-                &::chanx_runtime::__codegen::Schema::Bool,
-            ),
+            cg::FieldSchema::required("has_more", &cg::Schema::Bool),
         ],
     ),
 );
 
 /// `HistoryQuery` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct HistoryQuery {
     #[serde(default = "default_history_query_limit")]
     pub limit: i64,
     #[serde(default)]
-    pub before: ::core::option::Option<
-        ::chanx_runtime::__codegen::chrono::DateTime<
-            ::chanx_runtime::__codegen::chrono::Utc,
-        >,
-    >,
+    pub before: ::core::option::Option<cg::chrono::DateTime<cg::chrono::Utc>>,
 }
 
 fn default_history_query_limit() -> i64 {
     50
 }
 
-impl ::chanx_runtime::__codegen::Validate for HistoryQuery {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for HistoryQuery {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("limit");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.limit as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE
-                .minimum(1.0, "1")
-                .maximum(200.0, "200"),
+            &cg::NumberConstraints::NONE.minimum(1.0, "1").maximum(200.0, "200"),
         );
         errors.pop();
     }
 }
 
 /// The schema of [`HistoryQuery`](type@HistoryQuery), for pydantic-style validation errors.
-pub static HISTORY_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static HISTORY_QUERY_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "HistoryQuery",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "limit",
-                &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
-                        .minimum(1.0, "1")
-                        .maximum(200.0, "200"),
+                &cg::Schema::Int(
+                    cg::NumberConstraints::NONE.minimum(1.0, "1").maximum(200.0, "200"),
                 ),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "before",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::DateTime,
-                ),
+                &cg::Schema::Nullable(&cg::Schema::DateTime),
             ),
         ],
     ),
 );
 
 /// Ask for older chat lines (the payload defaults to the newest page).
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct HistoryRequest {
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub payload: ::core::option::Option<HistoryQuery>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for HistoryRequest {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for HistoryRequest {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`HistoryRequest`](type@HistoryRequest), for pydantic-style validation errors.
-pub static HISTORY_REQUEST_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static HISTORY_REQUEST_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "HistoryRequest",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "payload",
-                &HISTORY_QUERY_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::optional("payload", &HISTORY_QUERY_SCHEMA)],
     ),
 );
 
 /// `MoveCursor` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct MoveCursor {
     pub payload: MoveCursorPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for MoveCursor {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for MoveCursor {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`MoveCursor`](type@MoveCursor), for pydantic-style validation errors.
-pub static MOVE_CURSOR_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static MOVE_CURSOR_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "MoveCursor",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &MOVE_CURSOR_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &MOVE_CURSOR_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `MoveCursorPayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct MoveCursorPayload {
     pub position: (i64, i64),
 }
 
-impl ::chanx_runtime::__codegen::Validate for MoveCursorPayload {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for MoveCursorPayload {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("position");
         errors.push_index(0);
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&(&self.position).0 as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
+            &cg::NumberConstraints::NONE.minimum(0.0, "0"),
         );
         errors.pop();
         errors.push_index(1);
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&(&self.position).1 as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
+            &cg::NumberConstraints::NONE.minimum(0.0, "0"),
         );
         errors.pop();
         errors.pop();
@@ -998,22 +716,16 @@ impl ::chanx_runtime::__codegen::Validate for MoveCursorPayload {
 }
 
 /// The schema of [`MoveCursorPayload`](type@MoveCursorPayload), for pydantic-style validation errors.
-pub static MOVE_CURSOR_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static MOVE_CURSOR_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "MoveCursorPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "position",
-                &::chanx_runtime::__codegen::Schema::Tuple(
+                &cg::Schema::Tuple(
                     &[
-                        &::chanx_runtime::__codegen::Schema::Int(
-                            ::chanx_runtime::__codegen::NumberConstraints::NONE
-                                .minimum(0.0, "0"),
-                        ),
-                        &::chanx_runtime::__codegen::Schema::Int(
-                            ::chanx_runtime::__codegen::NumberConstraints::NONE
-                                .minimum(0.0, "0"),
-                        ),
+                        &cg::Schema::Int(cg::NumberConstraints::NONE.minimum(0.0, "0")),
+                        &cg::Schema::Int(cg::NumberConstraints::NONE.minimum(0.0, "0")),
                     ],
                 ),
             ),
@@ -1022,160 +734,102 @@ pub static MOVE_CURSOR_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::ch
 );
 
 /// Connectivity check; the server answers with a pong.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct PingMessage {
     #[serde(default)]
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for PingMessage {}
+impl cg::Validate for PingMessage {}
 
 /// The schema of [`PingMessage`](type@PingMessage), for pydantic-style validation errors.
-pub static PING_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static PING_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "PingMessage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "payload",
-                &::chanx_runtime::__codegen::Schema::Null,
-            ),
-        ],
+        &[cg::FieldSchema::optional("payload", &cg::Schema::Null)],
     ),
 );
 
 /// The answer to a ping.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct PongMessage {
     #[serde(default)]
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for PongMessage {}
+impl cg::Validate for PongMessage {}
 
 /// The schema of [`PongMessage`](type@PongMessage), for pydantic-style validation errors.
-pub static PONG_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static PONG_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "PongMessage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "payload",
-                &::chanx_runtime::__codegen::Schema::Null,
-            ),
-        ],
+        &[cg::FieldSchema::optional("payload", &cg::Schema::Null)],
     ),
 );
 
 /// `PresencePayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct PresencePayload {
     pub user: ::std::string::String,
     pub online: i64,
-    pub at: ::chanx_runtime::__codegen::chrono::DateTime<
-        ::chanx_runtime::__codegen::chrono::Utc,
-    >,
+    pub at: cg::chrono::DateTime<cg::chrono::Utc>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for PresencePayload {}
+impl cg::Validate for PresencePayload {}
 
 /// The schema of [`PresencePayload`](type@PresencePayload), for pydantic-style validation errors.
-pub static PRESENCE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static PRESENCE_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "PresencePayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "user",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "online",
-                &::chanx_runtime::__codegen::Schema::INT,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "at",
-                &::chanx_runtime::__codegen::Schema::DateTime,
-            ),
+            cg::FieldSchema::required("user", &cg::Schema::STR),
+            cg::FieldSchema::required("online", &cg::Schema::INT),
+            cg::FieldSchema::required("at", &cg::Schema::DateTime),
         ],
     ),
 );
 
 /// `ReactMessage` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ReactMessage {
     pub payload: ReactPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ReactMessage {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for ReactMessage {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`ReactMessage`](type@ReactMessage), for pydantic-style validation errors.
-pub static REACT_MESSAGE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static REACT_MESSAGE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ReactMessage",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &REACT_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &REACT_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `ReactPayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ReactPayload {
-    pub message_id: ::chanx_runtime::__codegen::uuid::Uuid,
+    pub message_id: cg::uuid::Uuid,
     pub emoji: ::std::string::String,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ReactPayload {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for ReactPayload {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("emoji");
-        ::chanx_runtime::__codegen::check_str(
+        cg::check_str(
             errors,
             &self.emoji,
-            &::chanx_runtime::__codegen::StrConstraints {
+            &cg::StrConstraints {
                 pattern: ::core::option::Option::Some(&PATTERN_1),
-                ..::chanx_runtime::__codegen::StrConstraints::NONE
-                    .min_length(1)
-                    .max_length(16)
+                ..cg::StrConstraints::NONE.min_length(1).max_length(16)
             },
         );
         errors.pop();
@@ -1183,21 +837,16 @@ impl ::chanx_runtime::__codegen::Validate for ReactPayload {
 }
 
 /// The schema of [`ReactPayload`](type@ReactPayload), for pydantic-style validation errors.
-pub static REACT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static REACT_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ReactPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "message_id",
-                &::chanx_runtime::__codegen::Schema::Uuid,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required("message_id", &cg::Schema::Uuid),
+            cg::FieldSchema::required(
                 "emoji",
-                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+                &cg::Schema::Str(cg::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_1),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
-                        .min_length(1)
-                        .max_length(16)
+                    ..cg::StrConstraints::NONE.min_length(1).max_length(16)
                 }),
             ),
         ],
@@ -1205,194 +854,120 @@ pub static REACT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_ru
 );
 
 /// `ReactionAdded` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ReactionAdded {
     pub payload: ReactionAddedPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ReactionAdded {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for ReactionAdded {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`ReactionAdded`](type@ReactionAdded), for pydantic-style validation errors.
-pub static REACTION_ADDED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static REACTION_ADDED_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ReactionAdded",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &REACTION_ADDED_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &REACTION_ADDED_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `ReactionAddedPayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ReactionAddedPayload {
-    pub message_id: ::chanx_runtime::__codegen::uuid::Uuid,
+    pub message_id: cg::uuid::Uuid,
     pub emoji: ::std::string::String,
     pub count: i64,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ReactionAddedPayload {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for ReactionAddedPayload {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("count");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.count as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(1.0, "1"),
+            &cg::NumberConstraints::NONE.minimum(1.0, "1"),
         );
         errors.pop();
     }
 }
 
 /// The schema of [`ReactionAddedPayload`](type@ReactionAddedPayload), for pydantic-style validation errors.
-pub static REACTION_ADDED_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static REACTION_ADDED_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ReactionAddedPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "message_id",
-                &::chanx_runtime::__codegen::Schema::Uuid,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "emoji",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required("message_id", &cg::Schema::Uuid),
+            cg::FieldSchema::required("emoji", &cg::Schema::STR),
+            cg::FieldSchema::required(
                 "count",
-                &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(1.0, "1"),
-                ),
+                &cg::Schema::Int(cg::NumberConstraints::NONE.minimum(1.0, "1")),
             ),
         ],
     ),
 );
 
 /// `RoomMetadata` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct RoomMetadata {
-    pub payload: ::chanx_runtime::__codegen::indexmap::IndexMap<
-        ::std::string::String,
-        ::chanx_runtime::__codegen::serde_json::Value,
-    >,
+    pub payload: cg::indexmap::IndexMap<::std::string::String, cg::serde_json::Value>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for RoomMetadata {}
+impl cg::Validate for RoomMetadata {}
 
 /// The schema of [`RoomMetadata`](type@RoomMetadata), for pydantic-style validation errors.
-pub static ROOM_METADATA_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static ROOM_METADATA_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "RoomMetadata",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &::chanx_runtime::__codegen::Schema::Map(
-                    &::chanx_runtime::__codegen::Schema::Any,
-                ),
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &cg::Schema::Map(&cg::Schema::Any))],
     ),
 );
 
 /// Free-form keys merged into the room's metadata.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct SetMetadata {
-    pub payload: ::chanx_runtime::__codegen::indexmap::IndexMap<
-        ::std::string::String,
-        ::chanx_runtime::__codegen::serde_json::Value,
-    >,
+    pub payload: cg::indexmap::IndexMap<::std::string::String, cg::serde_json::Value>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for SetMetadata {}
+impl cg::Validate for SetMetadata {}
 
 /// The schema of [`SetMetadata`](type@SetMetadata), for pydantic-style validation errors.
-pub static SET_METADATA_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static SET_METADATA_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "SetMetadata",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &::chanx_runtime::__codegen::Schema::Map(
-                    &::chanx_runtime::__codegen::Schema::Any,
-                ),
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &cg::Schema::Map(&cg::Schema::Any))],
     ),
 );
 
 /// `SetSlowMode` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct SetSlowMode {
     pub payload: SlowModePayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for SetSlowMode {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for SetSlowMode {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`SetSlowMode`](type@SetSlowMode), for pydantic-style validation errors.
-pub static SET_SLOW_MODE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static SET_SLOW_MODE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "SetSlowMode",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &SLOW_MODE_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &SLOW_MODE_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `SlowModePayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct SlowModePayload {
     /// Minimum delay between two posts of one member; 0 turns slow mode off
     pub seconds: i64,
@@ -1404,22 +979,20 @@ fn default_slow_mode_payload_ratio() -> f64 {
     1.0
 }
 
-impl ::chanx_runtime::__codegen::Validate for SlowModePayload {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for SlowModePayload {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("seconds");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.seconds as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE
-                .minimum(0.0, "0")
-                .maximum(3600.0, "3600"),
+            &cg::NumberConstraints::NONE.minimum(0.0, "0").maximum(3600.0, "3600"),
         );
         errors.pop();
         errors.push_key("ratio");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.ratio as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE
+            &cg::NumberConstraints::NONE
                 .minimum(0.5, "0.5")
                 .exclusive_maximum(10.0, "10"),
         );
@@ -1428,22 +1001,20 @@ impl ::chanx_runtime::__codegen::Validate for SlowModePayload {
 }
 
 /// The schema of [`SlowModePayload`](type@SlowModePayload), for pydantic-style validation errors.
-pub static SLOW_MODE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static SLOW_MODE_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "SlowModePayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "seconds",
-                &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
-                        .minimum(0.0, "0")
-                        .maximum(3600.0, "3600"),
+                &cg::Schema::Int(
+                    cg::NumberConstraints::NONE.minimum(0.0, "0").maximum(3600.0, "3600"),
                 ),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "ratio",
-                &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
+                &cg::Schema::Number(
+                    cg::NumberConstraints::NONE
                         .minimum(0.5, "0.5")
                         .exclusive_maximum(10.0, "10"),
                 ),
@@ -1453,89 +1024,56 @@ pub static SLOW_MODE_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chan
 );
 
 /// `SlowModeChanged` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct SlowModeChanged {
     pub payload: SlowModePayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for SlowModeChanged {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for SlowModeChanged {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`SlowModeChanged`](type@SlowModeChanged), for pydantic-style validation errors.
-pub static SLOW_MODE_CHANGED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static SLOW_MODE_CHANGED_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "SlowModeChanged",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &SLOW_MODE_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &SLOW_MODE_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `UserJoined` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct UserJoined {
     pub payload: PresencePayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for UserJoined {}
+impl cg::Validate for UserJoined {}
 
 /// The schema of [`UserJoined`](type@UserJoined), for pydantic-style validation errors.
-pub static USER_JOINED_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static USER_JOINED_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "UserJoined",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &PRESENCE_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &PRESENCE_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `UserLeft` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct UserLeft {
     pub payload: PresencePayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for UserLeft {}
+impl cg::Validate for UserLeft {}
 
 /// The schema of [`UserLeft`](type@UserLeft), for pydantic-style validation errors.
-pub static USER_LEFT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static USER_LEFT_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "UserLeft",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &PRESENCE_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &PRESENCE_PAYLOAD_SCHEMA)],
     ),
 );

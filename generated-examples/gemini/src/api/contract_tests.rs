@@ -4,9 +4,11 @@
 //! every message decodes and validates, and generated invalid samples are rejected with the error
 //! Chanx would send. Regenerated on every run of `chanx-gen generate`; do not edit.
 
+use ::chanx_runtime::__codegen as cg;
+
 #[test]
 fn market_data_v1_market_data_example_0() {
-    ::chanx_runtime::__codegen::testing::example::<
+    cg::testing::example::<
         super::types::Market,
     >(
         "{\"type\":\"update\",\"eventId\":36902233362,\"timestamp\":1619769673,\"timestampms\":1619769673527,\"socket_sequence\":661,\"events\":[{\"type\":\"change\",\"side\":\"bid\",\"price\":54350.4,\"remaining\":0.002,\"delta\":0.002,\"reason\":\"place\"}]}",
@@ -17,7 +19,7 @@ fn market_data_v1_market_data_example_0() {
 
 #[test]
 fn market_data_v1_market_data_example_1() {
-    ::chanx_runtime::__codegen::testing::example::<
+    cg::testing::example::<
         super::types::Market,
     >(
         "{\"type\":\"heartbeat\",\"socket_sequence\":1656}",
@@ -28,7 +30,7 @@ fn market_data_v1_market_data_example_1() {
 
 #[test]
 fn market_data_v1_market_data_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Market,
     >(
         "{\"type\":\"heartbeat\",\"socket_sequence\":0}",

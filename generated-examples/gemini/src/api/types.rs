@@ -2,15 +2,11 @@
 
 //! The types of the spec's schemas and messages.
 
+use ::chanx_runtime::__codegen as cg;
+
 /// `market` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(tag = "type")]
 pub enum Market {
     #[serde(rename = "heartbeat")]
@@ -19,60 +15,43 @@ pub enum Market {
     Update(Update),
 }
 
-impl ::chanx_runtime::__codegen::Validate for Market {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Market {
+    fn validate(&self, errors: &mut cg::Errors) {
         if let Self::Update(v1) = self {
             errors.push_key("update");
-            ::chanx_runtime::__codegen::Validate::validate(v1, errors);
+            cg::Validate::validate(v1, errors);
             errors.pop();
         }
     }
 }
 
 /// The schema of [`Market`](type@Market), for pydantic-style validation errors.
-pub static MARKET_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::TaggedUnion {
+pub static MARKET_SCHEMA: cg::Schema = cg::Schema::TaggedUnion {
     property: "type",
     arms: &[("heartbeat", &HEARTBEAT_SCHEMA), ("update", &UPDATE_SCHEMA)],
 };
 
 /// `heartbeat` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Heartbeat {
     /// zero-indexed monotonic increasing sequence number attached to each message sent - if there is a gap in this sequence, you have missed a message. If you choose to enable heartbeats, then heartbeat and update messages will share a single increasing sequence. See \[Sequence Numbers\](<https://docs.sandbox.gemini.com/websocket-api/#sequence-numbers>) for more information.
     pub socket_sequence: i64,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Heartbeat {}
+impl cg::Validate for Heartbeat {}
 
 /// The schema of [`Heartbeat`](type@Heartbeat), for pydantic-style validation errors.
-pub static HEARTBEAT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static HEARTBEAT_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Heartbeat",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "socket_sequence",
-                &::chanx_runtime::__codegen::Schema::INT,
-            ),
-        ],
+        &[cg::FieldSchema::required("socket_sequence", &cg::Schema::INT)],
     ),
 );
 
 /// `update` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Update {
     /// A monotonically increasing sequence number indicating when this change occurred. These numbers are persistent and consistent between market data connections.
     #[serde(rename = "eventId")]
@@ -86,128 +65,103 @@ pub struct Update {
     pub socket_sequence: i64,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Update {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Update {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("events", &self.events);
     }
 }
 
 /// The schema of [`Update`](type@Update), for pydantic-style validation errors.
-pub static UPDATE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static UPDATE_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Update",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "eventId",
-                &::chanx_runtime::__codegen::Schema::INT,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required("events", &EVENTS_SCHEMA),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "timestamp",
-                &::chanx_runtime::__codegen::Schema::NUMBER,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "timestampms",
-                &::chanx_runtime::__codegen::Schema::NUMBER,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "socket_sequence",
-                &::chanx_runtime::__codegen::Schema::INT,
-            ),
+            cg::FieldSchema::required("eventId", &cg::Schema::INT),
+            cg::FieldSchema::required("events", &EVENTS_SCHEMA),
+            cg::FieldSchema::required("timestamp", &cg::Schema::NUMBER),
+            cg::FieldSchema::required("timestampms", &cg::Schema::NUMBER),
+            cg::FieldSchema::required("socket_sequence", &cg::Schema::INT),
         ],
     ),
 );
 
 /// Either a change to the order book, or the indication that a trade has occurred.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(transparent)]
 pub struct Events(pub ::std::vec::Vec<EventsValueItem>);
 
-impl ::chanx_runtime::__codegen::Validate for Events {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for Events {
+    fn validate(&self, errors: &mut cg::Errors) {
         for (i0, item0) in (&self.0).iter().enumerate() {
             errors.push_index(i0);
-            ::chanx_runtime::__codegen::Validate::validate(item0, errors);
+            cg::Validate::validate(item0, errors);
             errors.pop();
         }
     }
 }
 
 /// The schema of [`Events`](type@Events), for pydantic-style validation errors.
-pub static EVENTS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Array(
+pub static EVENTS_SCHEMA: cg::Schema = cg::Schema::Array(
     &EVENTS_VALUE_ITEM_SCHEMA,
-    ::chanx_runtime::__codegen::ItemsConstraints::NONE,
+    cg::ItemsConstraints::NONE,
 );
 
 /// `items` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(deny_unknown_fields)]
 pub struct EventsValueItem {
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub r#type: ::core::option::Option<EventsValueItemType>,
     /// The price of this order book entry.
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub price: ::core::option::Option<f64>,
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub side: ::core::option::Option<EventsValueItemSide>,
     /// Indicates why the change has occurred. initial is for the initial response message, which will show the entire existing state of the order book.
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub reason: ::core::option::Option<EventsValueItemReason>,
     /// The quantity remaining at that price level after this change occurred. May be zero if all orders at this price level have been filled or canceled.
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub remaining: ::core::option::Option<f64>,
     /// The quantity changed. May be negative, if an order is filled or canceled. For initial messages, delta will equal remaining.
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub delta: ::core::option::Option<f64>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for EventsValueItem {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for EventsValueItem {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("price");
         if let ::core::option::Option::Some(n0) = &self.price {
-            ::chanx_runtime::__codegen::check_number(
+            cg::check_number(
                 errors,
                 *n0 as f64,
-                &::chanx_runtime::__codegen::NumberConstraints::NONE
-                    .multiple_of(0.01, "0.01"),
+                &cg::NumberConstraints::NONE.multiple_of(0.01, "0.01"),
             );
         }
         errors.pop();
@@ -215,53 +169,37 @@ impl ::chanx_runtime::__codegen::Validate for EventsValueItem {
 }
 
 /// The schema of [`EventsValueItem`](type@EventsValueItem), for pydantic-style validation errors.
-pub static EVENTS_VALUE_ITEM_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::closed(
+pub static EVENTS_VALUE_ITEM_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::closed(
         "EventsValueItem",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "type",
-                &EVENTS_VALUE_ITEM_TYPE_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional("type", &EVENTS_VALUE_ITEM_TYPE_SCHEMA),
+            cg::FieldSchema::optional(
                 "price",
-                &::chanx_runtime::__codegen::Schema::Number(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE
-                        .multiple_of(0.01, "0.01"),
+                &cg::Schema::Number(
+                    cg::NumberConstraints::NONE.multiple_of(0.01, "0.01"),
                 ),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "side",
-                &EVENTS_VALUE_ITEM_SIDE_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "reason",
-                &EVENTS_VALUE_ITEM_REASON_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "remaining",
-                &::chanx_runtime::__codegen::Schema::NUMBER,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "delta",
-                &::chanx_runtime::__codegen::Schema::NUMBER,
-            ),
+            cg::FieldSchema::optional("side", &EVENTS_VALUE_ITEM_SIDE_SCHEMA),
+            cg::FieldSchema::optional("reason", &EVENTS_VALUE_ITEM_REASON_SCHEMA),
+            cg::FieldSchema::optional("remaining", &cg::Schema::NUMBER),
+            cg::FieldSchema::optional("delta", &cg::Schema::NUMBER),
         ],
     ),
 );
 
 /// `type` from the spec.
 #[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize,
-    ::core::marker::Copy,
-    ::core::cmp::Eq,
-    ::core::hash::Hash
+    Debug,
+    Clone,
+    PartialEq,
+    cg::serde::Serialize,
+    cg::serde::Deserialize,
+    Copy,
+    Eq,
+    Hash
 )]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[serde(crate = "cg::serde")]
 pub enum EventsValueItemType {
     #[serde(rename = "trade")]
     Trade,
@@ -271,25 +209,25 @@ pub enum EventsValueItemType {
     AuctionBlockTrade,
 }
 
-impl ::chanx_runtime::__codegen::Validate for EventsValueItemType {}
+impl cg::Validate for EventsValueItemType {}
 
 /// The schema of [`EventsValueItemType`](type@EventsValueItemType), for pydantic-style validation errors.
-pub static EVENTS_VALUE_ITEM_TYPE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
+pub static EVENTS_VALUE_ITEM_TYPE_SCHEMA: cg::Schema = cg::Schema::Literal(
     &["\"trade\"", "\"change\"", "\"auction, block_trade\""],
 );
 
 /// `side` from the spec.
 #[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize,
-    ::core::marker::Copy,
-    ::core::cmp::Eq,
-    ::core::hash::Hash
+    Debug,
+    Clone,
+    PartialEq,
+    cg::serde::Serialize,
+    cg::serde::Deserialize,
+    Copy,
+    Eq,
+    Hash
 )]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[serde(crate = "cg::serde")]
 pub enum EventsValueItemSide {
     #[serde(rename = "bid")]
     Bid,
@@ -297,25 +235,25 @@ pub enum EventsValueItemSide {
     Side,
 }
 
-impl ::chanx_runtime::__codegen::Validate for EventsValueItemSide {}
+impl cg::Validate for EventsValueItemSide {}
 
 /// The schema of [`EventsValueItemSide`](type@EventsValueItemSide), for pydantic-style validation errors.
-pub static EVENTS_VALUE_ITEM_SIDE_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
+pub static EVENTS_VALUE_ITEM_SIDE_SCHEMA: cg::Schema = cg::Schema::Literal(
     &["\"bid\"", "\"side\""],
 );
 
 /// Indicates why the change has occurred. initial is for the initial response message, which will show the entire existing state of the order book.
 #[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize,
-    ::core::marker::Copy,
-    ::core::cmp::Eq,
-    ::core::hash::Hash
+    Debug,
+    Clone,
+    PartialEq,
+    cg::serde::Serialize,
+    cg::serde::Deserialize,
+    Copy,
+    Eq,
+    Hash
 )]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[serde(crate = "cg::serde")]
 pub enum EventsValueItemReason {
     #[serde(rename = "place")]
     Place,
@@ -327,39 +265,28 @@ pub enum EventsValueItemReason {
     Initial,
 }
 
-impl ::chanx_runtime::__codegen::Validate for EventsValueItemReason {}
+impl cg::Validate for EventsValueItemReason {}
 
 /// The schema of [`EventsValueItemReason`](type@EventsValueItemReason), for pydantic-style validation errors.
-pub static EVENTS_VALUE_ITEM_REASON_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Literal(
+pub static EVENTS_VALUE_ITEM_REASON_SCHEMA: cg::Schema = cg::Schema::Literal(
     &["\"place\"", "\"trade\"", "\"cancel\"", "\"initial\""],
 );
 
 /// This object is always part of the payload. In case of type=heartbeat, these are the only fields.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Default {
     /// zero-indexed monotonic increasing sequence number attached to each message sent - if there is a gap in this sequence, you have missed a message. If you choose to enable heartbeats, then heartbeat and update messages will share a single increasing sequence. See \[Sequence Numbers\](<https://docs.sandbox.gemini.com/websocket-api/#sequence-numbers>) for more information.
     pub socket_sequence: i64,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Default {}
+impl cg::Validate for Default {}
 
 /// The schema of [`Default`](type@Default), for pydantic-style validation errors.
-pub static DEFAULT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static DEFAULT_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Default",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "socket_sequence",
-                &::chanx_runtime::__codegen::Schema::INT,
-            ),
-        ],
+        &[cg::FieldSchema::required("socket_sequence", &cg::Schema::INT)],
     ),
 );
 
@@ -369,14 +296,8 @@ pub static DEFAULT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime:
 /// If no entry types filtering parameters are included in the url, then all entry types will appear in the response
 ///
 /// NOTE: top_of_book has no meaning and initial book events are empty when only trades is specified
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct MarketDataV1Query {
     /// Optionally add this parameter and set to true to receive a heartbeat every 5 seconds
     #[serde(default = "default_market_data_v1_query_heartbeat")]
@@ -422,37 +343,19 @@ fn default_market_data_v1_query_auctions() -> bool {
     true
 }
 
-impl ::chanx_runtime::__codegen::Validate for MarketDataV1Query {}
+impl cg::Validate for MarketDataV1Query {}
 
 /// The schema of [`MarketDataV1Query`](type@MarketDataV1Query), for pydantic-style validation errors.
-pub static MARKET_DATA_V1_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static MARKET_DATA_V1_QUERY_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "MarketDataV1Query",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "heartbeat",
-                &::chanx_runtime::__codegen::Schema::Bool,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "top_of_book",
-                &::chanx_runtime::__codegen::Schema::Bool,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "bids",
-                &::chanx_runtime::__codegen::Schema::Bool,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "offers",
-                &::chanx_runtime::__codegen::Schema::Bool,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "trades",
-                &::chanx_runtime::__codegen::Schema::Bool,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "auctions",
-                &::chanx_runtime::__codegen::Schema::Bool,
-            ),
+            cg::FieldSchema::optional("heartbeat", &cg::Schema::Bool),
+            cg::FieldSchema::optional("top_of_book", &cg::Schema::Bool),
+            cg::FieldSchema::optional("bids", &cg::Schema::Bool),
+            cg::FieldSchema::optional("offers", &cg::Schema::Bool),
+            cg::FieldSchema::optional("trades", &cg::Schema::Bool),
+            cg::FieldSchema::optional("auctions", &cg::Schema::Bool),
         ],
     ),
 );

@@ -7,6 +7,7 @@
     clippy::all,
     clippy::pedantic,
     missing_docs,
+    unused_imports,
     unused_qualifications,
     non_camel_case_types
 )]

@@ -6,6 +6,8 @@
 //!
 //! Per-user notification stream
 
+use ::chanx_runtime::__codegen as cg;
+
 /// The channel's key in the spec.
 pub const KEY: &str = "notifications";
 
@@ -16,7 +18,7 @@ pub const ADDRESS: &str = "/ws/notifications/{user_id}";
 pub const RAW_ADDRESS: &str = "/ws/notifications/{user_id:int}";
 
 /// The parameters of the address.
-#[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Params {
     /// Path parameter for user_id (int)
     pub user_id: i64,
@@ -25,9 +27,7 @@ pub struct Params {
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(
-        cx: &::chanx_runtime::__codegen::Context,
-    ) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
         ::core::option::Option::Some(Self {
             user_id: cx.path_param("user_id")?.parse().ok()?,
         })
@@ -43,17 +43,17 @@ impl Params {
 pub const SECURITY: &[&str] = &["bearer", "token"];
 
 /// What a server needs to know about this channel: its address and how clients authenticate.
-pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__codegen::ChannelInfo {
+pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
     address: ::core::option::Option::Some(ADDRESS),
     security: &[
-        ::chanx_runtime::__codegen::SecurityScheme {
+        cg::SecurityScheme {
             key: "bearer",
-            source: ::chanx_runtime::__codegen::CredentialSource::Bearer,
+            source: cg::CredentialSource::Bearer,
         },
-        ::chanx_runtime::__codegen::SecurityScheme {
+        cg::SecurityScheme {
             key: "token",
-            source: ::chanx_runtime::__codegen::CredentialSource::Query("token"),
+            source: cg::CredentialSource::Query("token"),
         },
     ],
 };
@@ -62,14 +62,8 @@ pub static INFO: ::chanx_runtime::__codegen::ChannelInfo = ::chanx_runtime::__co
 pub const CLIENT_TAGS: &[&str] = &["mark_read"];
 
 /// What a client sends on this channel.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(tag = "action")]
 pub enum ClientMessage {
     #[serde(rename = "mark_read")]
@@ -77,14 +71,8 @@ pub enum ClientMessage {
 }
 
 /// What the server sends on this channel: replies and pushes.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 #[serde(tag = "action")]
 pub enum ServerMessage {
     #[serde(rename = "read_ack")]
@@ -105,12 +93,12 @@ pub trait NotificationsConsumer: ::core::marker::Send + ::core::marker::Sync + '
     /// Mark notifications as read
     fn mark_read(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
+        cx: &cg::Context,
         message: super::types::MarkRead,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::ReadAck>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send;
 
@@ -119,12 +107,12 @@ pub trait NotificationsConsumer: ::core::marker::Send + ::core::marker::Sync + '
     /// A new notification for this user
     fn handle_notify(
         &self,
-        _cx: &::chanx_runtime::__codegen::Context,
+        _cx: &cg::Context,
         event: super::types::Notification,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::Notification>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send {
         async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
@@ -133,12 +121,12 @@ pub trait NotificationsConsumer: ::core::marker::Send + ::core::marker::Sync + '
     /// Passthrough handler for UnreadCount
     fn handle_passthrough_unread_count(
         &self,
-        _cx: &::chanx_runtime::__codegen::Context,
+        _cx: &cg::Context,
         event: super::types::UnreadCount,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::UnreadCount>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send {
         async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
@@ -147,12 +135,12 @@ pub trait NotificationsConsumer: ::core::marker::Send + ::core::marker::Sync + '
     /// Messages the server pushes
     fn notifications_emits(
         &self,
-        _cx: &::chanx_runtime::__codegen::Context,
+        _cx: &cg::Context,
         event: super::types::Welcome,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::core::option::Option<super::types::Welcome>,
-            ::chanx_runtime::__codegen::HandlerError,
+            cg::HandlerError,
         >,
     > + ::core::marker::Send {
         async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
@@ -193,22 +181,18 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
     /// Handles one text frame from the client: reads the envelope and the tag, decodes and validates
     /// only the matching message, calls its handler and sends the reply, or answers with Chanx's
     /// error frames. Never fails: every problem becomes a frame to the client.
-    pub async fn handle_text(
-        &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        text: &str,
-    ) {
-        let incoming = match ::chanx_runtime::__codegen::read_frame(text, "action") {
+    pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
+        let incoming = match cg::read_frame(text, "action") {
             ::core::result::Result::Ok(incoming) => incoming,
             ::core::result::Result::Err(rejected) => {
-                ::chanx_runtime::__codegen::send_rejection(cx, rejected);
+                cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
         match incoming.tag().as_str() {
             ::core::option::Option::Some("mark_read") => {
-                if let ::core::option::Option::Some(message) = ::chanx_runtime::__codegen::decode_or_answer::<
+                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
                     super::types::MarkRead,
                 >(&cx, &incoming, "mark_read", &super::types::MARK_READ_SCHEMA) {
                     let outcome = <C as NotificationsConsumer>::mark_read(
@@ -217,7 +201,7 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
                             message,
                         )
                         .await;
-                    ::chanx_runtime::__codegen::finish(
+                    cg::finish(
                         &cx,
                         "mark_read",
                         outcome.map(|reply| reply.map(ServerMessage::ReadAck)),
@@ -225,12 +209,9 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
                 }
             }
             _ => {
-                ::chanx_runtime::__codegen::send_errors(
+                cg::send_errors(
                     &cx,
-                    ::std::vec![
-                        ::chanx_runtime::__codegen::tag_error(& incoming.tag(), "action",
-                        CLIENT_TAGS)
-                    ],
+                    ::std::vec![cg::tag_error(& incoming.tag(), "action", CLIENT_TAGS)],
                 )
             }
         }
@@ -241,7 +222,7 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
     /// Returns the problems found, one line each; behaviour tests assert it is empty.
     pub async fn check_replies(&self) -> ::std::vec::Vec<::std::string::String> {
         let mut problems = ::std::vec::Vec::new();
-        ::chanx_runtime::__codegen::testing::check_action(
+        cg::testing::check_action(
                 &mut problems,
                 self,
                 "{\"payload\":{\"ids\":[\"00000000-0000-4000-8000-000000000000\"]},\"action\":\"mark_read\"}",
@@ -257,15 +238,11 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
     /// (Chanx only logs them). Returns whether the event was one of the channel's.
     pub async fn handle_event(
         &self,
-        cx: &::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
+        cx: &cg::Context,
+        event_data: cg::serde_json::Value,
     ) -> bool {
-        if ::chanx_runtime::__codegen::event_matches(
-            &event_data,
-            "action",
-            "notification",
-        ) {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "action", "notification") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::Notification,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as NotificationsConsumer>::handle_notify(
@@ -280,12 +257,8 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
                 return true;
             }
         }
-        if ::chanx_runtime::__codegen::event_matches(
-            &event_data,
-            "action",
-            "unread_count",
-        ) {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "action", "unread_count") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::UnreadCount,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as NotificationsConsumer>::handle_passthrough_unread_count(
@@ -300,8 +273,8 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
                 return true;
             }
         }
-        if ::chanx_runtime::__codegen::event_matches(&event_data, "action", "welcome") {
-            if let ::core::option::Option::Some(event) = ::chanx_runtime::__codegen::decode_event::<
+        if cg::event_matches(&event_data, "action", "welcome") {
+            if let ::core::option::Option::Some(event) = cg::decode_event::<
                 super::types::Welcome,
             >(&event_data) {
                 if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as NotificationsConsumer>::notifications_emits(
@@ -321,41 +294,38 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
     }
 }
 
-impl<C: NotificationsConsumer> ::chanx_runtime::__codegen::Endpoint
-for NotificationsDispatcher<C> {
-    fn info(&self) -> &'static ::chanx_runtime::__codegen::ChannelInfo {
+impl<C: NotificationsConsumer> cg::Endpoint for NotificationsDispatcher<C> {
+    fn info(&self) -> &'static cg::ChannelInfo {
         &INFO
     }
 
     fn handle_text<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
+        cx: &'a cg::Context,
         text: &'a str,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, ()> {
+    ) -> cg::BoxFuture<'a, ()> {
         ::std::boxed::Box::pin(self.handle_text(cx, text))
     }
 
     fn handle_event<'a>(
         &'a self,
-        cx: &'a ::chanx_runtime::__codegen::Context,
-        event_data: ::chanx_runtime::__codegen::serde_json::Value,
-    ) -> ::chanx_runtime::__codegen::BoxFuture<'a, bool> {
+        cx: &'a cg::Context,
+        event_data: cg::serde_json::Value,
+    ) -> cg::BoxFuture<'a, bool> {
         ::std::boxed::Box::pin(self.handle_event(cx, event_data))
     }
 }
 
 /// Sends this channel's messages through a channel layer, from any process: the same layer messages
 /// Chanx sends, so Rust and Python consumers share groups.
-#[derive(::core::clone::Clone)]
+#[derive(Clone)]
 pub struct NotificationsLayer {
-    layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
+    layer: ::std::sync::Arc<dyn cg::ChannelLayer>,
 }
 
 impl NotificationsLayer {
     /// A client on `layer`.
-    pub fn new(
-        layer: ::std::sync::Arc<dyn ::chanx_runtime::__codegen::ChannelLayer>,
-    ) -> Self {
+    pub fn new(layer: ::std::sync::Arc<dyn cg::ChannelLayer>) -> Self {
         Self { layer }
     }
 
@@ -365,8 +335,8 @@ impl NotificationsLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::send_event(&*self.layer, channel_name, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::send_event(&*self.layer, channel_name, event).await
     }
 
     /// Sends `event` to every connection in `groups` (`handle_channel_event`).
@@ -374,8 +344,8 @@ impl NotificationsLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_event(&*self.layer, groups, event).await
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_event(&*self.layer, groups, event).await
     }
 
     /// Sends `message` verbatim to the clients of every connection in `groups`
@@ -386,8 +356,8 @@ impl NotificationsLayer {
         message: &ServerMessage,
         exclude_current: bool,
         from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), ::chanx_runtime::__codegen::LayerError> {
-        ::chanx_runtime::__codegen::broadcast_message(
+    ) -> ::core::result::Result<(), cg::LayerError> {
+        cg::broadcast_message(
                 &*self.layer,
                 groups,
                 message,

@@ -2,130 +2,85 @@
 
 //! The types of the spec's schemas and messages.
 
-pub(crate) static PATTERN_0: ::chanx_runtime::__codegen::Pattern = ::chanx_runtime::__codegen::Pattern::new(
-    "^Bearer .+$",
-);
+use ::chanx_runtime::__codegen as cg;
+
+pub(crate) static PATTERN_0: cg::Pattern = cg::Pattern::new("^Bearer .+$");
 
 /// `InboxItem` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct InboxItem {
     pub payload: InboxItemPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for InboxItem {}
+impl cg::Validate for InboxItem {}
 
 /// The schema of [`InboxItem`](type@InboxItem), for pydantic-style validation errors.
-pub static INBOX_ITEM_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static INBOX_ITEM_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "InboxItem",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &INBOX_ITEM_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &INBOX_ITEM_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `InboxItemPayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct InboxItemPayload {
     pub item_id: i64,
     pub subject: ::std::string::String,
-    pub received_at: ::chanx_runtime::__codegen::chrono::DateTime<
-        ::chanx_runtime::__codegen::chrono::Utc,
-    >,
+    pub received_at: cg::chrono::DateTime<cg::chrono::Utc>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for InboxItemPayload {}
+impl cg::Validate for InboxItemPayload {}
 
 /// The schema of [`InboxItemPayload`](type@InboxItemPayload), for pydantic-style validation errors.
-pub static INBOX_ITEM_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static INBOX_ITEM_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "InboxItemPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "item_id",
-                &::chanx_runtime::__codegen::Schema::INT,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "subject",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "received_at",
-                &::chanx_runtime::__codegen::Schema::DateTime,
-            ),
+            cg::FieldSchema::required("item_id", &cg::Schema::INT),
+            cg::FieldSchema::required("subject", &cg::Schema::STR),
+            cg::FieldSchema::required("received_at", &cg::Schema::DateTime),
         ],
     ),
 );
 
 /// `MarkRead` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct MarkRead {
     pub payload: MarkReadPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for MarkRead {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for MarkRead {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`MarkRead`](type@MarkRead), for pydantic-style validation errors.
-pub static MARK_READ_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static MARK_READ_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "MarkRead",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &MARK_READ_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &MARK_READ_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `MarkReadPayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct MarkReadPayload {
-    pub ids: ::std::vec::Vec<::chanx_runtime::__codegen::uuid::Uuid>,
+    pub ids: ::std::vec::Vec<cg::uuid::Uuid>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for MarkReadPayload {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for MarkReadPayload {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("ids");
-        ::chanx_runtime::__codegen::check_items(
+        cg::check_items(
             errors,
             (&self.ids).len(),
-            &::chanx_runtime::__codegen::ItemsConstraints::NONE.min_items(1),
+            &cg::ItemsConstraints::NONE.min_items(1),
             true,
         );
         errors.pop();
@@ -133,15 +88,15 @@ impl ::chanx_runtime::__codegen::Validate for MarkReadPayload {
 }
 
 /// The schema of [`MarkReadPayload`](type@MarkReadPayload), for pydantic-style validation errors.
-pub static MARK_READ_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static MARK_READ_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "MarkReadPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "ids",
-                &::chanx_runtime::__codegen::Schema::Array(
-                    &::chanx_runtime::__codegen::Schema::Uuid,
-                    ::chanx_runtime::__codegen::ItemsConstraints::NONE.min_items(1),
+                &cg::Schema::Array(
+                    &cg::Schema::Uuid,
+                    cg::ItemsConstraints::NONE.min_items(1),
                 ),
             ),
         ],
@@ -149,103 +104,67 @@ pub static MARK_READ_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chan
 );
 
 /// `Notification` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Notification {
     pub payload: NotificationPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for Notification {}
+impl cg::Validate for Notification {}
 
 /// The schema of [`Notification`](type@Notification), for pydantic-style validation errors.
-pub static NOTIFICATION_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static NOTIFICATION_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Notification",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &NOTIFICATION_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &NOTIFICATION_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `NotificationPayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct NotificationPayload {
-    pub id: ::chanx_runtime::__codegen::uuid::Uuid,
+    pub id: cg::uuid::Uuid,
     pub title: ::std::string::String,
     #[serde(default)]
     pub body: ::core::option::Option<::std::string::String>,
     #[serde(default = "default_notification_payload_severity")]
     pub severity: Severity,
-    pub created_at: ::chanx_runtime::__codegen::chrono::DateTime<
-        ::chanx_runtime::__codegen::chrono::Utc,
-    >,
+    pub created_at: cg::chrono::DateTime<cg::chrono::Utc>,
 }
 
 fn default_notification_payload_severity() -> Severity {
     Severity::V1
 }
 
-impl ::chanx_runtime::__codegen::Validate for NotificationPayload {}
+impl cg::Validate for NotificationPayload {}
 
 /// The schema of [`NotificationPayload`](type@NotificationPayload), for pydantic-style validation errors.
-pub static NOTIFICATION_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static NOTIFICATION_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "NotificationPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "id",
-                &::chanx_runtime::__codegen::Schema::Uuid,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "title",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "body",
-                &::chanx_runtime::__codegen::Schema::Nullable(
-                    &::chanx_runtime::__codegen::Schema::STR,
-                ),
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "severity",
-                &SEVERITY_SCHEMA,
-            ),
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "created_at",
-                &::chanx_runtime::__codegen::Schema::DateTime,
-            ),
+            cg::FieldSchema::required("id", &cg::Schema::Uuid),
+            cg::FieldSchema::required("title", &cg::Schema::STR),
+            cg::FieldSchema::optional("body", &cg::Schema::Nullable(&cg::Schema::STR)),
+            cg::FieldSchema::optional("severity", &SEVERITY_SCHEMA),
+            cg::FieldSchema::required("created_at", &cg::Schema::DateTime),
         ],
     ),
 );
 
 /// `Severity` from the spec.
 #[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::marker::Copy,
-    ::core::cmp::PartialEq,
-    ::core::cmp::Eq,
-    ::core::hash::Hash,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    cg::serde::Serialize,
+    cg::serde::Deserialize
 )]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[serde(crate = "cg::serde")]
 #[serde(try_from = "i64", into = "i64")]
 pub enum Severity {
     V1,
@@ -280,246 +199,180 @@ impl ::core::convert::TryFrom<i64> for Severity {
     }
 }
 
-impl ::chanx_runtime::__codegen::Validate for Severity {}
+impl cg::Validate for Severity {}
 
 /// The schema of [`Severity`](type@Severity), for pydantic-style validation errors.
-pub static SEVERITY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::IntEnum {
+pub static SEVERITY_SCHEMA: cg::Schema = cg::Schema::IntEnum {
     name: "Severity",
     values: &[1, 5, 10],
 };
 
 /// `ReadAck` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct ReadAck {
     pub payload: UnreadCountPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for ReadAck {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for ReadAck {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`ReadAck`](type@ReadAck), for pydantic-style validation errors.
-pub static READ_ACK_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static READ_ACK_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "ReadAck",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &UNREAD_COUNT_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &UNREAD_COUNT_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `UnreadCountPayload` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct UnreadCountPayload {
     pub unread: i64,
 }
 
-impl ::chanx_runtime::__codegen::Validate for UnreadCountPayload {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for UnreadCountPayload {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("unread");
-        ::chanx_runtime::__codegen::check_number(
+        cg::check_number(
             errors,
             *&self.unread as f64,
-            &::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
+            &cg::NumberConstraints::NONE.minimum(0.0, "0"),
         );
         errors.pop();
     }
 }
 
 /// The schema of [`UnreadCountPayload`](type@UnreadCountPayload), for pydantic-style validation errors.
-pub static UNREAD_COUNT_PAYLOAD_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static UNREAD_COUNT_PAYLOAD_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "UnreadCountPayload",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
+            cg::FieldSchema::required(
                 "unread",
-                &::chanx_runtime::__codegen::Schema::Int(
-                    ::chanx_runtime::__codegen::NumberConstraints::NONE.minimum(0.0, "0"),
-                ),
+                &cg::Schema::Int(cg::NumberConstraints::NONE.minimum(0.0, "0")),
             ),
         ],
     ),
 );
 
 /// `UnreadCount` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct UnreadCount {
     pub payload: UnreadCountPayload,
 }
 
-impl ::chanx_runtime::__codegen::Validate for UnreadCount {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for UnreadCount {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.field("payload", &self.payload);
     }
 }
 
 /// The schema of [`UnreadCount`](type@UnreadCount), for pydantic-style validation errors.
-pub static UNREAD_COUNT_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static UNREAD_COUNT_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "UnreadCount",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::required(
-                "payload",
-                &UNREAD_COUNT_PAYLOAD_SCHEMA,
-            ),
-        ],
+        &[cg::FieldSchema::required("payload", &UNREAD_COUNT_PAYLOAD_SCHEMA)],
     ),
 );
 
 /// `Welcome` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct Welcome {
     #[serde(default)]
     pub payload: (),
 }
 
-impl ::chanx_runtime::__codegen::Validate for Welcome {}
+impl cg::Validate for Welcome {}
 
 /// The schema of [`Welcome`](type@Welcome), for pydantic-style validation errors.
-pub static WELCOME_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static WELCOME_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "Welcome",
-        &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "payload",
-                &::chanx_runtime::__codegen::Schema::Null,
-            ),
-        ],
+        &[cg::FieldSchema::optional("payload", &cg::Schema::Null)],
     ),
 );
 
 /// `query` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct NotificationsQuery {
     /// API key, as an alternative to the Authorization header
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub token: ::core::option::Option<::std::string::String>,
     /// Replay notifications newer than this instant
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
-    pub since: ::core::option::Option<
-        ::chanx_runtime::__codegen::chrono::DateTime<
-            ::chanx_runtime::__codegen::chrono::Utc,
-        >,
-    >,
+    pub since: ::core::option::Option<cg::chrono::DateTime<cg::chrono::Utc>>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for NotificationsQuery {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for NotificationsQuery {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("token");
         if let ::core::option::Option::Some(n0) = &self.token {
-            ::chanx_runtime::__codegen::check_str(
-                errors,
-                n0,
-                &::chanx_runtime::__codegen::StrConstraints::NONE.min_length(16),
-            );
+            cg::check_str(errors, n0, &cg::StrConstraints::NONE.min_length(16));
         }
         errors.pop();
     }
 }
 
 /// The schema of [`NotificationsQuery`](type@NotificationsQuery), for pydantic-style validation errors.
-pub static NOTIFICATIONS_QUERY_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static NOTIFICATIONS_QUERY_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "NotificationsQuery",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "token",
-                &::chanx_runtime::__codegen::Schema::Str(
-                    ::chanx_runtime::__codegen::StrConstraints::NONE.min_length(16),
-                ),
+                &cg::Schema::Str(cg::StrConstraints::NONE.min_length(16)),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "since",
-                &::chanx_runtime::__codegen::Schema::DateTime,
-            ),
+            cg::FieldSchema::optional("since", &cg::Schema::DateTime),
         ],
     ),
 );
 
 /// `headers` from the spec.
-#[derive(
-    ::core::fmt::Debug,
-    ::core::clone::Clone,
-    ::core::cmp::PartialEq,
-    ::chanx_runtime::__codegen::serde::Serialize,
-    ::chanx_runtime::__codegen::serde::Deserialize
-)]
-#[serde(crate = "::chanx_runtime::__codegen::serde")]
+#[derive(Debug, Clone, PartialEq, cg::serde::Serialize, cg::serde::Deserialize)]
+#[serde(crate = "cg::serde")]
 pub struct NotificationsHeaders {
     #[serde(rename = "Authorization")]
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub authorization: ::core::option::Option<::std::string::String>,
     #[serde(rename = "X-Client-Version")]
     #[serde(
         default,
-        deserialize_with = "::chanx_runtime::__codegen::not_null",
+        deserialize_with = "cg::not_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub x_client_version: ::core::option::Option<::std::string::String>,
 }
 
-impl ::chanx_runtime::__codegen::Validate for NotificationsHeaders {
-    fn validate(&self, errors: &mut ::chanx_runtime::__codegen::Errors) {
+impl cg::Validate for NotificationsHeaders {
+    fn validate(&self, errors: &mut cg::Errors) {
         errors.push_key("Authorization");
         if let ::core::option::Option::Some(n0) = &self.authorization {
-            ::chanx_runtime::__codegen::check_str(
+            cg::check_str(
                 errors,
                 n0,
-                &::chanx_runtime::__codegen::StrConstraints {
+                &cg::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_0),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
+                    ..cg::StrConstraints::NONE
                 },
             );
         }
@@ -528,21 +381,18 @@ impl ::chanx_runtime::__codegen::Validate for NotificationsHeaders {
 }
 
 /// The schema of [`NotificationsHeaders`](type@NotificationsHeaders), for pydantic-style validation errors.
-pub static NOTIFICATIONS_HEADERS_SCHEMA: ::chanx_runtime::__codegen::Schema = ::chanx_runtime::__codegen::Schema::Object(
-    &::chanx_runtime::__codegen::ObjectSchema::open(
+pub static NOTIFICATIONS_HEADERS_SCHEMA: cg::Schema = cg::Schema::Object(
+    &cg::ObjectSchema::open(
         "NotificationsHeaders",
         &[
-            ::chanx_runtime::__codegen::FieldSchema::optional(
+            cg::FieldSchema::optional(
                 "Authorization",
-                &::chanx_runtime::__codegen::Schema::Str(::chanx_runtime::__codegen::StrConstraints {
+                &cg::Schema::Str(cg::StrConstraints {
                     pattern: ::core::option::Option::Some(&PATTERN_0),
-                    ..::chanx_runtime::__codegen::StrConstraints::NONE
+                    ..cg::StrConstraints::NONE
                 }),
             ),
-            ::chanx_runtime::__codegen::FieldSchema::optional(
-                "X-Client-Version",
-                &::chanx_runtime::__codegen::Schema::STR,
-            ),
+            cg::FieldSchema::optional("X-Client-Version", &cg::Schema::STR),
         ],
     ),
 );

@@ -4,9 +4,11 @@
 //! every message decodes and validates, and generated invalid samples are rejected with the error
 //! Chanx would send. Regenerated on every run of `chanx-gen generate`; do not edit.
 
+use ::chanx_runtime::__codegen as cg;
+
 #[test]
 fn parity_announce_message_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::AnnounceMessage,
     >(
         "{\"payload\":{\"text\":\"a\"},\"action\":\"announce\"}",
@@ -17,7 +19,7 @@ fn parity_announce_message_valid_sample() {
 
 #[test]
 fn parity_announce_message_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::AnnounceMessage,
     >(
         "{\"action\":\"announce\"}",
@@ -30,7 +32,7 @@ fn parity_announce_message_missing_field() {
 
 #[test]
 fn parity_announcement_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Announcement,
     >(
         "{\"payload\":{\"text\":\"a\"},\"action\":\"announcement\"}",
@@ -41,7 +43,7 @@ fn parity_announcement_valid_sample() {
 
 #[test]
 fn parity_announcement_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::Announcement,
     >(
         "{\"action\":\"announcement\"}",
@@ -54,7 +56,7 @@ fn parity_announcement_missing_field() {
 
 #[test]
 fn parity_countdown_message_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::CountdownMessage,
     >(
         "{\"payload\":{\"start\":1},\"action\":\"countdown\"}",
@@ -65,7 +67,7 @@ fn parity_countdown_message_valid_sample() {
 
 #[test]
 fn parity_countdown_message_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::CountdownMessage,
     >(
         "{\"action\":\"countdown\"}",
@@ -78,7 +80,7 @@ fn parity_countdown_message_missing_field() {
 
 #[test]
 fn parity_echo_message_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::EchoMessage,
     >(
         "{\"payload\":{\"text\":\"a\"},\"action\":\"echo\"}",
@@ -89,7 +91,7 @@ fn parity_echo_message_valid_sample() {
 
 #[test]
 fn parity_echo_message_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::EchoMessage,
     >(
         "{\"action\":\"echo\"}",
@@ -102,7 +104,7 @@ fn parity_echo_message_missing_field() {
 
 #[test]
 fn parity_echo_reply_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::EchoReply,
     >(
         "{\"payload\":{\"text\":\"a\"},\"action\":\"echo_reply\"}",
@@ -113,7 +115,7 @@ fn parity_echo_reply_valid_sample() {
 
 #[test]
 fn parity_echo_reply_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::EchoReply,
     >(
         "{\"action\":\"echo_reply\"}",
@@ -126,28 +128,28 @@ fn parity_echo_reply_missing_field() {
 
 #[test]
 fn parity_explode_message_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::ExplodeMessage,
     >("{\"action\":\"explode\"}", "explode", &super::types::EXPLODE_MESSAGE_SCHEMA);
 }
 
 #[test]
 fn parity_ping_message_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::PingMessage,
     >("{\"action\":\"ping\"}", "ping", &super::types::PING_MESSAGE_SCHEMA);
 }
 
 #[test]
 fn parity_pong_message_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::PongMessage,
     >("{\"action\":\"pong\"}", "pong", &super::types::PONG_MESSAGE_SCHEMA);
 }
 
 #[test]
 fn parity_said_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Said,
     >(
         "{\"payload\":{\"room\":\"a\",\"sender\":\"a\",\"text\":\"a\"},\"action\":\"said\"}",
@@ -158,7 +160,7 @@ fn parity_said_valid_sample() {
 
 #[test]
 fn parity_said_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::Said,
     >(
         "{\"action\":\"said\"}",
@@ -171,7 +173,7 @@ fn parity_said_missing_field() {
 
 #[test]
 fn parity_say_message_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::SayMessage,
     >(
         "{\"payload\":{\"text\":\"a\"},\"action\":\"say\"}",
@@ -182,7 +184,7 @@ fn parity_say_message_valid_sample() {
 
 #[test]
 fn parity_say_message_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::SayMessage,
     >(
         "{\"action\":\"say\"}",
@@ -195,14 +197,14 @@ fn parity_say_message_missing_field() {
 
 #[test]
 fn parity_tick_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Tick,
     >("{\"payload\":{\"n\":0},\"action\":\"tick\"}", "tick", &super::types::TICK_SCHEMA);
 }
 
 #[test]
 fn parity_tick_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::Tick,
     >(
         "{\"action\":\"tick\"}",
@@ -215,7 +217,7 @@ fn parity_tick_missing_field() {
 
 #[test]
 fn parity_welcome_valid_sample() {
-    ::chanx_runtime::__codegen::testing::valid_sample::<
+    cg::testing::valid_sample::<
         super::types::Welcome,
     >(
         "{\"payload\":{\"user\":\"a\",\"room\":\"a\"},\"action\":\"welcome\"}",
@@ -226,7 +228,7 @@ fn parity_welcome_valid_sample() {
 
 #[test]
 fn parity_welcome_missing_field() {
-    ::chanx_runtime::__codegen::testing::invalid_sample::<
+    cg::testing::invalid_sample::<
         super::types::Welcome,
     >(
         "{\"action\":\"welcome\"}",
