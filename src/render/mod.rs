@@ -5,6 +5,7 @@
 //! parsed with syn and printed with prettyplease, so output is well-formed and formatted the same way
 //! on every machine; [`write_files`] adds the `@generated` header and writes only what changed.
 
+mod quick_parse;
 mod rust;
 pub(crate) mod schema;
 pub(crate) mod view;
@@ -415,7 +416,8 @@ fn format_chunk(
     text: &OnceLock<String>,
     chunk: &Chunk<'_>,
 ) -> Result<String, RenderError> {
-    match syn::parse_file(chunk.text) {
+    match quick_parse::parse_static_item(chunk.text).map_or_else(|| syn::parse_file(chunk.text), Ok)
+    {
         Ok(parsed) => Ok(space_out_items(&prettyplease::unparse(&parsed))),
         Err(error) => {
             let start = error.span().start();

@@ -1,0 +1,489 @@
+//! A quick parse for the chunks that are one `static` item, such as the schema tables: a third of
+//! the generated text, which syn would lex into a token stream and parse with its general
+//! expression parser, the costliest step of generation. This parser reads only what those items
+//! are made of (doc comments, `pub static NAME: PATH = EXPR;`, and expressions built of paths,
+//! calls, method calls, references, negation, arrays, tuples, struct literals and literals) and
+//! builds the same syn tree directly. On anything else it gives `None` and the caller parses the
+//! chunk with syn; `tests::same_tree_as_syn` and the golden files hold both to the same output.
+
+use std::str::FromStr;
+
+use proc_macro2::{Ident, Literal, Span};
+use syn::punctuated::Punctuated;
+use syn::{Expr, Path, PathArguments, PathSegment};
+
+use crate::ir::naming;
+
+/// The syn file of `text` when it is exactly one `pub` or `pub(crate)` static item with outer
+/// `///` docs, in the subset this parser reads; `None` otherwise.
+pub(super) fn parse_static_item(text: &str) -> Option<syn::File> {
+    let mut parser = Parser { text, pos: 0 };
+    let mut attrs = Vec::new();
+    while let Some(comment) = parser.doc_comment() {
+        attrs.push(doc_attribute(comment));
+    }
+    parser.word("pub")?;
+    let vis = if parser.punct("(").is_some() {
+        parser.word("crate")?;
+        parser.punct(")")?;
+        syn::Visibility::Restricted(syn::VisRestricted {
+            pub_token: Default::default(),
+            paren_token: Default::default(),
+            in_token: None,
+            path: Box::new(Path::from(Ident::new("crate", Span::call_site()))),
+        })
+    } else {
+        syn::Visibility::Public(Default::default())
+    };
+    parser.word("static")?;
+    let ident = parser.ident()?;
+    parser.punct(":")?;
+    let ty = syn::Type::Path(syn::TypePath {
+        attrs: Vec::new(),
+        qself: None,
+        path: parser.path()?,
+    });
+    parser.punct("=")?;
+    let expr = parser.expr()?;
+    parser.punct(";")?;
+    parser.skip_whitespace();
+    if parser.pos != text.len() {
+        return None;
+    }
+    let item = syn::Item::Static(syn::ItemStatic {
+        attrs,
+        vis,
+        static_token: Default::default(),
+        mutability: syn::StaticMutability::None,
+        ident,
+        colon_token: Default::default(),
+        ty: Box::new(ty),
+        eq_token: Default::default(),
+        expr: Box::new(expr),
+        semi_token: Default::default(),
+    });
+    Some(syn::File {
+        shebang: None,
+        frontmatter: None,
+        attrs: Vec::new(),
+        items: vec![item],
+    })
+}
+
+/// `#[doc = "..."]`, as the lexer turns a `///` comment into one.
+fn doc_attribute(comment: &str) -> syn::Attribute {
+    syn::Attribute {
+        pound_token: Default::default(),
+        style: syn::AttrStyle::Outer,
+        bracket_token: Default::default(),
+        meta: syn::Meta::NameValue(syn::MetaNameValue {
+            path: Path::from(Ident::new("doc", Span::call_site())),
+            eq_token: Default::default(),
+            value: Expr::Lit(syn::ExprLit {
+                attrs: Vec::new(),
+                lit: syn::Lit::Str(syn::LitStr::new(comment, Span::call_site())),
+            }),
+        }),
+    }
+}
+
+/// A cursor over the chunk's text. Every method skips the whitespace before what it reads and
+/// gives `None` (leaving the position unspecified) when the text is not what it reads.
+struct Parser<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn rest(&self) -> &'a str {
+        &self.text[self.pos..]
+    }
+
+    fn skip_whitespace(&mut self) {
+        let rest = self.rest();
+        self.pos += rest.len() - rest.trim_start_matches([' ', '\n', '\t']).len();
+    }
+
+    /// The text of a `///` comment (not `////`), without the slashes.
+    fn doc_comment(&mut self) -> Option<&'a str> {
+        self.skip_whitespace();
+        let body = self.rest().strip_prefix("///")?;
+        if body.starts_with('/') {
+            return None;
+        }
+        let comment = &body[..body.find('\n').unwrap_or(body.len())];
+        if comment.contains('\r') {
+            return None;
+        }
+        self.pos += 3 + comment.len();
+        Some(comment)
+    }
+
+    /// Punctuation `symbol`, when it is not the start of a longer one (`:` of `::`, `.` of `..`,
+    /// `&` of `&&`, `=` of `==` or `=>`).
+    fn punct(&mut self, symbol: &str) -> Option<()> {
+        self.skip_whitespace();
+        let after = self.rest().strip_prefix(symbol)?;
+        let longer = match symbol {
+            ":" => after.starts_with(':'),
+            "." => after.starts_with('.'),
+            "&" => after.starts_with('&'),
+            "=" => after.starts_with(['=', '>']),
+            _ => false,
+        };
+        if longer {
+            return None;
+        }
+        self.pos += symbol.len();
+        Some(())
+    }
+
+    fn peek_punct(&mut self, symbol: &str) -> bool {
+        let pos = self.pos;
+        let found = self.punct(symbol).is_some();
+        self.pos = pos;
+        found
+    }
+
+    /// The next word (identifier or keyword), not consumed.
+    fn peek_word(&mut self) -> &'a str {
+        self.skip_whitespace();
+        let rest = self.rest();
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        if rest.starts_with(|c: char| c.is_ascii_digit()) {
+            ""
+        } else {
+            &rest[..end]
+        }
+    }
+
+    /// Keyword `word`.
+    fn word(&mut self, word: &str) -> Option<()> {
+        (self.peek_word() == word).then(|| self.pos += word.len())
+    }
+
+    /// A plain identifier (no keyword, no raw identifier, not `_`).
+    fn ident(&mut self) -> Option<Ident> {
+        let word = self.peek_word();
+        if word.is_empty() || word == "_" || naming::is_keyword(word) {
+            return None;
+        }
+        self.pos += word.len();
+        Some(Ident::new(word, Span::call_site()))
+    }
+
+    /// A path of plain identifiers, maybe starting with `::`, without generic arguments.
+    fn path(&mut self) -> Option<Path> {
+        let leading_colon = self.punct("::").map(|()| Default::default());
+        let mut segments = Punctuated::new();
+        loop {
+            segments.push_value(PathSegment {
+                ident: self.ident()?,
+                arguments: PathArguments::None,
+            });
+            if !self.peek_punct("::") {
+                break;
+            }
+            self.punct("::")?;
+            segments.push_punct(Default::default());
+        }
+        Some(Path {
+            leading_colon,
+            segments,
+        })
+    }
+
+    /// An expression: a reference or negation of one, or a primary expression followed by calls
+    /// and method calls.
+    fn expr(&mut self) -> Option<Expr> {
+        if self.punct("&").is_some() {
+            if self.peek_word() == "mut" {
+                return None;
+            }
+            return Some(Expr::Reference(syn::ExprReference {
+                attrs: Vec::new(),
+                and_token: Default::default(),
+                mutability: None,
+                expr: Box::new(self.expr()?),
+            }));
+        }
+        if self.punct("-").is_some() {
+            return Some(Expr::Unary(syn::ExprUnary {
+                attrs: Vec::new(),
+                op: syn::UnOp::Neg(Default::default()),
+                expr: Box::new(self.expr()?),
+            }));
+        }
+        let mut expr = self.primary()?;
+        loop {
+            if self.peek_punct("(") {
+                expr = Expr::Call(syn::ExprCall {
+                    attrs: Vec::new(),
+                    func: Box::new(expr),
+                    paren_token: Default::default(),
+                    args: self.list("(", ")")?,
+                });
+            } else if self.punct(".").is_some() {
+                let method = self.ident()?;
+                expr = Expr::MethodCall(syn::ExprMethodCall {
+                    attrs: Vec::new(),
+                    receiver: Box::new(expr),
+                    dot_token: Default::default(),
+                    method,
+                    turbofish: None,
+                    paren_token: Default::default(),
+                    args: self.list("(", ")")?,
+                });
+            } else {
+                return Some(expr);
+            }
+        }
+    }
+
+    /// A literal, an array, a tuple, a path or a struct literal.
+    fn primary(&mut self) -> Option<Expr> {
+        self.skip_whitespace();
+        let rest = self.rest();
+        if rest.starts_with('"') || rest.starts_with(|c: char| c.is_ascii_digit()) {
+            return self.literal();
+        }
+        if self.peek_punct("[") {
+            return Some(Expr::Array(syn::ExprArray {
+                attrs: Vec::new(),
+                bracket_token: Default::default(),
+                elems: self.list("[", "]")?,
+            }));
+        }
+        if self.peek_punct("(") {
+            let elems = self.list("(", ")")?;
+            // `(x)` is a parenthesized expression, not a tuple.
+            if elems.len() == 1 && !elems.trailing_punct() {
+                return None;
+            }
+            return Some(Expr::Tuple(syn::ExprTuple {
+                attrs: Vec::new(),
+                paren_token: Default::default(),
+                elems,
+            }));
+        }
+        let path = self.path()?;
+        if self.punct("{").is_none() {
+            return Some(Expr::Path(syn::ExprPath {
+                attrs: Vec::new(),
+                qself: None,
+                path,
+            }));
+        }
+        let mut fields = Punctuated::new();
+        let mut rest = None;
+        loop {
+            if self.punct("}").is_some() {
+                break;
+            }
+            if self.punct("..").is_some() {
+                rest = Some(Box::new(self.expr()?));
+                self.punct("}")?;
+                break;
+            }
+            let member = self.ident()?;
+            self.punct(":")?;
+            fields.push_value(syn::FieldValue {
+                attrs: Vec::new(),
+                member: syn::Member::Named(member),
+                colon_token: Some(Default::default()),
+                expr: self.expr()?,
+            });
+            if self.punct(",").is_some() {
+                fields.push_punct(Default::default());
+            } else {
+                self.punct("}")?;
+                break;
+            }
+        }
+        Some(Expr::Struct(syn::ExprStruct {
+            attrs: Vec::new(),
+            qself: None,
+            path,
+            brace_token: Default::default(),
+            fields,
+            dot2_token: rest.as_ref().map(|_| Default::default()),
+            rest,
+        }))
+    }
+
+    /// Comma-separated expressions between `open` and `close`, a trailing comma allowed.
+    fn list(&mut self, open: &str, close: &str) -> Option<Punctuated<Expr, syn::Token![,]>> {
+        self.punct(open)?;
+        let mut items = Punctuated::new();
+        loop {
+            if self.punct(close).is_some() {
+                return Some(items);
+            }
+            items.push_value(self.expr()?);
+            if self.punct(",").is_some() {
+                items.push_punct(Default::default());
+            } else {
+                self.punct(close)?;
+                return Some(items);
+            }
+        }
+    }
+
+    /// A string literal without prefix, or a number without suffix (an integer, or a float with
+    /// a fraction, an exponent or both).
+    fn literal(&mut self) -> Option<Expr> {
+        let rest = self.rest();
+        let len = if let Some(body) = rest.strip_prefix('"') {
+            let mut escaped = false;
+            let end = body.find(|c: char| {
+                let closes = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                closes
+            })?;
+            end + 2
+        } else {
+            let digits = |text: &str| {
+                text.find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(text.len())
+            };
+            let mut len = digits(rest);
+            let after = &rest[len..];
+            if after.starts_with('.') && after[1..].starts_with(|c: char| c.is_ascii_digit()) {
+                len += 1 + digits(&after[1..]);
+            }
+            if let Some(exponent) = rest[len..].strip_prefix(['e', 'E']) {
+                let signed = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+                let exponent_digits = digits(signed);
+                if exponent_digits == 0 {
+                    return None;
+                }
+                len += 1 + (exponent.len() - signed.len()) + exponent_digits;
+            }
+            if rest[len..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            {
+                return None;
+            }
+            len
+        };
+        let literal = Literal::from_str(&rest[..len]).ok()?;
+        self.pos += len;
+        Some(Expr::Lit(syn::ExprLit {
+            attrs: Vec::new(),
+            lit: syn::Lit::new(literal),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// prettyplease's text for the quick parse of `text`, and for syn's.
+    fn both(text: &str) -> (Option<String>, String) {
+        let quick = parse_static_item(text).map(|file| prettyplease::unparse(&file));
+        let syn = prettyplease::unparse(&syn::parse_file(text).expect("valid Rust"));
+        (quick, syn)
+    }
+
+    #[test]
+    fn same_tree_as_syn() {
+        let items = [
+            "/// The schema.\n///\n///  Indented `code` and \"quotes\".\npub static A_SCHEMA: cg::Schema = cg::Schema::Object(&cg::ObjectSchema::open(\"A\", &[cg::FieldSchema::required(\"text\", &cg::Schema::Str(cg::StrConstraints::NONE.min_length(1).max_length(2000))), cg::FieldSchema::optional(\"n\", &B_SCHEMA)]).with_additional(&cg::Schema::Any));",
+            "pub static B: cg::Schema = cg::Schema::Str(cg::StrConstraints { pattern: ::core::option::Option::Some(&PATTERN_0), ..cg::StrConstraints::NONE });",
+            "pub static C: cg::Schema = cg::Schema::IntEnum { name: \"C\", values: &[0, 1, -1, 9223372036854775807] };",
+            "pub static D: cg::Schema = cg::Schema::Number(cg::NumberConstraints::NONE.minimum(-0.5, \"-0.5\").maximum(1e-7, \"1e-07\").exclusive_maximum(2E5, \"2E5\").multiple_of(2.5e+20, \"x\"));",
+            "pub static E: cg::Schema = cg::Schema::TaggedUnion { property: \"kind\", arms: &[(\"a\\\"b\\\\\", &A), (\"caf\\u{e9}\", &B)], };",
+            "pub(crate) static PATTERN_0: cg::Pattern = cg::Pattern::new(\"^[a-z0-9_]{3,32}$\");",
+            "pub static F: ::x::Y = ::x::Y::Z(&[], (), f(a, b,), S {}, S { a: 1, });",
+        ];
+        for item in items {
+            let (quick, syn) = both(item);
+            assert_eq!(quick.as_deref(), Some(syn.as_str()), "{item}");
+        }
+    }
+
+    /// Every static item that generation writes for the specs of `specs/` and of the shared corpus
+    /// (when `$CHANX_CORPUS` is set), as prettyplease printed it, parses quickly to syn's tree.
+    #[test]
+    fn every_generated_static_parses_quickly() {
+        let mut dirs = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs")];
+        match std::env::var_os("CHANX_CORPUS") {
+            Some(corpus) => dirs.push(corpus.into()),
+            None => assert!(
+                std::env::var_os("CI").is_none(),
+                "CHANX_CORPUS must be set under CI"
+            ),
+        }
+        let settings = crate::render::Settings::new();
+        let mut statics = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("list a folder") {
+                let path = entry.expect("list a folder").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let Ok(generated) = crate::generate(&path, &settings) else {
+                    continue;
+                };
+                for file in &generated.files {
+                    // prettyplease's items start at column 0, after a blank line.
+                    for item in file.contents.split("\n\n") {
+                        let code = item.lines().find(|line| !line.starts_with("///"));
+                        if !code.is_some_and(|line| {
+                            line.starts_with("pub static ")
+                                || line.starts_with("pub(crate) static ")
+                        }) {
+                            continue;
+                        }
+                        let (quick, syn) = both(item);
+                        assert_eq!(
+                            quick.as_deref(),
+                            Some(syn.as_str()),
+                            "{}: {}",
+                            path.display(),
+                            file.path.display()
+                        );
+                        statics += 1;
+                    }
+                }
+            }
+        }
+        assert!(statics > 100, "only {statics} statics found");
+    }
+
+    #[test]
+    fn anything_else_is_left_to_syn() {
+        for text in [
+            "pub const A: u8 = 1;",
+            "static A: u8 = 1;",
+            "pub static mut A: u8 = 1;",
+            "//! Inner docs.\npub static A: u8 = 1;",
+            "//// Not a doc comment.\npub static A: u8 = 1;",
+            "/** Block docs. */\npub static A: u8 = 1;",
+            "pub static A: u8 = 1; pub static B: u8 = 2;",
+            "pub static A: Vec<u8> = Vec::new();",
+            "pub static A: u8 = f::<u8>();",
+            "pub static A: u8 = (1);",
+            "pub static A: u8 = 1u8;",
+            "pub static A: u8 = 1.;",
+            "pub static A: u8 = x.y;",
+            "pub static A: u8 = &mut X;",
+            "pub static A: u8 = &&X;",
+            "pub static A: u8 = a + b;",
+            "pub static A: u8 = S { a };",
+            "pub static A: u8 = r#type;",
+            "pub static A: &str = r\"raw\";",
+            "pub static A: &[u8] = b\"bytes\";",
+            "pub static A: bool = true;",
+            "pub static A: u8 = self::X;",
+            "pub static A: u8 = { 1 };",
+            "pub static A: u8 = 1",
+            "pub static A: &str = \"unterminated;",
+        ] {
+            assert!(parse_static_item(text).is_none(), "{text}");
+        }
+    }
+}
