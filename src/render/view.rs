@@ -1056,7 +1056,7 @@ impl<'a> Builder<'a> {
         if let Some(max) = c.max_length {
             set.push(format!("max_length({max})"));
         }
-        let constraints = constraints_expr(&self.cg, "StrConstraints", &set);
+        let constraints = constraints_expr(self.cg, "StrConstraints", &set);
         match &c.pattern {
             // A field, not a builder call: a `const fn` call taking a static's address would not
             // be promoted to a `'static` value inside the schema statics.
@@ -1089,7 +1089,7 @@ impl<'a> Builder<'a> {
             ))
         })
         .collect();
-        constraints_expr(&self.cg, "NumberConstraints", &set)
+        constraints_expr(self.cg, "NumberConstraints", &set)
     }
 
     fn items_constraints(&self, c: &Constraints) -> String {
@@ -1103,7 +1103,7 @@ impl<'a> Builder<'a> {
         if c.unique_items {
             set.push("unique()".to_owned());
         }
-        constraints_expr(&self.cg, "ItemsConstraints", &set)
+        constraints_expr(self.cg, "ItemsConstraints", &set)
     }
 
     /// The schema of a use of `ty`: its named type's, or its own.
