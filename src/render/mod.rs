@@ -121,70 +121,110 @@ pub fn render(
     settings: &Settings,
 ) -> Result<Vec<GeneratedFile>, RenderError> {
     let env = environment(settings)?;
-    let module = view::build(
+    let mut views = view::Builder::new(
         api,
         &view::ViewOptions {
             runtime: &settings.runtime_path,
         },
     );
-    // Each file is rendered by a template, cut into independent chunks at the templates' item
-    // breaks, and each chunk parsed and printed (which takes most of the time), all on every
-    // core: the chunks of the first files rendered are formatted while later ones render.
-    let root = minijinja::Value::from(minijinja::value::Serde(&module));
-    let with_break = |value: &minijinja::Value| {
-        minijinja::context! { item_break => ITEM_BREAK, ..value.clone() }
-    };
-    let mut jobs = vec![
-        FileJob::new("mod.rs", "mod.rs.j2", with_break(&root)),
-        // The largest file, rendered first so that its formatting starts soonest.
-        FileJob::new("types.rs", "types.rs.j2", with_break(&root)).first(),
-    ];
-    for channel in &module.channels {
-        let context = minijinja::context! {
-            channel => minijinja::Value::from(minijinja::value::Serde(channel)),
-            cg => module.cg,
-            codegen => &module.codegen,
-            serde_crate => &module.serde_crate,
-            item_break => ITEM_BREAK,
-        };
-        jobs.push(FileJob::new(
-            format!("{}.rs", channel.module_bare),
-            "channel.rs.j2",
-            context,
-        ));
-    }
-    jobs.push(FileJob::new(
-        "contract_tests.rs",
-        "contract_tests.rs.j2",
-        with_break(&root),
-    ));
-    let mut scaffold = FileJob::new(
-        "behaviour_tests.rs",
-        "behaviour_tests.rs.j2",
-        with_break(&root),
+    // Each file is rendered by a template as soon as its view is built, cut into independent
+    // chunks at the templates' item breaks, and each chunk parsed and printed (which takes most of
+    // the time), all on every core: the first channels' files are rendered and formatted while
+    // later views are built. File numbers give the output's order.
+    let (mod_rs, types_rs, contract_tests, behaviour_tests) =
+        (0, 1, api.channels.len() + 2, api.channels.len() + 3);
+    let mut files: Vec<(String, bool)> = vec![(String::new(), false); api.channels.len() + 4];
+    let formatted = render_and_format(
+        files.len(),
+        |submit| {
+            let mut channel_values = Vec::with_capacity(api.channels.len());
+            for (i, channel) in api.channels.iter().enumerate() {
+                let view = views.channel_view(channel);
+                let value = minijinja::Value::from(minijinja::value::Serde(&view));
+                let path = format!("{}.rs", view.module_bare);
+                files[i + 2].0.clone_from(&path);
+                channel_values.push(value.clone());
+                let (cg, codegen) = (view::CODEGEN_ALIAS, views.codegen().to_owned());
+                let serde_crate = views.serde_crate();
+                submit(
+                    i + 2,
+                    FileJob::new(path, "channel.rs.j2", move || {
+                        minijinja::context! {
+                            channel => value,
+                            cg => cg,
+                            codegen => codegen,
+                            serde_crate => serde_crate,
+                            item_break => ITEM_BREAK,
+                        }
+                    }),
+                );
+            }
+            let module = views.module(Vec::new());
+            let globals = minijinja::context! {
+                cg => module.cg,
+                codegen => &module.codegen,
+                serde_crate => &module.serde_crate,
+                item_break => ITEM_BREAK,
+            };
+            files[types_rs].0 = "types.rs".to_owned();
+            let types_globals = globals.clone();
+            let (types, patterns) = (module.types, module.patterns);
+            // The largest file, rendered before any other still waiting.
+            submit(
+                types_rs,
+                FileJob::new("types.rs", "types.rs.j2", move || {
+                    minijinja::context! {
+                        types => minijinja::Value::from(minijinja::value::Serde(&types)),
+                        patterns => minijinja::Value::from(minijinja::value::Serde(&patterns)),
+                        ..types_globals
+                    }
+                })
+                .first(),
+            );
+            let root = minijinja::context! {
+                docs => module.docs,
+                title => module.title,
+                version => module.version,
+                channels => channel_values,
+                ..globals
+            };
+            for (number, path, template) in [
+                (mod_rs, "mod.rs", "mod.rs.j2"),
+                (contract_tests, "contract_tests.rs", "contract_tests.rs.j2"),
+                (
+                    behaviour_tests,
+                    "behaviour_tests.rs",
+                    "behaviour_tests.rs.j2",
+                ),
+            ] {
+                files[number].0 = path.to_owned();
+                let root = root.clone();
+                submit(number, FileJob::new(path, template, move || root));
+            }
+            files[behaviour_tests].1 = true;
+        },
+        |template, context| {
+            env.get_template(template)
+                .and_then(|t| t.render(context))
+                .map_err(|e| RenderError::Template {
+                    name: template.to_owned(),
+                    message: format!("{e:#}"),
+                })
+        },
     );
-    scaffold.once = true;
-    jobs.push(scaffold);
-    let formatted = render_and_format(&jobs, |job| {
-        env.get_template(job.template)
-            .and_then(|t| t.render(&job.context))
-            .map_err(|e| RenderError::Template {
-                name: job.template.to_owned(),
-                message: format!("{e:#}"),
-            })
-    });
-    jobs.into_iter()
+    files
+        .into_iter()
         .zip(formatted)
-        .map(|(job, contents)| {
-            let header = if job.once {
+        .map(|((path, once), contents)| {
+            let header = if once {
                 "Written once by chanx-gen as a starting point; yours to edit (never overwritten)."
             } else {
                 header
             };
             Ok(GeneratedFile {
                 contents: format!("// {header}\n\n{}", contents?),
-                path: PathBuf::from(job.path),
-                once: job.once,
+                path: PathBuf::from(path),
+                once,
             })
         })
         .collect()
@@ -194,35 +234,43 @@ pub fn render(
 /// part of the output.
 const ITEM_BREAK: &str = "//~ chanx-gen item break";
 
-/// A file to render: where it goes, its template and the template's context.
+/// A file to render: where it goes, its template and what makes the template's context (on the
+/// worker that renders it).
 struct FileJob {
     path: String,
     template: &'static str,
-    context: minijinja::Value,
-    /// A scaffold, written only when missing.
-    once: bool,
-    /// Rendered before the others.
+    context: Box<dyn FnOnce() -> minijinja::Value + Send>,
+    /// Rendered before the others waiting.
     first: bool,
 }
 
 impl FileJob {
-    fn new(path: impl Into<String>, template: &'static str, context: minijinja::Value) -> Self {
+    fn new(
+        path: impl Into<String>,
+        template: &'static str,
+        context: impl FnOnce() -> minijinja::Value + Send + 'static,
+    ) -> Self {
         FileJob {
             path: path.into(),
             template,
-            context,
-            once: false,
+            context: Box::new(context),
             first: false,
         }
     }
 
-    /// The same job, rendered before the others.
+    /// The same job, rendered before the others waiting.
     fn first(self) -> Self {
         FileJob {
             first: true,
             ..self
         }
     }
+}
+
+/// A file as its template printed it.
+struct Rendered {
+    path: String,
+    text: String,
 }
 
 /// One piece of a rendered file that parses on its own.
@@ -244,8 +292,10 @@ struct Piece {
 
 /// The work the threads of [`render_and_format`] share.
 struct Work<'a> {
-    /// The files still to render, the next one last.
-    to_render: Vec<usize>,
+    /// The files submitted and not yet rendered, by number, the next one first.
+    to_render: VecDeque<(usize, FileJob)>,
+    /// Whether files may still be submitted.
+    submitting: bool,
     /// How many files are being rendered (whose chunks are still to come).
     rendering: usize,
     /// Chunks waiting to be formatted.
@@ -275,22 +325,35 @@ impl Drop for Rendering<'_, '_> {
     }
 }
 
-/// Renders every job with `render` and formats the result, in the jobs' order, on all cores:
-/// workers render files first (those marked `first` before the others; the chunks of each are
-/// queued as soon as it is rendered), then format chunks.
-fn render_and_format<R>(jobs: &[FileJob], render: R) -> Vec<Result<String, RenderError>>
+/// Counts submitting as over when dropped, even when the caller panics, so that no worker waits
+/// for more files forever.
+struct Submitting<'s, 'a>(&'s Shared<'a>);
+
+impl Drop for Submitting<'_, '_> {
+    fn drop(&mut self) {
+        self.0.lock().submitting = false;
+        self.0.changed.notify_all();
+    }
+}
+
+/// Renders and formats `files` files on worker threads, one per core, while `submit_all` (on
+/// the caller's thread) submits their jobs by number: workers render files first (those marked
+/// `first` before the others; the chunks of each are queued as soon as it is rendered), then
+/// format chunks. Gives each file's text by number; a file never submitted is empty.
+fn render_and_format<S, R>(
+    files: usize,
+    submit_all: S,
+    render: R,
+) -> Vec<Result<String, RenderError>>
 where
-    R: Fn(&FileJob) -> Result<String, RenderError> + Sync,
+    S: FnOnce(&mut dyn FnMut(usize, FileJob)),
+    R: Fn(&str, minijinja::Value) -> Result<String, RenderError> + Sync,
 {
-    let texts: Vec<OnceLock<String>> = jobs.iter().map(|_| OnceLock::new()).collect();
+    let texts: Vec<OnceLock<Rendered>> = (0..files).map(|_| OnceLock::new()).collect();
     let shared = Shared {
         work: Mutex::new(Work {
-            // Jobs marked `first`, then the others, in order.
-            to_render: (0..jobs.len())
-                .rev()
-                .filter(|&i| !jobs[i].first)
-                .chain((0..jobs.len()).rev().filter(|&i| jobs[i].first))
-                .collect(),
+            to_render: VecDeque::new(),
+            submitting: true,
             rendering: 0,
             chunks: VecDeque::new(),
         }),
@@ -299,12 +362,25 @@ where
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, 8);
-    // Workers are threads of their own (the caller's thread only waits): each forgets the
-    // source text behind its spans after every chunk (see `work`), which would break spans the
-    // caller's thread still holds.
-    let worker = || work(jobs, &texts, &shared, &render);
+    // Workers are threads of their own (the caller's thread submits, then waits): each forgets
+    // the source text behind its spans after every chunk (see `work`), which would break spans
+    // the caller's thread still holds.
+    let worker = || work(&texts, &shared, &render);
     let mut pieces = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
+        {
+            let _submitting = Submitting(&shared);
+            submit_all(&mut |number, job| {
+                let mut work = shared.lock();
+                if job.first {
+                    work.to_render.push_front((number, job));
+                } else {
+                    work.to_render.push_back((number, job));
+                }
+                drop(work);
+                shared.changed.notify_one();
+            });
+        }
         let mut pieces = Vec::new();
         for worker in workers {
             pieces.extend(
@@ -316,8 +392,7 @@ where
         pieces
     });
     pieces.sort_by_key(|piece| (piece.file, piece.index));
-    let mut out: Vec<Result<String, RenderError>> =
-        jobs.iter().map(|_| Ok(String::new())).collect();
+    let mut out: Vec<Result<String, RenderError>> = (0..files).map(|_| Ok(String::new())).collect();
     for piece in pieces {
         let slot = &mut out[piece.file];
         match (slot.as_mut(), piece.printed) {
@@ -336,26 +411,28 @@ where
 }
 
 /// One worker of [`render_and_format`], on a thread of its own: renders the next file while there
-/// is one, else formats the next chunk, until both are done.
-fn work<'a, R>(
-    jobs: &[FileJob],
-    texts: &'a [OnceLock<String>],
-    shared: &Shared<'a>,
-    render: &R,
-) -> Vec<Piece>
+/// is one, else formats the next chunk, until every file is submitted and both are done.
+fn work<'a, R>(texts: &'a [OnceLock<Rendered>], shared: &Shared<'a>, render: &R) -> Vec<Piece>
 where
-    R: Fn(&FileJob) -> Result<String, RenderError>,
+    R: Fn(&str, minijinja::Value) -> Result<String, RenderError>,
 {
     let mut done = Vec::new();
     let mut work = shared.lock();
     loop {
-        if let Some(file) = work.to_render.pop() {
+        if let Some((file, job)) = work.to_render.pop_front() {
             work.rendering += 1;
             drop(work);
             let rendering = Rendering(shared);
-            match render(&jobs[file]) {
+            let FileJob {
+                path,
+                template,
+                context,
+                ..
+            } = job;
+            match render(template, context()) {
                 Ok(text) => {
-                    let chunks = cut(file, texts[file].get_or_init(|| text));
+                    let rendered = texts[file].get_or_init(|| Rendered { path, text });
+                    let chunks = cut(file, &rendered.text);
                     shared.lock().chunks.extend(chunks);
                 }
                 Err(error) => done.push(Piece {
@@ -368,7 +445,8 @@ where
             work = shared.lock();
         } else if let Some(chunk) = work.chunks.pop_front() {
             drop(work);
-            let printed = format_chunk(&jobs[chunk.file].path, &texts[chunk.file], &chunk);
+            let rendered = texts[chunk.file].get().expect("a chunk's file is rendered");
+            let printed = format_chunk(rendered, &chunk);
             // proc-macro2 keeps the text of every parse for its spans' line and column (the
             // `span-locations` feature `check` needs): without this, each chunk's parse is slower
             // than the last, and the worker holds the whole output twice. The chunk's spans are
@@ -380,7 +458,7 @@ where
                 printed,
             });
             work = shared.lock();
-        } else if work.rendering > 0 {
+        } else if work.rendering > 0 || work.submitting {
             work = shared
                 .changed
                 .wait(work)
@@ -409,22 +487,18 @@ fn cut(file: usize, text: &str) -> Vec<Chunk<'_>> {
         .collect()
 }
 
-/// Parses one chunk with syn and prints it with prettyplease; on a syntax error, the whole
-/// unformatted file (`text`) is written to a temporary file for inspection.
-fn format_chunk(
-    path: &str,
-    text: &OnceLock<String>,
-    chunk: &Chunk<'_>,
-) -> Result<String, RenderError> {
+/// Parses one chunk of `file` (quickly when it is a static item, else with syn) and prints it
+/// with prettyplease; on a syntax error, the whole unformatted file is written to a temporary
+/// file for inspection.
+fn format_chunk(file: &Rendered, chunk: &Chunk<'_>) -> Result<String, RenderError> {
+    let path = &file.path;
     match quick_parse::parse_static_item(chunk.text).map_or_else(|| syn::parse_file(chunk.text), Ok)
     {
         Ok(parsed) => Ok(space_out_items(&prettyplease::unparse(&parsed))),
         Err(error) => {
             let start = error.span().start();
             let dump = std::env::temp_dir().join(format!("chanx-gen-unformatted-{path}"));
-            if let Some(text) = text.get() {
-                let _ = std::fs::write(&dump, text);
-            }
+            let _ = std::fs::write(&dump, &file.text);
             Err(RenderError::InvalidRust {
                 file: path.to_owned(),
                 line: chunk.first_line + start.line,
@@ -572,16 +646,24 @@ mod tests {
         let good =
             format!("//! Docs.\nstruct A;\n{ITEM_BREAK}\nstruct B ;\n{ITEM_BREAK}\nstruct C;");
         let bad = format!("struct A;\n{ITEM_BREAK}\nstruct B;\n\nstruct C {{ x: }}\n");
-        let jobs = [
-            FileJob::new("good.rs", "good", minijinja::Value::UNDEFINED),
-            FileJob::new("bad.rs", "bad", minijinja::Value::UNDEFINED),
-            FileJob::new("broken.rs", "broken", minijinja::Value::UNDEFINED),
-        ];
-        let mut results = render_and_format(&jobs, |job| match job.template {
+        // Submitted out of order, the last one first: the results keep the files' numbers.
+        let submit_all = |submit: &mut dyn FnMut(usize, FileJob)| {
+            for (number, path, template) in [
+                (2, "broken.rs", "broken"),
+                (0, "good.rs", "good"),
+                (1, "bad.rs", "bad"),
+            ] {
+                submit(
+                    number,
+                    FileJob::new(path, template, || minijinja::Value::UNDEFINED),
+                );
+            }
+        };
+        let mut results = render_and_format(3, submit_all, |template, _| match template {
             "good" => Ok(good.clone()),
             "bad" => Ok(bad.clone()),
             _ => Err(RenderError::Template {
-                name: job.template.to_owned(),
+                name: template.to_owned(),
                 message: "no such template".to_owned(),
             }),
         })

@@ -314,11 +314,21 @@ pub(crate) struct ViewOptions<'a> {
     pub(crate) runtime: &'a str,
 }
 
+/// The whole view of `api`.
 pub(crate) fn build(api: &Api, options: &ViewOptions<'_>) -> ModuleView {
-    Builder::new(api, options).module()
+    let mut builder = Builder::new(api, options);
+    let channels = api
+        .channels
+        .iter()
+        .map(|channel| builder.channel_view(channel))
+        .collect();
+    builder.module(channels)
 }
 
-struct Builder<'a> {
+/// Builds the view one piece at a time, for a caller that renders each as it comes: every
+/// channel's ([`Builder::channel_view`]), then the module's with the types ([`Builder::module`]),
+/// whose patterns include those the channels use.
+pub(crate) struct Builder<'a> {
     api: &'a Api,
     /// [`CODEGEN_ALIAS`].
     cg: &'static str,
@@ -343,7 +353,8 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(api: &'a Api, options: &ViewOptions<'_>) -> Self {
+    /// A builder for `api`.
+    pub(crate) fn new(api: &'a Api, options: &ViewOptions<'_>) -> Self {
         let mut builder = Builder {
             api,
             cg: CODEGEN_ALIAS,
@@ -372,23 +383,28 @@ impl<'a> Builder<'a> {
         builder
     }
 
-    fn module(mut self) -> ModuleView {
+    /// The code-generation module's full path.
+    pub(crate) fn codegen(&self) -> &str {
+        &self.codegen
+    }
+
+    /// The path serde derives use, as a string literal.
+    pub(crate) fn serde_crate(&self) -> String {
+        str_lit(&format!("{}::serde", self.cg))
+    }
+
+    /// The module's view, with `channels` (the channels' views, in order) and the types.
+    pub(crate) fn module(mut self, channels: Vec<ChannelView>) -> ModuleView {
         let (types, schemas) = (0..self.api.types.len())
             .map(|i| self.type_view(TypeId(i)))
             .unzip();
-        let channels = self
-            .api
-            .channels
-            .iter()
-            .map(|channel| self.channel_view(channel))
-            .collect();
         let mut docs = doc_lines(&format!("{} {}", self.api.title, self.api.version));
         if let Some(description) = &self.api.description {
             docs.push(str_lit(""));
             docs.extend(doc_lines(description));
         }
         ModuleView {
-            serde_crate: str_lit(&format!("{}::serde", self.cg)),
+            serde_crate: self.serde_crate(),
             cg: self.cg,
             codegen: self.codegen,
             docs,
@@ -1292,7 +1308,8 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn channel_view(&mut self, channel: &Channel) -> ChannelView {
+    /// The view of one channel of the API.
+    pub(crate) fn channel_view(&mut self, channel: &Channel) -> ChannelView {
         let base = &channel.rust_name;
         let mut items = Namespace::with_reserved(&[
             "ClientMessage",
