@@ -720,9 +720,9 @@ impl<'s> Reader<'s, '_> {
             }
         };
         let resolved = self.sources.resolve(&target).ok().map(|r| r.loc);
+        let key = root_key(&target, "channels");
         let found = channels.iter().find(|c| {
-            root_key(&target, "channels").as_deref() == Some(c.key.as_str())
-                || resolved.as_ref() == Some(&c.loc)
+            key.as_deref() == Some(c.key.as_str()) || resolved.as_ref() == Some(&c.loc)
         });
         match found {
             Some(channel) => Some(channel.key.clone()),
