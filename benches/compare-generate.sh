@@ -7,8 +7,11 @@
 #   - huge:  a ~1 MB document, specs/chat.yaml's API cloned under renamed keys (the one the frontend
 #            benchmark times; written by `cargo bench --bench frontend -- --write-huge PATH`).
 # Each output folder is removed before every run, so both tools write every file each time. One
-# warm-up run, then RUNS (default 5) timed runs; prints a markdown table (mean and min…max wall time,
-# the exit code of the warm-up run, output files and bytes, how many times faster chanx-gen is).
+# warm-up run of each, then RUNS (default 5) timed runs of each, alternating (chanx-gen, Modelina,
+# chanx-gen, ...): this machine's speed drifts by a third within a minute, and a CPU-heavy Modelina
+# run slows whatever runs right after it, so neither tool gets the quieter moments. Prints a
+# markdown table (mean and min…max wall time, the exit code of the warm-up run, output files and
+# bytes, how many times faster chanx-gen is, by the means).
 #
 # Note what is compared: Modelina writes data models only (one file per schema); chanx-gen writes
 # the types plus per-channel message enums, consumer traits, dispatchers, layer clients, the
@@ -67,27 +70,33 @@ else
   modelina=
 fi
 
-# measure OUT CMD...: one warm-up run, then $runs timed runs, each after `rm -rf OUT`; prints
-# "MEAN MIN MAX EXIT FILES BYTES" (seconds; the exit code, file count and byte count of the warm-up
-# run's output).
-measure() {
+# warm_up OUT CMD...: `rm -rf OUT`, one run of CMD; prints "EXIT FILES BYTES" (its exit code, and
+# the file and byte count of its output).
+warm_up() {
   local out=$1
   shift
-  local exit_code=0 i start end
+  local exit_code=0
   rm -rf "$out"
   "$@" >"$scratch/warm-up.log" 2>&1 || exit_code=$?
-  local files bytes
-  files=$(find "$out" -type f 2>/dev/null | wc -l)
-  bytes=$(find "$out" -type f -exec cat {} + 2>/dev/null | wc -c)
-  for ((i = 0; i < runs; i++)); do
-    rm -rf "$out"
-    start=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || true
-    end=$(date +%s%N)
-    echo $((end - start))
-  done | awk -v code="$exit_code" -v files="$files" -v bytes="$bytes" '
-    { s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
-    END { printf "%.6f %.6f %.6f %s %s %s\n", s / NR / 1e9, lo / 1e9, hi / 1e9, code, files, bytes }'
+  echo "$exit_code $(find "$out" -type f 2>/dev/null | wc -l) $(find "$out" -type f -exec cat {} + 2>/dev/null | wc -c)"
+}
+
+# timed OUT CMD...: `rm -rf OUT`, one run of CMD; prints its wall time in nanoseconds.
+timed() {
+  local out=$1
+  shift
+  local start end
+  rm -rf "$out"
+  start=$(date +%s%N)
+  "$@" >/dev/null 2>&1 || true
+  end=$(date +%s%N)
+  echo $((end - start))
+}
+
+# summary: nanoseconds on stdin, one per line; prints "MEAN MIN MAX" in seconds.
+summary() {
+  awk '{ s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+    END { printf "%.6f %.6f %.6f\n", s / NR / 1e9, lo / 1e9, hi / 1e9 }'
 }
 
 # cell MEAN MIN MAX: "1.234 s (1.100…1.300)", or milliseconds under a second.
@@ -100,8 +109,8 @@ cell() {
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1e3 }'; }
 
 echo
-echo "Whole-process wall time, $runs runs after 1 warm-up (bash loop, date +%s%N), output folder"
-echo "removed before each run; $(nproc) cores; Modelina: ${peer_version:-not installed}."
+echo "Whole-process wall time, $runs runs of each after 1 warm-up, alternating (bash loop, date +%s%N),"
+echo "output folder removed before each run; $(nproc) cores; Modelina: ${peer_version:-not installed}."
 echo
 echo "| document | size | \`chanx-gen generate\` | exit | output | \`modelina generate rust\` | exit | output | chanx-gen faster by |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -109,9 +118,23 @@ for doc in "${docs[@]}"; do
   name=${doc#"$corpus/"}
   name=${name#"$root/"}
   size=$(kb "$(wc -c <"$doc")")
-  read -r c_mean c_min c_max c_exit c_files c_bytes < <(measure "$scratch/chanx" "$chanx" generate "$doc" -o "$scratch/chanx")
+  chanx_run=("$chanx" generate "$doc" -o "$scratch/chanx")
+  peer_run=(timeout "$peer_timeout" "$modelina" generate rust "$doc" -o "$scratch/peer")
+  read -r c_exit c_files c_bytes < <(warm_up "$scratch/chanx" "${chanx_run[@]}")
   if [[ -n $modelina ]]; then
-    read -r p_mean p_min p_max p_exit p_files p_bytes < <(measure "$scratch/peer" timeout "$peer_timeout" "$modelina" generate rust "$doc" -o "$scratch/peer")
+    read -r p_exit p_files p_bytes < <(warm_up "$scratch/peer" "${peer_run[@]}")
+  fi
+  : >"$scratch/chanx.ns"
+  : >"$scratch/peer.ns"
+  for ((i = 0; i < runs; i++)); do
+    timed "$scratch/chanx" "${chanx_run[@]}" >>"$scratch/chanx.ns"
+    if [[ -n $modelina ]]; then
+      timed "$scratch/peer" "${peer_run[@]}" >>"$scratch/peer.ns"
+    fi
+  done
+  read -r c_mean c_min c_max < <(summary <"$scratch/chanx.ns")
+  if [[ -n $modelina ]]; then
+    read -r p_mean p_min p_max < <(summary <"$scratch/peer.ns")
     peer=$(cell "$p_mean" "$p_min" "$p_max")
     peer_out="$p_files files, $(kb "$p_bytes")"
     ratio=$(awk -v p="$p_mean" -v c="$c_mean" 'BEGIN { printf "%.0f×", p / c }')

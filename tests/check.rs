@@ -259,8 +259,8 @@ fn mutations() -> Vec<Mutation> {
             "drop-nullable",
             "api/types.rs",
             Replace(
-                "&::chanx_runtime::__codegen::Schema::Nullable(\n                    &::chanx_runtime::__codegen::Schema::Uuid,\n                ),",
-                "&::chanx_runtime::__codegen::Schema::Uuid,",
+                "&cg::Schema::Nullable(&cg::Schema::Uuid),",
+                "&cg::Schema::Uuid,",
             ),
             Rule::NullableMismatch,
         ),
@@ -330,7 +330,7 @@ fn mutations() -> Vec<Mutation> {
         m(
             "remove-action",
             "api/chat.rs",
-            Cut("    fn handle_ping(", "> + ::core::marker::Send;\n"),
+            Cut("    fn handle_ping(", "> + Send;\n"),
             Rule::ActionMissing,
         ),
         m(
@@ -343,8 +343,8 @@ fn mutations() -> Vec<Mutation> {
             "change-reply",
             "api/chat.rs",
             Replace(
-                "::core::option::Option<super::types::PongMessage>,",
-                "::core::option::Option<super::types::CursorMoved>,",
+                "Option<super::types::PongMessage>,",
+                "Option<super::types::CursorMoved>,",
             ),
             Rule::ReplySetMismatch,
         ),
@@ -424,7 +424,7 @@ fn mutations() -> Vec<Mutation> {
 }
 
 /// The handler `add-action` adds to the consumer trait, beside its new message.
-const KICK_HANDLER: &str = "pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {\n    fn kick(&self, cx: &::chanx_runtime::__codegen::Context, message: super::types::RoomMetadata) -> impl ::core::future::Future<Output = ::core::result::Result<::core::option::Option<()>, ::chanx_runtime::__codegen::HandlerError>> + ::core::marker::Send;\n";
+const KICK_HANDLER: &str = "pub trait ChatConsumer: Send + Sync + 'static {\n    fn kick(&self, cx: &cg::Context, message: super::types::RoomMetadata) -> impl ::core::future::Future<Output = Result<Option<()>, cg::HandlerError>> + Send;\n";
 
 fn apply(dir: &Path, mutation: &Mutation) {
     let path = dir.join(mutation.file);
@@ -456,8 +456,7 @@ fn apply(dir: &Path, mutation: &Mutation) {
         Edit::Delete => {}
     }
     if mutation.name == "add-action" {
-        let head =
-            "pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {\n";
+        let head = "pub trait ChatConsumer: Send + Sync + 'static {\n";
         assert!(text.contains(head));
         text = text.replacen(head, KICK_HANDLER, 1);
     }

@@ -174,7 +174,10 @@ fn consumer_impl(chat_rs: &str, omit: Option<&str>) -> String {
         "impl crate::api::chat::ChatConsumer for Server {{\n{}",
         &text[open + 2..]
     )
+    // Paths as a user writes them outside the generated module: the trait names the runtime's
+    // `Context` and `HandlerError` through the generated files' `cg` alias.
     .replace("super::", "crate::api::")
+    .replace("cg::", "chanx_runtime::context::")
 }
 
 fn lib_rs(consumer_impl: &str) -> String {

@@ -1408,10 +1408,8 @@ impl<'a> Builder<'a> {
                 let (output, reply, reply_variant) = match action.replies.as_slice() {
                     [] => ("()".to_owned(), "none", String::new()),
                     [only] => (
-                        format!(
-                            "::core::option::Option<{}>",
-                            self.message_type(channel, *only)
-                        ),
+                        // Channel files name no item like a prelude item (see `channel.rs.j2`).
+                        format!("Option<{}>", self.message_type(channel, *only)),
                         "single",
                         channel.messages[*only].rust_name.clone(),
                     ),
@@ -1439,7 +1437,7 @@ impl<'a> Builder<'a> {
                             attrs: Vec::new(),
                             variants,
                         });
-                        (format!("::core::option::Option<{name}>"), "enum", name)
+                        (format!("Option<{name}>"), "enum", name)
                     }
                 };
                 let mut docs = Self::docs(&action.docs);

@@ -721,9 +721,9 @@ impl<'s> Reader<'s, '_> {
         };
         let resolved = self.sources.resolve(&target).ok().map(|r| r.loc);
         let key = root_key(&target, "channels");
-        let found = channels.iter().find(|c| {
-            key.as_deref() == Some(c.key.as_str()) || resolved.as_ref() == Some(&c.loc)
-        });
+        let found = channels
+            .iter()
+            .find(|c| key.as_deref() == Some(c.key.as_str()) || resolved.as_ref() == Some(&c.loc));
         match found {
             Some(channel) => Some(channel.key.clone()),
             None => {

@@ -24,9 +24,9 @@ pub struct Params {}
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
         let _ = cx;
-        ::core::option::Option::Some(Self {})
+        Some(Self {})
     }
 
     /// The concrete path of the channel for these parameters.
@@ -41,7 +41,7 @@ pub const SECURITY: &[&str] = &[];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[],
 };
 
@@ -66,18 +66,15 @@ pub enum ServerMessage {
 
 /// What an implementation of channel `echo` does: one method per client action, one
 /// per server event.
-pub trait EchoConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait EchoConsumer: Send + Sync + 'static {
     /// Handles `text` (operation `echo`).
     fn echo(
         &self,
         cx: &cg::Context,
         message: ::std::string::String,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<::std::string::String>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<::std::string::String>, cg::HandlerError>,
+    > + Send;
 }
 
 /// Routes frames and channel-layer events of one connection to a [`EchoConsumer`](trait@EchoConsumer).
@@ -116,14 +113,14 @@ impl<C: EchoConsumer> EchoDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        if let ::core::result::Result::Ok(message) = cg::decode_message::<
+        if let Ok(message) = cg::decode_message::<
             ::std::string::String,
         >(&incoming, "", &cg::Schema::STR) {
             let outcome = <C as EchoConsumer>::echo(&self.consumer, &cx, message).await;
@@ -195,7 +192,7 @@ impl EchoLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -204,7 +201,7 @@ impl EchoLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -215,8 +212,8 @@ impl EchoLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

@@ -15,7 +15,7 @@ pub const SECURITY: &[&str] = &[];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::None,
+    address: None,
     security: &[],
 };
 
@@ -36,7 +36,7 @@ pub enum ServerMessage {}
 
 /// What an implementation of channel `acks` does: one method per client action, one
 /// per server event.
-pub trait AcksConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {}
+pub trait AcksConsumer: Send + Sync + 'static {}
 
 /// Routes frames and channel-layer events of one connection to a [`AcksConsumer`](trait@AcksConsumer).
 pub struct AcksDispatcher<C> {
@@ -74,8 +74,8 @@ impl<C: AcksConsumer> AcksDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
@@ -146,7 +146,7 @@ impl AcksLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -155,7 +155,7 @@ impl AcksLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -166,8 +166,8 @@ impl AcksLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

@@ -20,9 +20,9 @@ pub struct Params {}
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
         let _ = cx;
-        ::core::option::Option::Some(Self {})
+        Some(Self {})
     }
 
     /// The concrete path of the channel for these parameters.
@@ -37,7 +37,7 @@ pub const SECURITY: &[&str] = &[];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[],
 };
 
@@ -60,19 +60,16 @@ pub enum ServerMessage {
 
 /// What an implementation of channel `alerts` does: one method per client action, one
 /// per server event.
-pub trait AlertsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait AlertsConsumer: Send + Sync + 'static {
     /// No `messages`, so every message of the channel.
     fn alert(
         &self,
         _cx: &cg::Context,
         event: super::types::Alert,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Alert>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<super::types::Alert>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 }
 
@@ -112,8 +109,8 @@ impl<C: AlertsConsumer> AlertsDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
@@ -139,10 +136,8 @@ impl<C: AlertsConsumer> AlertsDispatcher<C> {
         event_data: cg::serde_json::Value,
     ) -> bool {
         if cg::event_matches(&event_data, "", "") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
-                super::types::Alert,
-            >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as AlertsConsumer>::alert(
+            if let Some(event) = cg::decode_event::<super::types::Alert>(&event_data) {
+                if let Ok(Some(out)) = <C as AlertsConsumer>::alert(
                         &self.consumer,
                         cx,
                         event,
@@ -200,7 +195,7 @@ impl AlertsLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -209,7 +204,7 @@ impl AlertsLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -220,8 +215,8 @@ impl AlertsLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

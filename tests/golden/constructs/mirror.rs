@@ -22,9 +22,9 @@ pub struct Params {}
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
         let _ = cx;
-        ::core::option::Option::Some(Self {})
+        Some(Self {})
     }
 
     /// The concrete path of the channel for these parameters.
@@ -39,7 +39,7 @@ pub const SECURITY: &[&str] = &[];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[],
 };
 
@@ -65,19 +65,16 @@ pub enum ServerMessage {
 
 /// What an implementation of channel `mirror` does: one method per client action, one
 /// per server event.
-pub trait MirrorConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait MirrorConsumer: Send + Sync + 'static {
     /// Forwards `mirror_reading` events to the client (operation `mirrorReading`); override to change it.
     fn mirror_reading(
         &self,
         _cx: &cg::Context,
         event: super::types::Reading,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Reading>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<super::types::Reading>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 }
 
@@ -117,8 +114,8 @@ impl<C: MirrorConsumer> MirrorDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
@@ -144,10 +141,8 @@ impl<C: MirrorConsumer> MirrorDispatcher<C> {
         event_data: cg::serde_json::Value,
     ) -> bool {
         if cg::event_matches(&event_data, "", "") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
-                super::types::Reading,
-            >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as MirrorConsumer>::mirror_reading(
+            if let Some(event) = cg::decode_event::<super::types::Reading>(&event_data) {
+                if let Ok(Some(out)) = <C as MirrorConsumer>::mirror_reading(
                         &self.consumer,
                         cx,
                         event,
@@ -205,7 +200,7 @@ impl MirrorLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -214,7 +209,7 @@ impl MirrorLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -225,8 +220,8 @@ impl MirrorLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

@@ -23,8 +23,8 @@ pub struct Params {
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
-        ::core::option::Option::Some(Self {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
+        Some(Self {
             sensor_id: cx.path_param("sensor_id")?.parse().ok()?,
         })
     }
@@ -41,7 +41,7 @@ pub const SECURITY: &[&str] = &[];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[],
 };
 
@@ -92,7 +92,7 @@ impl ::core::convert::From<PublishReadingEvent> for ServerMessage {
 
 /// What an implementation of channel `sensors` does: one method per client action, one
 /// per server event.
-pub trait SensorsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait SensorsConsumer: Send + Sync + 'static {
     /// Configure a sensor (own summary wins over the trait's)
     ///
     /// Inline trait, merged after the referenced one
@@ -101,11 +101,8 @@ pub trait SensorsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static
         cx: &cg::Context,
         message: super::types::Configuration,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Ack>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::Ack>, cg::HandlerError>,
+    > + Send;
 
     /// Configure a sensor (own summary wins over the trait's)
     ///
@@ -115,29 +112,22 @@ pub trait SensorsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static
         cx: &cg::Context,
         message: super::types::Command,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Ack>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::Ack>, cg::HandlerError>,
+    > + Send;
 
     /// Handles `tree` (operation `inspectTree`).
     fn inspect_tree_tree(
         &self,
         cx: &cg::Context,
         message: super::types::TreeNode,
-    ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<(), cg::HandlerError>,
-    > + ::core::marker::Send;
+    ) -> impl ::core::future::Future<Output = Result<(), cg::HandlerError>> + Send;
 
     /// Handles `shapes` (operation `inspectTree`).
     fn inspect_tree_shapes(
         &self,
         cx: &cg::Context,
         message: super::types::Shapes,
-    ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<(), cg::HandlerError>,
-    > + ::core::marker::Send;
+    ) -> impl ::core::future::Future<Output = Result<(), cg::HandlerError>> + Send;
 
     /// Audited operation (overridden by the operation's own summary)
     ///
@@ -147,12 +137,9 @@ pub trait SensorsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static
         _cx: &cg::Context,
         event: PublishReadingEvent,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<PublishReadingEvent>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<PublishReadingEvent>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 }
 
@@ -192,14 +179,14 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        if let ::core::result::Result::Ok(message) = cg::decode_message::<
+        if let Ok(message) = cg::decode_message::<
             super::types::Configuration,
         >(&incoming, "", &super::types::CONFIGURATION_SCHEMA) {
             let outcome = <C as SensorsConsumer>::configure_configure(
@@ -211,7 +198,7 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
             cg::finish(&cx, "", outcome.map(|reply| reply.map(ServerMessage::Ack)));
             return;
         }
-        if let ::core::result::Result::Ok(message) = cg::decode_message::<
+        if let Ok(message) = cg::decode_message::<
             super::types::Command,
         >(&incoming, "", &super::types::COMMAND_SCHEMA) {
             let outcome = <C as SensorsConsumer>::configure_command(
@@ -223,7 +210,7 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
             cg::finish(&cx, "", outcome.map(|reply| reply.map(ServerMessage::Ack)));
             return;
         }
-        if let ::core::result::Result::Ok(message) = cg::decode_message::<
+        if let Ok(message) = cg::decode_message::<
             super::types::TreeNode,
         >(&incoming, "", &super::types::TREE_NODE_SCHEMA) {
             let outcome = <C as SensorsConsumer>::inspect_tree_tree(
@@ -232,14 +219,10 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
                     message,
                 )
                 .await;
-            cg::finish(
-                &cx,
-                "",
-                outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
-            );
+            cg::finish(&cx, "", outcome.map(|()| Option::<ServerMessage>::None));
             return;
         }
-        if let ::core::result::Result::Ok(message) = cg::decode_message::<
+        if let Ok(message) = cg::decode_message::<
             super::types::Shapes,
         >(&incoming, "", &super::types::SHAPES_SCHEMA) {
             let outcome = <C as SensorsConsumer>::inspect_tree_shapes(
@@ -248,11 +231,7 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
                     message,
                 )
                 .await;
-            cg::finish(
-                &cx,
-                "",
-                outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
-            );
+            cg::finish(&cx, "", outcome.map(|()| Option::<ServerMessage>::None));
             return;
         }
         cg::send_errors(&cx, cg::no_match(&incoming));
@@ -288,10 +267,8 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
         event_data: cg::serde_json::Value,
     ) -> bool {
         if cg::event_matches(&event_data, "", "") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
-                super::types::Reading,
-            >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as SensorsConsumer>::publish_reading(
+            if let Some(event) = cg::decode_event::<super::types::Reading>(&event_data) {
+                if let Ok(Some(out)) = <C as SensorsConsumer>::publish_reading(
                         &self.consumer,
                         cx,
                         PublishReadingEvent::Reading(event),
@@ -304,10 +281,8 @@ impl<C: SensorsConsumer> SensorsDispatcher<C> {
             }
         }
         if cg::event_matches(&event_data, "", "") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
-                super::types::Batch,
-            >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as SensorsConsumer>::publish_reading(
+            if let Some(event) = cg::decode_event::<super::types::Batch>(&event_data) {
+                if let Ok(Some(out)) = <C as SensorsConsumer>::publish_reading(
                         &self.consumer,
                         cx,
                         PublishReadingEvent::Batch(event),
@@ -365,7 +340,7 @@ impl SensorsLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -374,7 +349,7 @@ impl SensorsLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -385,8 +360,8 @@ impl SensorsLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

@@ -20,9 +20,9 @@ pub struct Params {}
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
         let _ = cx;
-        ::core::option::Option::Some(Self {})
+        Some(Self {})
     }
 
     /// The concrete path of the channel for these parameters.
@@ -37,7 +37,7 @@ pub const SECURITY: &[&str] = &[];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[],
 };
 
@@ -60,15 +60,13 @@ pub enum ServerMessage {}
 
 /// What an implementation of channel `cg` does: one method per client action, one
 /// per server event.
-pub trait CgConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait CgConsumer: Send + Sync + 'static {
     /// Handles `debug` (operation `cg`).
     fn cg(
         &self,
         cx: &cg::Context,
         message: super::types::Debug,
-    ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<(), cg::HandlerError>,
-    > + ::core::marker::Send;
+    ) -> impl ::core::future::Future<Output = Result<(), cg::HandlerError>> + Send;
 }
 
 /// Routes frames and channel-layer events of one connection to a [`CgConsumer`](trait@CgConsumer).
@@ -107,22 +105,18 @@ impl<C: CgConsumer> CgDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        if let ::core::result::Result::Ok(message) = cg::decode_message::<
+        if let Ok(message) = cg::decode_message::<
             super::types::Debug,
         >(&incoming, "", &super::types::DEBUG_SCHEMA) {
             let outcome = <C as CgConsumer>::cg(&self.consumer, &cx, message).await;
-            cg::finish(
-                &cx,
-                "",
-                outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
-            );
+            cg::finish(&cx, "", outcome.map(|()| Option::<ServerMessage>::None));
             return;
         }
         cg::send_errors(&cx, cg::no_match(&incoming));
@@ -191,7 +185,7 @@ impl CgLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -200,7 +194,7 @@ impl CgLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -211,8 +205,8 @@ impl CgLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

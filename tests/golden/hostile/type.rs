@@ -35,8 +35,8 @@ pub struct Params {
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
-        ::core::option::Option::Some(Self {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
+        Some(Self {
             r#type: cx.path_param("type")?.parse().ok()?,
             self_: cx.path_param("self")?.parse().ok()?,
         })
@@ -54,7 +54,7 @@ pub const SECURITY: &[&str] = &[];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[],
 };
 
@@ -112,36 +112,29 @@ impl ::core::convert::From<RFnEvent> for ServerMessage {
 
 /// What an implementation of channel `r#type` does: one method per client action, one
 /// per server event.
-pub trait TypeConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait TypeConsumer: Send + Sync + 'static {
     /// summary with */ and "quotes"
     fn r#type(
         &self,
         cx: &cg::Context,
         message: super::types::Type,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Result>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::Result>, cg::HandlerError>,
+    > + Send;
 
     /// Handles `self` (operation `async`).
     fn async_self(
         &self,
         cx: &cg::Context,
         message: super::types::Self_,
-    ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<(), cg::HandlerError>,
-    > + ::core::marker::Send;
+    ) -> impl ::core::future::Future<Output = Result<(), cg::HandlerError>> + Send;
 
     /// Handles `2fa_code` (operation `async`).
     fn async_2fa_code(
         &self,
         cx: &cg::Context,
         message: super::types::_2faCode,
-    ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<(), cg::HandlerError>,
-    > + ::core::marker::Send;
+    ) -> impl ::core::future::Future<Output = Result<(), cg::HandlerError>> + Send;
 
     /// \u{2028}line separator\u{202e}right-to-left override\u{d} carriage return \u{0} nul
     fn r#fn(
@@ -149,12 +142,9 @@ pub trait TypeConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         _cx: &cg::Context,
         event: RFnEvent,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<RFnEvent>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<RFnEvent>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 }
 
@@ -194,16 +184,16 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "action") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
         match incoming.tag().as_str() {
-            ::core::option::Option::Some("type") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("type") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::Type,
                 >(&cx, &incoming, "type", &super::types::TYPE_SCHEMA) {
                     let outcome = <C as TypeConsumer>::r#type(
@@ -219,8 +209,8 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
                     );
                 }
             }
-            ::core::option::Option::Some("self") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("self") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::Self_,
                 >(&cx, &incoming, "self", &super::types::SELF_SCHEMA) {
                     let outcome = <C as TypeConsumer>::async_self(
@@ -232,12 +222,12 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
                     cg::finish(
                         &cx,
                         "self",
-                        outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
+                        outcome.map(|()| Option::<ServerMessage>::None),
                     );
                 }
             }
-            ::core::option::Option::Some("2fa_code") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("2fa_code") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::_2faCode,
                 >(&cx, &incoming, "2fa_code", &super::types::_2FA_CODE_SCHEMA) {
                     let outcome = <C as TypeConsumer>::async_2fa_code(
@@ -249,7 +239,7 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
                     cg::finish(
                         &cx,
                         "2fa_code",
-                        outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
+                        outcome.map(|()| Option::<ServerMessage>::None),
                     );
                 }
             }
@@ -303,10 +293,8 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
         event_data: cg::serde_json::Value,
     ) -> bool {
         if cg::event_matches(&event_data, "action", "gen") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
-                super::types::Gen,
-            >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as TypeConsumer>::r#fn(
+            if let Some(event) = cg::decode_event::<super::types::Gen>(&event_data) {
+                if let Ok(Some(out)) = <C as TypeConsumer>::r#fn(
                         &self.consumer,
                         cx,
                         RFnEvent::Gen(event),
@@ -319,10 +307,10 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
             }
         }
         if cg::event_matches(&event_data, "action", "chat.message") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
+            if let Some(event) = cg::decode_event::<
                 super::types::ChatMessage,
             >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as TypeConsumer>::r#fn(
+                if let Ok(Some(out)) = <C as TypeConsumer>::r#fn(
                         &self.consumer,
                         cx,
                         RFnEvent::ChatMessage(event),
@@ -335,10 +323,8 @@ impl<C: TypeConsumer> TypeDispatcher<C> {
             }
         }
         if cg::event_matches(&event_data, "action", "new-room") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
-                super::types::NewRoom,
-            >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as TypeConsumer>::r#fn(
+            if let Some(event) = cg::decode_event::<super::types::NewRoom>(&event_data) {
+                if let Ok(Some(out)) = <C as TypeConsumer>::r#fn(
                         &self.consumer,
                         cx,
                         RFnEvent::NewRoom(event),
@@ -396,7 +382,7 @@ impl TypeLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -405,7 +391,7 @@ impl TypeLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -416,8 +402,8 @@ impl TypeLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

@@ -20,9 +20,9 @@ pub struct Params {}
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
         let _ = cx;
-        ::core::option::Option::Some(Self {})
+        Some(Self {})
     }
 
     /// The concrete path of the channel for these parameters.
@@ -37,7 +37,7 @@ pub const SECURITY: &[&str] = &[];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[],
 };
 
@@ -60,15 +60,13 @@ pub enum ServerMessage {}
 
 /// What an implementation of channel `inbox` does: one method per client action, one
 /// per server event.
-pub trait InboxConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait InboxConsumer: Send + Sync + 'static {
     /// Handles `note` (operation `takeNote`).
     fn take_note(
         &self,
         cx: &cg::Context,
         message: super::types::Note,
-    ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<(), cg::HandlerError>,
-    > + ::core::marker::Send;
+    ) -> impl ::core::future::Future<Output = Result<(), cg::HandlerError>> + Send;
 }
 
 /// Routes frames and channel-layer events of one connection to a [`InboxConsumer`](trait@InboxConsumer).
@@ -107,23 +105,19 @@ impl<C: InboxConsumer> InboxDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
-        if let ::core::result::Result::Ok(message) = cg::decode_message::<
+        if let Ok(message) = cg::decode_message::<
             super::types::Note,
         >(&incoming, "", &super::types::NOTE_SCHEMA) {
             let outcome = <C as InboxConsumer>::take_note(&self.consumer, &cx, message)
                 .await;
-            cg::finish(
-                &cx,
-                "",
-                outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
-            );
+            cg::finish(&cx, "", outcome.map(|()| Option::<ServerMessage>::None));
             return;
         }
         cg::send_errors(&cx, cg::no_match(&incoming));
@@ -193,7 +187,7 @@ impl InboxLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -202,7 +196,7 @@ impl InboxLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -213,8 +207,8 @@ impl InboxLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

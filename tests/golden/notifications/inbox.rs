@@ -25,8 +25,8 @@ pub struct Params {
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
-        ::core::option::Option::Some(Self {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
+        Some(Self {
             inbox_id: cx.path_param("inbox_id")?.parse().ok()?,
         })
     }
@@ -43,7 +43,7 @@ pub const SECURITY: &[&str] = &["token", "bearer"];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[
         cg::SecurityScheme {
             key: "token",
@@ -76,19 +76,16 @@ pub enum ServerMessage {
 
 /// What an implementation of channel `inbox` does: one method per client action, one
 /// per server event.
-pub trait InboxConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait InboxConsumer: Send + Sync + 'static {
     /// Forwards `handle_inbox_item` events to the client (operation `handle_inbox_item`); override to change it.
     fn handle_inbox_item(
         &self,
         _cx: &cg::Context,
         event: super::types::InboxItem,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::InboxItem>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<super::types::InboxItem>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 }
 
@@ -128,8 +125,8 @@ impl<C: InboxConsumer> InboxDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
@@ -155,10 +152,10 @@ impl<C: InboxConsumer> InboxDispatcher<C> {
         event_data: cg::serde_json::Value,
     ) -> bool {
         if cg::event_matches(&event_data, "action", "inbox_item") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
+            if let Some(event) = cg::decode_event::<
                 super::types::InboxItem,
             >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as InboxConsumer>::handle_inbox_item(
+                if let Ok(Some(out)) = <C as InboxConsumer>::handle_inbox_item(
                         &self.consumer,
                         cx,
                         event,
@@ -216,7 +213,7 @@ impl InboxLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -225,7 +222,7 @@ impl InboxLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -236,8 +233,8 @@ impl InboxLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

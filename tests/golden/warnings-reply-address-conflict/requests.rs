@@ -20,9 +20,9 @@ pub struct Params {}
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
         let _ = cx;
-        ::core::option::Option::Some(Self {})
+        Some(Self {})
     }
 
     /// The concrete path of the channel for these parameters.
@@ -37,7 +37,7 @@ pub const SECURITY: &[&str] = &[];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[],
 };
 
@@ -68,19 +68,16 @@ impl ::core::convert::From<AskEvent> for ServerMessage {
 
 /// What an implementation of channel `requests` does: one method per client action, one
 /// per server event.
-pub trait RequestsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait RequestsConsumer: Send + Sync + 'static {
     /// Forwards `ask` events to the client (operation `ask`); override to change it.
     fn ask(
         &self,
         _cx: &cg::Context,
         event: AskEvent,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<AskEvent>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<AskEvent>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 }
 
@@ -120,8 +117,8 @@ impl<C: RequestsConsumer> RequestsDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
@@ -192,7 +189,7 @@ impl RequestsLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -201,7 +198,7 @@ impl RequestsLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -212,8 +209,8 @@ impl RequestsLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

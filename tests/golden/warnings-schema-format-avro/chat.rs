@@ -20,9 +20,9 @@ pub struct Params {}
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
         let _ = cx;
-        ::core::option::Option::Some(Self {})
+        Some(Self {})
     }
 
     /// The concrete path of the channel for these parameters.
@@ -37,7 +37,7 @@ pub const SECURITY: &[&str] = &[];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[],
 };
 
@@ -58,7 +58,7 @@ pub enum ServerMessage {}
 
 /// What an implementation of channel `chat` does: one method per client action, one
 /// per server event.
-pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {}
+pub trait ChatConsumer: Send + Sync + 'static {}
 
 /// Routes frames and channel-layer events of one connection to a [`ChatConsumer`](trait@ChatConsumer).
 pub struct ChatDispatcher<C> {
@@ -96,8 +96,8 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
@@ -168,7 +168,7 @@ impl ChatLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -177,7 +177,7 @@ impl ChatLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -188,8 +188,8 @@ impl ChatLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

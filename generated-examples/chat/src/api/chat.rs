@@ -27,8 +27,8 @@ pub struct Params {
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
-        ::core::option::Option::Some(Self {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
+        Some(Self {
             room_name: cx.path_param("room_name")?.parse().ok()?,
         })
     }
@@ -45,7 +45,7 @@ pub const SECURITY: &[&str] = &[];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[],
 };
 
@@ -137,7 +137,7 @@ impl ::core::convert::From<ChatEmitsEvent> for ServerMessage {
 
 /// What an implementation of channel `chat` does: one method per client action, one
 /// per server event.
-pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait ChatConsumer: Send + Sync + 'static {
     /// Attach
     ///
     /// Share an image or a link with the room
@@ -146,11 +146,8 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         cx: &cg::Context,
         message: super::types::AttachMessage,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::AttachmentPosted>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::AttachmentPosted>, cg::HandlerError>,
+    > + Send;
 
     /// Send chat message
     ///
@@ -160,11 +157,8 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         cx: &cg::Context,
         message: super::types::ChatMessage,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::ChatNotification>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::ChatNotification>, cg::HandlerError>,
+    > + Send;
 
     /// Handles `move_cursor` (operation `handle_cursor`).
     fn handle_cursor(
@@ -172,11 +166,8 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         cx: &cg::Context,
         message: super::types::MoveCursor,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::CursorMoved>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::CursorMoved>, cg::HandlerError>,
+    > + Send;
 
     /// Ping
     ///
@@ -186,11 +177,8 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         cx: &cg::Context,
         message: super::types::PingMessage,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::PongMessage>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::PongMessage>, cg::HandlerError>,
+    > + Send;
 
     /// React
     ///
@@ -200,11 +188,8 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         cx: &cg::Context,
         message: super::types::ReactMessage,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::ReactionAdded>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::ReactionAdded>, cg::HandlerError>,
+    > + Send;
 
     /// Set metadata
     ///
@@ -214,11 +199,8 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         cx: &cg::Context,
         message: super::types::SetMetadata,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::RoomMetadata>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::RoomMetadata>, cg::HandlerError>,
+    > + Send;
 
     /// Slow mode
     ///
@@ -228,11 +210,8 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         cx: &cg::Context,
         message: super::types::SetSlowMode,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::SlowModeChanged>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::SlowModeChanged>, cg::HandlerError>,
+    > + Send;
 
     /// History
     ///
@@ -242,11 +221,8 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         cx: &cg::Context,
         message: super::types::HistoryRequest,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::HistoryPage>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::HistoryPage>, cg::HandlerError>,
+    > + Send;
 
     /// Announcement
     ///
@@ -256,12 +232,9 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         _cx: &cg::Context,
         event: super::types::Announcement,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Announcement>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<super::types::Announcement>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 
     /// Passthrough handler for UserJoined
@@ -270,12 +243,9 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         _cx: &cg::Context,
         event: super::types::UserJoined,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::UserJoined>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<super::types::UserJoined>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 
     /// Passthrough handler for UserLeft
@@ -284,12 +254,9 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         _cx: &cg::Context,
         event: super::types::UserLeft,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::UserLeft>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<super::types::UserLeft>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 
     /// Messages the server pushes
@@ -298,12 +265,9 @@ pub trait ChatConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
         _cx: &cg::Context,
         event: ChatEmitsEvent,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<ChatEmitsEvent>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<ChatEmitsEvent>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 }
 
@@ -343,16 +307,16 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "action") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
         match incoming.tag().as_str() {
-            ::core::option::Option::Some("attach") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("attach") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::AttachMessage,
                 >(&cx, &incoming, "attach", &super::types::ATTACH_MESSAGE_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_attach(
@@ -368,8 +332,8 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                     );
                 }
             }
-            ::core::option::Option::Some("chat") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("chat") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::ChatMessage,
                 >(&cx, &incoming, "chat", &super::types::CHAT_MESSAGE_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_chat(
@@ -385,8 +349,8 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                     );
                 }
             }
-            ::core::option::Option::Some("move_cursor") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("move_cursor") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::MoveCursor,
                 >(&cx, &incoming, "move_cursor", &super::types::MOVE_CURSOR_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_cursor(
@@ -402,8 +366,8 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                     );
                 }
             }
-            ::core::option::Option::Some("ping") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("ping") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::PingMessage,
                 >(&cx, &incoming, "ping", &super::types::PING_MESSAGE_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_ping(
@@ -419,8 +383,8 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                     );
                 }
             }
-            ::core::option::Option::Some("react") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("react") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::ReactMessage,
                 >(&cx, &incoming, "react", &super::types::REACT_MESSAGE_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_react(
@@ -436,8 +400,8 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                     );
                 }
             }
-            ::core::option::Option::Some("set_metadata") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("set_metadata") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::SetMetadata,
                 >(&cx, &incoming, "set_metadata", &super::types::SET_METADATA_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_set_metadata(
@@ -453,8 +417,8 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                     );
                 }
             }
-            ::core::option::Option::Some("set_slow_mode") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("set_slow_mode") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::SetSlowMode,
                 >(&cx, &incoming, "set_slow_mode", &super::types::SET_SLOW_MODE_SCHEMA) {
                     let outcome = <C as ChatConsumer>::handle_set_slow_mode(
@@ -470,8 +434,8 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
                     );
                 }
             }
-            ::core::option::Option::Some("history") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("history") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::HistoryRequest,
                 >(&cx, &incoming, "history", &super::types::HISTORY_REQUEST_SCHEMA) {
                     let outcome = <C as ChatConsumer>::history(
@@ -569,10 +533,10 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
         event_data: cg::serde_json::Value,
     ) -> bool {
         if cg::event_matches(&event_data, "action", "announcement") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
+            if let Some(event) = cg::decode_event::<
                 super::types::Announcement,
             >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::handle_announcement(
+                if let Ok(Some(out)) = <C as ChatConsumer>::handle_announcement(
                         &self.consumer,
                         cx,
                         event,
@@ -585,10 +549,10 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
             }
         }
         if cg::event_matches(&event_data, "action", "user_joined") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
+            if let Some(event) = cg::decode_event::<
                 super::types::UserJoined,
             >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::handle_passthrough_user_joined(
+                if let Ok(Some(out)) = <C as ChatConsumer>::handle_passthrough_user_joined(
                         &self.consumer,
                         cx,
                         event,
@@ -601,10 +565,10 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
             }
         }
         if cg::event_matches(&event_data, "action", "user_left") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
+            if let Some(event) = cg::decode_event::<
                 super::types::UserLeft,
             >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::handle_passthrough_user_left(
+                if let Ok(Some(out)) = <C as ChatConsumer>::handle_passthrough_user_left(
                         &self.consumer,
                         cx,
                         event,
@@ -617,10 +581,10 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
             }
         }
         if cg::event_matches(&event_data, "action", "reaction_added") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
+            if let Some(event) = cg::decode_event::<
                 super::types::ReactionAdded,
             >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::chat_emits(
+                if let Ok(Some(out)) = <C as ChatConsumer>::chat_emits(
                         &self.consumer,
                         cx,
                         ChatEmitsEvent::ReactionAdded(event),
@@ -633,10 +597,10 @@ impl<C: ChatConsumer> ChatDispatcher<C> {
             }
         }
         if cg::event_matches(&event_data, "action", "slow_mode_changed") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
+            if let Some(event) = cg::decode_event::<
                 super::types::SlowModeChanged,
             >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ChatConsumer>::chat_emits(
+                if let Ok(Some(out)) = <C as ChatConsumer>::chat_emits(
                         &self.consumer,
                         cx,
                         ChatEmitsEvent::SlowModeChanged(event),
@@ -694,7 +658,7 @@ impl ChatLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -703,7 +667,7 @@ impl ChatLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -714,8 +678,8 @@ impl ChatLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

@@ -23,8 +23,8 @@ pub struct Params {
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
-        ::core::option::Option::Some(Self {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
+        Some(Self {
             symbol: cx.path_param("symbol")?.parse().ok()?,
         })
     }
@@ -41,7 +41,7 @@ pub const SECURITY: &[&str] = &[];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[],
 };
 
@@ -67,19 +67,16 @@ pub enum ServerMessage {
 
 /// What an implementation of channel `market_data_v1` does: one method per client action, one
 /// per server event.
-pub trait MarketDataV1Consumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait MarketDataV1Consumer: Send + Sync + 'static {
     /// Receive market updates on a given symbol
     fn send_market_data(
         &self,
         _cx: &cg::Context,
         event: super::types::Market,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Market>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<super::types::Market>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 }
 
@@ -119,8 +116,8 @@ impl<C: MarketDataV1Consumer> MarketDataV1Dispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
@@ -146,10 +143,8 @@ impl<C: MarketDataV1Consumer> MarketDataV1Dispatcher<C> {
         event_data: cg::serde_json::Value,
     ) -> bool {
         if cg::event_matches(&event_data, "", "") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
-                super::types::Market,
-            >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as MarketDataV1Consumer>::send_market_data(
+            if let Some(event) = cg::decode_event::<super::types::Market>(&event_data) {
+                if let Ok(Some(out)) = <C as MarketDataV1Consumer>::send_market_data(
                         &self.consumer,
                         cx,
                         event,
@@ -207,7 +202,7 @@ impl MarketDataV1Layer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -216,7 +211,7 @@ impl MarketDataV1Layer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -227,8 +222,8 @@ impl MarketDataV1Layer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

@@ -27,8 +27,8 @@ pub struct Params {
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
-        ::core::option::Option::Some(Self {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
+        Some(Self {
             user_id: cx.path_param("user_id")?.parse().ok()?,
         })
     }
@@ -45,7 +45,7 @@ pub const SECURITY: &[&str] = &["bearer", "token"];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[
         cg::SecurityScheme {
             key: "bearer",
@@ -87,7 +87,7 @@ pub enum ServerMessage {
 
 /// What an implementation of channel `notifications` does: one method per client action, one
 /// per server event.
-pub trait NotificationsConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait NotificationsConsumer: Send + Sync + 'static {
     /// Mark read
     ///
     /// Mark notifications as read
@@ -96,11 +96,8 @@ pub trait NotificationsConsumer: ::core::marker::Send + ::core::marker::Sync + '
         cx: &cg::Context,
         message: super::types::MarkRead,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::ReadAck>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::ReadAck>, cg::HandlerError>,
+    > + Send;
 
     /// Notify
     ///
@@ -110,12 +107,9 @@ pub trait NotificationsConsumer: ::core::marker::Send + ::core::marker::Sync + '
         _cx: &cg::Context,
         event: super::types::Notification,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Notification>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<super::types::Notification>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 
     /// Passthrough handler for UnreadCount
@@ -124,12 +118,9 @@ pub trait NotificationsConsumer: ::core::marker::Send + ::core::marker::Sync + '
         _cx: &cg::Context,
         event: super::types::UnreadCount,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::UnreadCount>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<super::types::UnreadCount>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 
     /// Messages the server pushes
@@ -138,12 +129,9 @@ pub trait NotificationsConsumer: ::core::marker::Send + ::core::marker::Sync + '
         _cx: &cg::Context,
         event: super::types::Welcome,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Welcome>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<super::types::Welcome>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 }
 
@@ -183,16 +171,16 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "action") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
         match incoming.tag().as_str() {
-            ::core::option::Option::Some("mark_read") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("mark_read") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::MarkRead,
                 >(&cx, &incoming, "mark_read", &super::types::MARK_READ_SCHEMA) {
                     let outcome = <C as NotificationsConsumer>::mark_read(
@@ -242,10 +230,10 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
         event_data: cg::serde_json::Value,
     ) -> bool {
         if cg::event_matches(&event_data, "action", "notification") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
+            if let Some(event) = cg::decode_event::<
                 super::types::Notification,
             >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as NotificationsConsumer>::handle_notify(
+                if let Ok(Some(out)) = <C as NotificationsConsumer>::handle_notify(
                         &self.consumer,
                         cx,
                         event,
@@ -258,10 +246,10 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
             }
         }
         if cg::event_matches(&event_data, "action", "unread_count") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
+            if let Some(event) = cg::decode_event::<
                 super::types::UnreadCount,
             >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as NotificationsConsumer>::handle_passthrough_unread_count(
+                if let Ok(Some(out)) = <C as NotificationsConsumer>::handle_passthrough_unread_count(
                         &self.consumer,
                         cx,
                         event,
@@ -274,10 +262,8 @@ impl<C: NotificationsConsumer> NotificationsDispatcher<C> {
             }
         }
         if cg::event_matches(&event_data, "action", "welcome") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
-                super::types::Welcome,
-            >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as NotificationsConsumer>::notifications_emits(
+            if let Some(event) = cg::decode_event::<super::types::Welcome>(&event_data) {
+                if let Ok(Some(out)) = <C as NotificationsConsumer>::notifications_emits(
                         &self.consumer,
                         cx,
                         event,
@@ -335,7 +321,7 @@ impl NotificationsLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -344,7 +330,7 @@ impl NotificationsLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -355,8 +341,8 @@ impl NotificationsLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,

@@ -27,8 +27,8 @@ pub struct Params {
 impl Params {
     /// The parameters of a connection, read from its path (`Context::path_param`); `None` when
     /// one is missing or does not parse as its type.
-    pub fn from_context(cx: &cg::Context) -> ::core::option::Option<Self> {
-        ::core::option::Option::Some(Self {
+    pub fn from_context(cx: &cg::Context) -> Option<Self> {
+        Some(Self {
             room: cx.path_param("room")?.parse().ok()?,
         })
     }
@@ -45,7 +45,7 @@ pub const SECURITY: &[&str] = &["query_token", "header_x_token"];
 /// What a server needs to know about this channel: its address and how clients authenticate.
 pub static INFO: cg::ChannelInfo = cg::ChannelInfo {
     key: KEY,
-    address: ::core::option::Option::Some(ADDRESS),
+    address: Some(ADDRESS),
     security: &[
         cg::SecurityScheme {
             key: "query_token",
@@ -113,15 +113,13 @@ pub enum ServerMessage {
 
 /// What an implementation of channel `parity` does: one method per client action, one
 /// per server event.
-pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static {
+pub trait ParityConsumer: Send + Sync + 'static {
     /// Announce through the channel layer
     fn handle_announce(
         &self,
         cx: &cg::Context,
         message: super::types::AnnounceMessage,
-    ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<(), cg::HandlerError>,
-    > + ::core::marker::Send;
+    ) -> impl ::core::future::Future<Output = Result<(), cg::HandlerError>> + Send;
 
     /// Count down
     fn handle_countdown(
@@ -129,11 +127,8 @@ pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
         cx: &cg::Context,
         message: super::types::CountdownMessage,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Tick>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::Tick>, cg::HandlerError>,
+    > + Send;
 
     /// Echo
     fn handle_echo(
@@ -141,20 +136,15 @@ pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
         cx: &cg::Context,
         message: super::types::EchoMessage,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::EchoReply>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::EchoReply>, cg::HandlerError>,
+    > + Send;
 
     /// Fail
     fn handle_explode(
         &self,
         cx: &cg::Context,
         message: super::types::ExplodeMessage,
-    ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<(), cg::HandlerError>,
-    > + ::core::marker::Send;
+    ) -> impl ::core::future::Future<Output = Result<(), cg::HandlerError>> + Send;
 
     /// Ping
     ///
@@ -164,11 +154,8 @@ pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
         cx: &cg::Context,
         message: super::types::PingMessage,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::PongMessage>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::PongMessage>, cg::HandlerError>,
+    > + Send;
 
     /// Register a profile
     fn handle_register(
@@ -176,11 +163,8 @@ pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
         cx: &cg::Context,
         message: super::types::RegisterMessage,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Registered>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::Registered>, cg::HandlerError>,
+    > + Send;
 
     /// Say to the room
     fn handle_say(
@@ -188,11 +172,8 @@ pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
         cx: &cg::Context,
         message: super::types::SayMessage,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Said>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send;
+        Output = Result<Option<super::types::Said>, cg::HandlerError>,
+    > + Send;
 
     /// Announcement
     ///
@@ -202,12 +183,9 @@ pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
         _cx: &cg::Context,
         event: super::types::Announcement,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Announcement>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<super::types::Announcement>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 
     /// Messages the server pushes
@@ -216,12 +194,9 @@ pub trait ParityConsumer: ::core::marker::Send + ::core::marker::Sync + 'static 
         _cx: &cg::Context,
         event: super::types::Welcome,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::core::option::Option<super::types::Welcome>,
-            cg::HandlerError,
-        >,
-    > + ::core::marker::Send {
-        async move { ::core::result::Result::Ok(::core::option::Option::Some(event)) }
+        Output = Result<Option<super::types::Welcome>, cg::HandlerError>,
+    > + Send {
+        async move { Ok(Some(event)) }
     }
 }
 
@@ -261,16 +236,16 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
     /// error frames. Never fails: every problem becomes a frame to the client.
     pub async fn handle_text(&self, cx: &cg::Context, text: &str) {
         let incoming = match cg::read_frame(text, "action") {
-            ::core::result::Result::Ok(incoming) => incoming,
-            ::core::result::Result::Err(rejected) => {
+            Ok(incoming) => incoming,
+            Err(rejected) => {
                 cg::send_rejection(cx, rejected);
                 return;
             }
         };
         let cx = cx.with_reply_ref(incoming.envelope.reference.clone());
         match incoming.tag().as_str() {
-            ::core::option::Option::Some("announce") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("announce") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::AnnounceMessage,
                 >(&cx, &incoming, "announce", &super::types::ANNOUNCE_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_announce(
@@ -282,12 +257,12 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                     cg::finish(
                         &cx,
                         "announce",
-                        outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
+                        outcome.map(|()| Option::<ServerMessage>::None),
                     );
                 }
             }
-            ::core::option::Option::Some("countdown") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("countdown") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::CountdownMessage,
                 >(&cx, &incoming, "countdown", &super::types::COUNTDOWN_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_countdown(
@@ -303,8 +278,8 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                     );
                 }
             }
-            ::core::option::Option::Some("echo") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("echo") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::EchoMessage,
                 >(&cx, &incoming, "echo", &super::types::ECHO_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_echo(
@@ -320,8 +295,8 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                     );
                 }
             }
-            ::core::option::Option::Some("explode") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("explode") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::ExplodeMessage,
                 >(&cx, &incoming, "explode", &super::types::EXPLODE_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_explode(
@@ -333,12 +308,12 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                     cg::finish(
                         &cx,
                         "explode",
-                        outcome.map(|()| ::core::option::Option::<ServerMessage>::None),
+                        outcome.map(|()| Option::<ServerMessage>::None),
                     );
                 }
             }
-            ::core::option::Option::Some("ping") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("ping") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::PingMessage,
                 >(&cx, &incoming, "ping", &super::types::PING_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_ping(
@@ -354,8 +329,8 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                     );
                 }
             }
-            ::core::option::Option::Some("register") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("register") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::RegisterMessage,
                 >(&cx, &incoming, "register", &super::types::REGISTER_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_register(
@@ -371,8 +346,8 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
                     );
                 }
             }
-            ::core::option::Option::Some("say") => {
-                if let ::core::option::Option::Some(message) = cg::decode_or_answer::<
+            Some("say") => {
+                if let Some(message) = cg::decode_or_answer::<
                     super::types::SayMessage,
                 >(&cx, &incoming, "say", &super::types::SAY_MESSAGE_SCHEMA) {
                     let outcome = <C as ParityConsumer>::handle_say(
@@ -462,10 +437,10 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
         event_data: cg::serde_json::Value,
     ) -> bool {
         if cg::event_matches(&event_data, "action", "announcement") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
+            if let Some(event) = cg::decode_event::<
                 super::types::Announcement,
             >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ParityConsumer>::handle_announcement(
+                if let Ok(Some(out)) = <C as ParityConsumer>::handle_announcement(
                         &self.consumer,
                         cx,
                         event,
@@ -478,10 +453,8 @@ impl<C: ParityConsumer> ParityDispatcher<C> {
             }
         }
         if cg::event_matches(&event_data, "action", "welcome") {
-            if let ::core::option::Option::Some(event) = cg::decode_event::<
-                super::types::Welcome,
-            >(&event_data) {
-                if let ::core::result::Result::Ok(::core::option::Option::Some(out)) = <C as ParityConsumer>::parity_emits(
+            if let Some(event) = cg::decode_event::<super::types::Welcome>(&event_data) {
+                if let Ok(Some(out)) = <C as ParityConsumer>::parity_emits(
                         &self.consumer,
                         cx,
                         event,
@@ -539,7 +512,7 @@ impl ParityLayer {
         &self,
         channel_name: &str,
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::send_event(&*self.layer, channel_name, event).await
     }
 
@@ -548,7 +521,7 @@ impl ParityLayer {
         &self,
         groups: &[&str],
         event: &ServerMessage,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_event(&*self.layer, groups, event).await
     }
 
@@ -559,8 +532,8 @@ impl ParityLayer {
         groups: &[&str],
         message: &ServerMessage,
         exclude_current: bool,
-        from_channel: ::core::option::Option<&str>,
-    ) -> ::core::result::Result<(), cg::LayerError> {
+        from_channel: Option<&str>,
+    ) -> Result<(), cg::LayerError> {
         cg::broadcast_message(
                 &*self.layer,
                 groups,
