@@ -1,10 +1,12 @@
-//! A quick parse for the chunks that are one `static` item, such as the schema tables: a third of
-//! the generated text, which syn would lex into a token stream and parse with its general
-//! expression parser, the costliest step of generation. This parser reads only what those items
-//! are made of (doc comments, `pub static NAME: PATH = EXPR;`, and expressions built of paths,
-//! calls, method calls, references, negation, arrays, tuples, struct literals and literals) and
-//! builds the same syn tree directly. On anything else it gives `None` and the caller parses the
-//! chunk with syn; `tests::same_tree_as_syn` and the golden files hold both to the same output.
+//! A quick parse for the chunks that are one `static` item (the schema tables, a third of the
+//! generated text) or one test function of a single call (the contract tests), which syn would
+//! lex into a token stream and parse with its general expression parser, the costliest step of
+//! generation. This parser reads only what those items are made of (doc comments and path
+//! attributes, `pub static NAME: TYPE = EXPR;`, `fn NAME() { EXPR; }`, and expressions built of
+//! paths with generic arguments, calls, method calls, references, negation, arrays, tuples, struct
+//! literals and literals) and builds the same syn tree directly. On anything else it gives `None`
+//! and the caller parses the chunk with syn; the tests and the golden files hold both to the same
+//! output.
 
 use std::str::FromStr;
 
@@ -14,54 +16,33 @@ use syn::{Expr, Path, PathArguments, PathSegment};
 
 use crate::ir::naming;
 
-/// The syn file of `text` when it is exactly one `pub` or `pub(crate)` static item with outer
-/// `///` docs, in the subset this parser reads; `None` otherwise.
-pub(super) fn parse_static_item(text: &str) -> Option<syn::File> {
+/// The syn file of `text` when it is exactly one item this parser reads: a `pub` or `pub(crate)`
+/// static, or a function without parameters or result whose body is statements of expressions,
+/// each with outer `///` docs and `#[path]` attributes; `None` otherwise.
+pub(super) fn parse_item(text: &str) -> Option<syn::File> {
     let mut parser = Parser { text, pos: 0 };
     let mut attrs = Vec::new();
-    while let Some(comment) = parser.doc_comment() {
-        attrs.push(doc_attribute(comment));
+    loop {
+        if let Some(comment) = parser.doc_comment() {
+            attrs.push(doc_attribute(comment));
+        } else if parser.punct("#").is_some() {
+            parser.punct("[")?;
+            let path = parser.path(PathStyle::Mod)?;
+            parser.punct("]")?;
+            attrs.push(attribute(syn::Meta::Path(path)));
+        } else {
+            break;
+        }
     }
-    parser.word("pub")?;
-    let vis = if parser.punct("(").is_some() {
-        parser.word("crate")?;
-        parser.punct(")")?;
-        syn::Visibility::Restricted(syn::VisRestricted {
-            pub_token: Default::default(),
-            paren_token: Default::default(),
-            in_token: None,
-            path: Box::new(Path::from(Ident::new("crate", Span::call_site()))),
-        })
+    let item = if parser.peek_word() == "fn" {
+        parser.function(attrs)?
     } else {
-        syn::Visibility::Public(Default::default())
+        parser.static_item(attrs)?
     };
-    parser.word("static")?;
-    let ident = parser.ident()?;
-    parser.punct(":")?;
-    let ty = syn::Type::Path(syn::TypePath {
-        attrs: Vec::new(),
-        qself: None,
-        path: parser.path()?,
-    });
-    parser.punct("=")?;
-    let expr = parser.expr()?;
-    parser.punct(";")?;
     parser.skip_whitespace();
     if parser.pos != text.len() {
         return None;
     }
-    let item = syn::Item::Static(syn::ItemStatic {
-        attrs,
-        vis,
-        static_token: Default::default(),
-        mutability: syn::StaticMutability::None,
-        ident,
-        colon_token: Default::default(),
-        ty: Box::new(ty),
-        eq_token: Default::default(),
-        expr: Box::new(expr),
-        semi_token: Default::default(),
-    });
     Some(syn::File {
         shebang: None,
         frontmatter: None,
@@ -70,21 +51,35 @@ pub(super) fn parse_static_item(text: &str) -> Option<syn::File> {
     })
 }
 
-/// `#[doc = "..."]`, as the lexer turns a `///` comment into one.
-fn doc_attribute(comment: &str) -> syn::Attribute {
+/// An outer attribute.
+fn attribute(meta: syn::Meta) -> syn::Attribute {
     syn::Attribute {
         pound_token: Default::default(),
         style: syn::AttrStyle::Outer,
         bracket_token: Default::default(),
-        meta: syn::Meta::NameValue(syn::MetaNameValue {
-            path: Path::from(Ident::new("doc", Span::call_site())),
-            eq_token: Default::default(),
-            value: Expr::Lit(syn::ExprLit {
-                attrs: Vec::new(),
-                lit: syn::Lit::Str(syn::LitStr::new(comment, Span::call_site())),
-            }),
-        }),
+        meta,
     }
+}
+
+/// `#[doc = "..."]`, as the lexer turns a `///` comment into one.
+fn doc_attribute(comment: &str) -> syn::Attribute {
+    attribute(syn::Meta::NameValue(syn::MetaNameValue {
+        path: Path::from(Ident::new("doc", Span::call_site())),
+        eq_token: Default::default(),
+        value: Expr::Lit(syn::ExprLit {
+            attrs: Vec::new(),
+            lit: syn::Lit::Str(syn::LitStr::new(comment, Span::call_site())),
+        }),
+    }))
+}
+
+/// Where a path is: generic arguments follow `::` in an expression (`f::<T>`), directly in a
+/// type (`Vec<T>`), and not at all in an attribute.
+#[derive(Clone, Copy, PartialEq)]
+enum PathStyle {
+    Expr,
+    Type,
+    Mod,
 }
 
 /// A cursor over the chunk's text. Every method skips the whitespace before what it reads and
@@ -95,6 +90,93 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
+    /// `pub static NAME: TYPE = EXPR;` (or `pub(crate)`).
+    fn static_item(&mut self, attrs: Vec<syn::Attribute>) -> Option<syn::Item> {
+        self.word("pub")?;
+        let vis = if self.punct("(").is_some() {
+            self.word("crate")?;
+            self.punct(")")?;
+            syn::Visibility::Restricted(syn::VisRestricted {
+                pub_token: Default::default(),
+                paren_token: Default::default(),
+                in_token: None,
+                path: Box::new(Path::from(Ident::new("crate", Span::call_site()))),
+            })
+        } else {
+            syn::Visibility::Public(Default::default())
+        };
+        self.word("static")?;
+        let ident = self.ident()?;
+        self.punct(":")?;
+        let ty = self.ty()?;
+        self.punct("=")?;
+        let expr = self.expr()?;
+        self.punct(";")?;
+        Some(syn::Item::Static(syn::ItemStatic {
+            attrs,
+            vis,
+            static_token: Default::default(),
+            mutability: syn::StaticMutability::None,
+            ident,
+            colon_token: Default::default(),
+            ty: Box::new(ty),
+            eq_token: Default::default(),
+            expr: Box::new(expr),
+            semi_token: Default::default(),
+        }))
+    }
+
+    /// `fn NAME() { EXPR; ... }`, the last expression maybe without `;`.
+    fn function(&mut self, attrs: Vec<syn::Attribute>) -> Option<syn::Item> {
+        self.word("fn")?;
+        let ident = self.ident()?;
+        self.punct("(")?;
+        self.punct(")")?;
+        self.punct("{")?;
+        let mut stmts = Vec::new();
+        while self.punct("}").is_none() {
+            let expr = self.expr()?;
+            if self.punct(";").is_some() {
+                stmts.push(syn::Stmt::Expr(expr, Some(Default::default())));
+            } else {
+                self.punct("}")?;
+                stmts.push(syn::Stmt::Expr(expr, None));
+                break;
+            }
+        }
+        Some(syn::Item::Fn(syn::ItemFn {
+            attrs,
+            vis: syn::Visibility::Inherited,
+            modifiers: Default::default(),
+            sig: syn::Signature {
+                constness: None,
+                asyncness: None,
+                safety: syn::Safety::Default,
+                abi: None,
+                fn_token: Default::default(),
+                ident,
+                generics: Default::default(),
+                paren_token: Default::default(),
+                inputs: Punctuated::new(),
+                variadic: None,
+                output: syn::ReturnType::Default,
+            },
+            block: Box::new(syn::Block {
+                brace_token: Default::default(),
+                stmts,
+            }),
+        }))
+    }
+
+    /// A type: a path, maybe with generic arguments.
+    fn ty(&mut self) -> Option<syn::Type> {
+        Some(syn::Type::Path(syn::TypePath {
+            attrs: Vec::new(),
+            qself: None,
+            path: self.path(PathStyle::Type)?,
+        }))
+    }
+
     fn rest(&self) -> &'a str {
         &self.text[self.pos..]
     }
@@ -120,7 +202,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Punctuation `symbol`, when it is not the start of a longer one (`:` of `::`, `.` of `..`,
-    /// `&` of `&&`, `=` of `==` or `=>`).
+    /// `&` of `&&`, `=` of `==` or `=>`, `>` of `>=`).
     fn punct(&mut self, symbol: &str) -> Option<()> {
         self.skip_whitespace();
         let after = self.rest().strip_prefix(symbol)?;
@@ -129,6 +211,7 @@ impl<'a> Parser<'a> {
             "." => after.starts_with('.'),
             "&" => after.starts_with('&'),
             "=" => after.starts_with(['=', '>']),
+            ">" => after.starts_with('='),
             _ => false,
         };
         if longer {
@@ -174,16 +257,45 @@ impl<'a> Parser<'a> {
         Some(Ident::new(word, Span::call_site()))
     }
 
-    /// A path of plain identifiers, maybe starting with `::`, without generic arguments.
-    fn path(&mut self) -> Option<Path> {
+    /// A path of identifiers (`self`, `super` and `crate` among them), maybe starting with `::`,
+    /// its segments maybe with generic arguments that are types, as `style` writes them.
+    fn path(&mut self, style: PathStyle) -> Option<Path> {
         let leading_colon = self.punct("::").map(|()| Default::default());
         let mut segments = Punctuated::new();
         loop {
-            segments.push_value(PathSegment {
-                ident: self.ident()?,
-                arguments: PathArguments::None,
-            });
-            if !self.peek_punct("::") {
+            let ident = self.path_ident()?;
+            let turbofish =
+                style == PathStyle::Expr && self.rest_after_whitespace().starts_with("::<");
+            let arguments = if turbofish || (style == PathStyle::Type && self.peek_punct("<")) {
+                let colon2_token = turbofish.then(|| {
+                    self.pos += 2;
+                    Default::default()
+                });
+                self.punct("<")?;
+                let mut args = Punctuated::new();
+                loop {
+                    args.push_value(syn::GenericArgument::Type(self.ty()?));
+                    if self.punct(",").is_some() {
+                        args.push_punct(Default::default());
+                        if self.punct(">").is_some() {
+                            break;
+                        }
+                    } else {
+                        self.punct(">")?;
+                        break;
+                    }
+                }
+                PathArguments::AngleBracketed(syn::AngleBracketedGenericArguments {
+                    colon2_token,
+                    lt_token: Default::default(),
+                    args,
+                    gt_token: Default::default(),
+                })
+            } else {
+                PathArguments::None
+            };
+            segments.push_value(PathSegment { ident, arguments });
+            if !self.peek_punct("::") || self.rest_after_whitespace().starts_with("::<") {
                 break;
             }
             self.punct("::")?;
@@ -193,6 +305,22 @@ impl<'a> Parser<'a> {
             leading_colon,
             segments,
         })
+    }
+
+    /// A path segment's identifier: a plain one, or `self`, `super` or `crate`.
+    fn path_ident(&mut self) -> Option<Ident> {
+        let word = self.peek_word();
+        if matches!(word, "self" | "super" | "crate") {
+            self.pos += word.len();
+            return Some(Ident::new(word, Span::call_site()));
+        }
+        self.ident()
+    }
+
+    /// The text from the next token on.
+    fn rest_after_whitespace(&mut self) -> &'a str {
+        self.skip_whitespace();
+        self.rest()
     }
 
     /// An expression: a reference or negation of one, or a primary expression followed by calls
@@ -268,7 +396,7 @@ impl<'a> Parser<'a> {
                 elems,
             }));
         }
-        let path = self.path()?;
+        let path = self.path(PathStyle::Expr)?;
         if self.punct("{").is_none() {
             return Some(Expr::Path(syn::ExprPath {
                 attrs: Vec::new(),
@@ -382,7 +510,7 @@ mod tests {
 
     /// prettyplease's text for the quick parse of `text`, and for syn's.
     fn both(text: &str) -> (Option<String>, String) {
-        let quick = parse_static_item(text).map(|file| prettyplease::unparse(&file));
+        let quick = parse_item(text).map(|file| prettyplease::unparse(&file));
         let syn = prettyplease::unparse(&syn::parse_file(text).expect("valid Rust"));
         (quick, syn)
     }
@@ -397,6 +525,11 @@ mod tests {
             "pub static E: cg::Schema = cg::Schema::TaggedUnion { property: \"kind\", arms: &[(\"a\\\"b\\\\\", &A), (\"caf\\u{e9}\", &B)], };",
             "pub(crate) static PATTERN_0: cg::Pattern = cg::Pattern::new(\"^[a-z0-9_]{3,32}$\");",
             "pub static F: ::x::Y = ::x::Y::Z(&[], (), f(a, b,), S {}, S { a: 1, });",
+            "pub static G: ::std::vec::Vec<::std::vec::Vec<super::X>> = ::std::vec::Vec::new();",
+            "pub static H: a::B<C, D,> = crate::x::y::<T>(self::Z);",
+            "/// Docs.\n#[test]\n#[ignore]\nfn chat_sample() {\n    cg::testing::valid_sample::<super::types::Chat>(\"{\\\"a\\\":1}\", \"chat\", &super::types::CHAT_SCHEMA, \"missing\", &[\"chat\", \"payload\"]);\n}",
+            "fn f() { a(); b::<::std::string::String>() }",
+            "fn f() {}",
         ];
         for item in items {
             let (quick, syn) = both(item);
@@ -404,10 +537,11 @@ mod tests {
         }
     }
 
-    /// Every static item that generation writes for the specs of `specs/` and of the shared corpus
-    /// (when `$CHANX_CORPUS` is set), as prettyplease printed it, parses quickly to syn's tree.
+    /// Every static item and every contract test that generation writes for the specs of `specs/`
+    /// and of the shared corpus (when `$CHANX_CORPUS` is set), as prettyplease printed it, parses
+    /// quickly to syn's tree.
     #[test]
-    fn every_generated_static_parses_quickly() {
+    fn every_generated_static_and_test_parses_quickly() {
         let mut dirs = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs")];
         match std::env::var_os("CHANX_CORPUS") {
             Some(corpus) => dirs.push(corpus.into()),
@@ -417,7 +551,7 @@ mod tests {
             ),
         }
         let settings = crate::render::Settings::new();
-        let mut statics = 0;
+        let (mut statics, mut tests) = (0, 0);
         while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(&dir).expect("list a folder") {
                 let path = entry.expect("list a folder").path();
@@ -432,12 +566,16 @@ mod tests {
                     // prettyplease's items start at column 0, after a blank line.
                     for item in file.contents.split("\n\n") {
                         let code = item.lines().find(|line| !line.starts_with("///"));
-                        if !code.is_some_and(|line| {
-                            line.starts_with("pub static ")
-                                || line.starts_with("pub(crate) static ")
-                        }) {
-                            continue;
-                        }
+                        let count = match code {
+                            Some(line)
+                                if line.starts_with("pub static ")
+                                    || line.starts_with("pub(crate) static ") =>
+                            {
+                                &mut statics
+                            }
+                            Some("#[test]") => &mut tests,
+                            _ => continue,
+                        };
                         let (quick, syn) = both(item);
                         assert_eq!(
                             quick.as_deref(),
@@ -446,12 +584,13 @@ mod tests {
                             path.display(),
                             file.path.display()
                         );
-                        statics += 1;
+                        *count += 1;
                     }
                 }
             }
         }
         assert!(statics > 100, "only {statics} statics found");
+        assert!(tests > 100, "only {tests} contract tests found");
     }
 
     #[test]
@@ -464,8 +603,8 @@ mod tests {
             "//// Not a doc comment.\npub static A: u8 = 1;",
             "/** Block docs. */\npub static A: u8 = 1;",
             "pub static A: u8 = 1; pub static B: u8 = 2;",
-            "pub static A: Vec<u8> = Vec::new();",
-            "pub static A: u8 = f::<u8>();",
+            "pub static A: &str = \"x\";",
+            "pub static A: Vec<'static, u8> = x;",
             "pub static A: u8 = (1);",
             "pub static A: u8 = 1u8;",
             "pub static A: u8 = 1.;",
@@ -478,12 +617,23 @@ mod tests {
             "pub static A: &str = r\"raw\";",
             "pub static A: &[u8] = b\"bytes\";",
             "pub static A: bool = true;",
-            "pub static A: u8 = self::X;",
             "pub static A: u8 = { 1 };",
             "pub static A: u8 = 1",
             "pub static A: &str = \"unterminated;",
+            "pub static A: Vec<u8>= 1;",
+            "pub static A: Vec<u8 u16> = 1;",
+            "pub static A: u8 = f::<>();",
+            "pub static A: u8 = a < b;",
+            "#[cfg(test)]\nfn f() {}",
+            "#![test]\nfn f() {}",
+            "fn f(x: u8) {}",
+            "fn f() -> u8 { 1 }",
+            "pub fn f() {}",
+            "async fn f() {}",
+            "fn f() { let x = 1; }",
+            "fn f() { a() b() }",
         ] {
-            assert!(parse_static_item(text).is_none(), "{text}");
+            assert!(parse_item(text).is_none(), "{text}");
         }
     }
 }
