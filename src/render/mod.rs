@@ -492,7 +492,7 @@ fn cut(file: usize, text: &str) -> Vec<Chunk<'_>> {
 /// file for inspection.
 fn format_chunk(file: &Rendered, chunk: &Chunk<'_>) -> Result<String, RenderError> {
     let path = &file.path;
-    match quick_parse::parse_item(chunk.text).map_or_else(|| syn::parse_file(chunk.text), Ok) {
+    match quick_parse::parse_items(chunk.text).map_or_else(|| syn::parse_file(chunk.text), Ok) {
         Ok(parsed) => Ok(space_out_items(&prettyplease::unparse(&parsed))),
         Err(error) => {
             let start = error.span().start();

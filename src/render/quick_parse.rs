@@ -16,38 +16,41 @@ use syn::{Expr, Path, PathArguments, PathSegment};
 
 use crate::ir::naming;
 
-/// The syn file of `text` when it is exactly one item this parser reads: a `pub` or `pub(crate)`
-/// static, or a function without parameters or result whose body is statements of expressions,
-/// each with outer `///` docs and `#[path]` attributes; `None` otherwise.
-pub(super) fn parse_item(text: &str) -> Option<syn::File> {
+/// The syn file of `text` when it is only items this parser reads: `pub` or `pub(crate)`
+/// statics, `pub` structs and enums, and functions without parameters whose body is statements of
+/// expressions, each with outer `///` docs and attributes; `None` otherwise.
+pub(super) fn parse_items(text: &str) -> Option<syn::File> {
     let mut parser = Parser { text, pos: 0 };
-    let mut attrs = Vec::new();
+    let mut items = Vec::new();
     loop {
-        if let Some(comment) = parser.doc_comment() {
-            attrs.push(doc_attribute(comment));
-        } else if parser.punct("#").is_some() {
-            parser.punct("[")?;
-            let path = parser.path(PathStyle::Mod)?;
-            parser.punct("]")?;
-            attrs.push(attribute(syn::Meta::Path(path)));
-        } else {
+        let attrs = parser.outer_attributes()?;
+        parser.skip_whitespace();
+        if parser.pos == text.len() {
+            if !attrs.is_empty() {
+                return None;
+            }
             break;
         }
+        let item = if parser.peek_word() == "fn" {
+            parser.function(attrs)?
+        } else {
+            parser.word("pub")?;
+            match parser.peek_word() {
+                "struct" => parser.structure(attrs)?,
+                "enum" => parser.enumeration(attrs)?,
+                _ => parser.static_item(attrs)?,
+            }
+        };
+        items.push(item);
     }
-    let item = if parser.peek_word() == "fn" {
-        parser.function(attrs)?
-    } else {
-        parser.static_item(attrs)?
-    };
-    parser.skip_whitespace();
-    if parser.pos != text.len() {
+    if items.is_empty() {
         return None;
     }
     Some(syn::File {
         shebang: None,
         frontmatter: None,
         attrs: Vec::new(),
-        items: vec![item],
+        items,
     })
 }
 
@@ -90,9 +93,8 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    /// `pub static NAME: TYPE = EXPR;` (or `pub(crate)`).
+    /// `static NAME: TYPE = EXPR;` after `pub` (or `pub(crate)`, whose parenthesis comes next).
     fn static_item(&mut self, attrs: Vec<syn::Attribute>) -> Option<syn::Item> {
-        self.word("pub")?;
         let vis = if self.punct("(").is_some() {
             self.word("crate")?;
             self.punct(")")?;
@@ -126,12 +128,17 @@ impl<'a> Parser<'a> {
         }))
     }
 
-    /// `fn NAME() { EXPR; ... }`, the last expression maybe without `;`.
+    /// `fn NAME() -> TYPE { EXPR; ... }`, without the result maybe, the last expression maybe
+    /// without `;`.
     fn function(&mut self, attrs: Vec<syn::Attribute>) -> Option<syn::Item> {
         self.word("fn")?;
         let ident = self.ident()?;
         self.punct("(")?;
         self.punct(")")?;
+        let output = match self.punct("->") {
+            Some(()) => syn::ReturnType::Type(Default::default(), Box::new(self.ty()?)),
+            None => syn::ReturnType::Default,
+        };
         self.punct("{")?;
         let mut stmts = Vec::new();
         while self.punct("}").is_none() {
@@ -159,7 +166,7 @@ impl<'a> Parser<'a> {
                 paren_token: Default::default(),
                 inputs: Punctuated::new(),
                 variadic: None,
-                output: syn::ReturnType::Default,
+                output,
             },
             block: Box::new(syn::Block {
                 brace_token: Default::default(),
@@ -168,8 +175,222 @@ impl<'a> Parser<'a> {
         }))
     }
 
-    /// A type: a path, maybe with generic arguments.
+    /// Outer `///` docs and attributes: `#[path]`, `#[path = EXPR]` and `#[path(TOKENS)]`.
+    fn outer_attributes(&mut self) -> Option<Vec<syn::Attribute>> {
+        let mut attrs = Vec::new();
+        loop {
+            if let Some(comment) = self.doc_comment() {
+                attrs.push(doc_attribute(comment));
+                continue;
+            }
+            if self.punct("#").is_none() {
+                return Some(attrs);
+            }
+            self.punct("[")?;
+            let path = self.path(PathStyle::Mod)?;
+            let meta = if self.punct("=").is_some() {
+                syn::Meta::NameValue(syn::MetaNameValue {
+                    path,
+                    eq_token: Default::default(),
+                    value: self.expr()?,
+                })
+            } else if self.peek_punct("(") {
+                syn::Meta::List(syn::MetaList {
+                    path,
+                    delimiter: syn::MacroDelimiter::Paren(Default::default()),
+                    tokens: self.delimited_tokens()?,
+                })
+            } else {
+                syn::Meta::Path(path)
+            };
+            self.punct("]")?;
+            attrs.push(attribute(meta));
+        }
+    }
+
+    /// The tokens between `(` and its `)`, lexed by proc-macro2 as syn's parse would.
+    fn delimited_tokens(&mut self) -> Option<proc_macro2::TokenStream> {
+        self.punct("(")?;
+        let start = self.pos;
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        for (offset, c) in self.rest().char_indices() {
+            if in_string {
+                in_string = !(c == '"' && !escaped);
+                escaped = c == '\\' && !escaped;
+                continue;
+            }
+            match c {
+                '"' => in_string = true,
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' if depth > 0 => depth -= 1,
+                ')' => {
+                    let inner = &self.text[start..start + offset];
+                    self.pos = start + offset + 1;
+                    return proc_macro2::TokenStream::from_str(inner).ok();
+                }
+                // Comments, characters and raw strings are left to syn.
+                '/' | '\'' | '#' => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// `struct NAME { FIELDS }` or `struct NAME(pub TYPE);` after `pub`.
+    fn structure(&mut self, attrs: Vec<syn::Attribute>) -> Option<syn::Item> {
+        self.word("struct")?;
+        let ident = self.ident()?;
+        let (fields, semi_token) = if self.peek_punct("(") {
+            self.punct("(")?;
+            let mut unnamed = Punctuated::new();
+            unnamed.push_value(self.field(false)?);
+            if self.punct(",").is_some() {
+                unnamed.push_punct(Default::default());
+            }
+            self.punct(")")?;
+            self.punct(";")?;
+            (
+                syn::Fields::Unnamed(syn::FieldsUnnamed {
+                    paren_token: Default::default(),
+                    unnamed,
+                }),
+                Some(Default::default()),
+            )
+        } else {
+            self.punct("{")?;
+            let mut named = Punctuated::new();
+            while self.punct("}").is_none() {
+                named.push_value(self.field(true)?);
+                if self.punct(",").is_some() {
+                    named.push_punct(Default::default());
+                } else {
+                    self.punct("}")?;
+                    break;
+                }
+            }
+            (
+                syn::Fields::Named(syn::FieldsNamed {
+                    brace_token: Default::default(),
+                    named,
+                }),
+                None,
+            )
+        };
+        Some(syn::Item::Struct(syn::ItemStruct {
+            attrs,
+            vis: syn::Visibility::Public(Default::default()),
+            struct_token: Default::default(),
+            ident,
+            generics: Default::default(),
+            fields,
+            semi_token,
+        }))
+    }
+
+    /// A `pub` field: `pub NAME: TYPE` when `named`, else `pub TYPE`; with attributes.
+    fn field(&mut self, named: bool) -> Option<syn::Field> {
+        let attrs = self.outer_attributes()?;
+        self.word("pub")?;
+        let ident = if named {
+            let ident = self.ident()?;
+            self.punct(":")?;
+            Some(ident)
+        } else {
+            None
+        };
+        Some(syn::Field {
+            attrs,
+            vis: syn::Visibility::Public(Default::default()),
+            modifiers: Default::default(),
+            colon_token: ident.as_ref().map(|_| Default::default()),
+            ident,
+            ty: self.ty()?,
+            default: None,
+        })
+    }
+
+    /// `enum NAME { VARIANTS }` after `pub`: unit variants and variants of one type.
+    fn enumeration(&mut self, attrs: Vec<syn::Attribute>) -> Option<syn::Item> {
+        self.word("enum")?;
+        let ident = self.ident()?;
+        self.punct("{")?;
+        let mut variants = Punctuated::new();
+        while self.punct("}").is_none() {
+            let attrs = self.outer_attributes()?;
+            let ident = self.ident()?;
+            let fields = if self.peek_punct("(") {
+                self.punct("(")?;
+                let mut unnamed = Punctuated::new();
+                unnamed.push_value(syn::Field {
+                    attrs: Vec::new(),
+                    vis: syn::Visibility::Inherited,
+                    modifiers: Default::default(),
+                    ident: None,
+                    colon_token: None,
+                    ty: self.ty()?,
+                    default: None,
+                });
+                if self.punct(",").is_some() {
+                    unnamed.push_punct(Default::default());
+                }
+                self.punct(")")?;
+                syn::Fields::Unnamed(syn::FieldsUnnamed {
+                    paren_token: Default::default(),
+                    unnamed,
+                })
+            } else {
+                syn::Fields::Unit
+            };
+            variants.push_value(syn::Variant {
+                attrs,
+                ident,
+                fields,
+                discriminant: None,
+            });
+            if self.punct(",").is_some() {
+                variants.push_punct(Default::default());
+            } else {
+                self.punct("}")?;
+                break;
+            }
+        }
+        Some(syn::Item::Enum(syn::ItemEnum {
+            attrs,
+            vis: syn::Visibility::Public(Default::default()),
+            enum_token: Default::default(),
+            ident,
+            generics: Default::default(),
+            brace_token: Default::default(),
+            variants,
+        }))
+    }
+
+    /// A type: a path, maybe with generic arguments, or a tuple of types.
     fn ty(&mut self) -> Option<syn::Type> {
+        if self.peek_punct("(") {
+            self.punct("(")?;
+            let mut elems = Punctuated::new();
+            while self.punct(")").is_none() {
+                elems.push_value(self.ty()?);
+                if self.punct(",").is_some() {
+                    elems.push_punct(Default::default());
+                } else {
+                    self.punct(")")?;
+                    break;
+                }
+            }
+            // `(T)` is a parenthesized type, not a tuple.
+            if elems.len() == 1 && !elems.trailing_punct() {
+                return None;
+            }
+            return Some(syn::Type::Tuple(syn::TypeTuple {
+                attrs: Vec::new(),
+                paren_token: Default::default(),
+                elems,
+            }));
+        }
         Some(syn::Type::Path(syn::TypePath {
             attrs: Vec::new(),
             qself: None,
@@ -212,6 +433,7 @@ impl<'a> Parser<'a> {
             "&" => after.starts_with('&'),
             "=" => after.starts_with(['=', '>']),
             ">" => after.starts_with('='),
+            "-" => after.starts_with(['>', '=']),
             _ => false,
         };
         if longer {
@@ -247,9 +469,18 @@ impl<'a> Parser<'a> {
         (self.peek_word() == word).then(|| self.pos += word.len())
     }
 
-    /// A plain identifier (no keyword, no raw identifier, not `_`).
+    /// An identifier that is not a keyword, or a raw one (`r#type`); not `_`.
     fn ident(&mut self) -> Option<Ident> {
         let word = self.peek_word();
+        if word == "r" && self.rest()[1..].starts_with('#') {
+            self.pos += 2;
+            let word = self.peek_word();
+            if word.is_empty() || matches!(word, "_" | "self" | "Self" | "super" | "crate") {
+                return None;
+            }
+            self.pos += word.len();
+            return Some(Ident::new_raw(word, Span::call_site()));
+        }
         if word.is_empty() || word == "_" || naming::is_keyword(word) {
             return None;
         }
@@ -510,7 +741,7 @@ mod tests {
 
     /// prettyplease's text for the quick parse of `text`, and for syn's.
     fn both(text: &str) -> (Option<String>, String) {
-        let quick = parse_item(text).map(|file| prettyplease::unparse(&file));
+        let quick = parse_items(text).map(|file| prettyplease::unparse(&file));
         let syn = prettyplease::unparse(&syn::parse_file(text).expect("valid Rust"));
         (quick, syn)
     }
@@ -530,6 +761,13 @@ mod tests {
             "/// Docs.\n#[test]\n#[ignore]\nfn chat_sample() {\n    cg::testing::valid_sample::<super::types::Chat>(\"{\\\"a\\\":1}\", \"chat\", &super::types::CHAT_SCHEMA, \"missing\", &[\"chat\", \"payload\"]);\n}",
             "fn f() { a(); b::<::std::string::String>() }",
             "fn f() {}",
+            "#[cfg(test)]\n#[allow(dead_code, clippy::all)]\nfn f() {}",
+            "fn default_x() -> ::std::vec::Vec<(u8, ::std::string::String,)> { ::std::vec::Vec::new() }",
+            "/// A type.\n#[derive(Debug, Clone, PartialEq, cg::serde::Serialize)]\n#[serde(crate = \"cg::serde\")]\n#[serde(deny_unknown_fields)]\npub struct A {\n    #[doc = \" A (field) [\\\")\"]\n    #[serde(rename = \"a)\", default, skip_serializing_if = \"Option::is_none\")]\n    pub a: ::core::option::Option<::std::boxed::Box<A>>,\n    pub r#type: (),\n}\nfn default_a() -> u8 { 1 }",
+            "pub struct B(pub cg::indexmap::IndexMap<::std::string::String, B>);",
+            "pub struct B(\n    pub u8,\n);\npub enum E {\n    V(\n        u8,\n    ),\n}",
+            "pub struct C {}",
+            "#[serde(tag = \"kind\")]\npub enum D {\n    #[serde(rename = \"x\")]\n    X(super::X),\n    Y,\n    #[serde(other)]\n    Z\n}",
         ];
         for item in items {
             let (quick, syn) = both(item);
@@ -537,11 +775,11 @@ mod tests {
         }
     }
 
-    /// Every static item and every contract test that generation writes for the specs of `specs/`
-    /// and of the shared corpus (when `$CHANX_CORPUS` is set), as prettyplease printed it, parses
-    /// quickly to syn's tree.
+    /// Every static item, contract test, struct and enum that generation writes for the specs of
+    /// `specs/` and of the shared corpus (when `$CHANX_CORPUS` is set), as prettyplease printed it,
+    /// parses quickly to syn's tree.
     #[test]
-    fn every_generated_static_and_test_parses_quickly() {
+    fn every_generated_static_test_and_type_parses_quickly() {
         let mut dirs = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs")];
         match std::env::var_os("CHANX_CORPUS") {
             Some(corpus) => dirs.push(corpus.into()),
@@ -551,7 +789,7 @@ mod tests {
             ),
         }
         let settings = crate::render::Settings::new();
-        let (mut statics, mut tests) = (0, 0);
+        let (mut statics, mut tests, mut types) = (0, 0, 0);
         while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(&dir).expect("list a folder") {
                 let path = entry.expect("list a folder").path();
@@ -574,9 +812,20 @@ mod tests {
                                 &mut statics
                             }
                             Some("#[test]") => &mut tests,
+                            Some(line)
+                                if line.starts_with("#[derive(")
+                                    || line.starts_with("pub struct ")
+                                    || line.starts_with("pub enum ") =>
+                            {
+                                &mut types
+                            }
                             _ => continue,
                         };
                         let (quick, syn) = both(item);
+                        // Generic types (the dispatcher) are syn's.
+                        if quick.is_none() && item.contains("pub struct") && item.contains('<') {
+                            continue;
+                        }
                         assert_eq!(
                             quick.as_deref(),
                             Some(syn.as_str()),
@@ -591,6 +840,7 @@ mod tests {
         }
         assert!(statics > 100, "only {statics} statics found");
         assert!(tests > 100, "only {tests} contract tests found");
+        assert!(types > 100, "only {types} structs and enums found");
     }
 
     #[test]
@@ -602,7 +852,6 @@ mod tests {
             "//! Inner docs.\npub static A: u8 = 1;",
             "//// Not a doc comment.\npub static A: u8 = 1;",
             "/** Block docs. */\npub static A: u8 = 1;",
-            "pub static A: u8 = 1; pub static B: u8 = 2;",
             "pub static A: &str = \"x\";",
             "pub static A: Vec<'static, u8> = x;",
             "pub static A: u8 = (1);",
@@ -613,7 +862,8 @@ mod tests {
             "pub static A: u8 = &&X;",
             "pub static A: u8 = a + b;",
             "pub static A: u8 = S { a };",
-            "pub static A: u8 = r#type;",
+            "pub static A: u8 = r#self;",
+            "pub static A: u8 = r #type;",
             "pub static A: &str = r\"raw\";",
             "pub static A: &[u8] = b\"bytes\";",
             "pub static A: bool = true;",
@@ -624,16 +874,25 @@ mod tests {
             "pub static A: Vec<u8 u16> = 1;",
             "pub static A: u8 = f::<>();",
             "pub static A: u8 = a < b;",
-            "#[cfg(test)]\nfn f() {}",
             "#![test]\nfn f() {}",
             "fn f(x: u8) {}",
-            "fn f() -> u8 { 1 }",
             "pub fn f() {}",
             "async fn f() {}",
             "fn f() { let x = 1; }",
             "fn f() { a() b() }",
+            "pub struct A<T> { pub a: T }",
+            "pub struct A { a: u8 }",
+            "pub struct A(u8);",
+            "pub struct A(pub u8, pub u8);",
+            "pub enum A { B { c: u8 } }",
+            "pub enum A { B = 1 }",
+            "pub enum A { B(u8, u8) }",
+            "#[doc = 'x']\npub struct A;",
+            "#[a(/* comment */)]\npub struct A {}",
+            "#[a(b\npub struct A {}",
+            "/// Docs of nothing.",
         ] {
-            assert!(parse_item(text).is_none(), "{text}");
+            assert!(parse_items(text).is_none(), "{text}");
         }
     }
 }
