@@ -217,7 +217,7 @@ impl<'a> Parser<'a> {
         let mut escaped = false;
         for (offset, c) in self.rest().char_indices() {
             if in_string {
-                in_string = !(c == '"' && !escaped);
+                in_string = c != '"' || escaped;
                 escaped = c == '\\' && !escaped;
                 continue;
             }
