@@ -39,6 +39,8 @@ pub mod load;
 pub mod mock;
 pub mod render;
 pub mod spec;
+#[cfg(test)]
+mod test_support;
 pub mod validate;
 pub mod wire;
 

@@ -399,29 +399,14 @@ mod tests {
     /// read exactly as the YAML parser reads it.
     #[test]
     fn corpus_json_reads_as_yaml_does() {
-        let mut dirs = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs")];
-        match std::env::var_os("CHANX_CORPUS") {
-            Some(corpus) => dirs.push(corpus.into()),
-            None => assert!(
-                std::env::var_os("CI").is_none(),
-                "CHANX_CORPUS must be set under CI"
-            ),
-        }
         let mut compared = 0;
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).expect("list a folder") {
-                let path = entry.expect("list a folder").path();
-                if path.is_dir() {
-                    dirs.push(path);
-                    continue;
-                }
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                if parse(&text, true).is_some() {
-                    same_as_yaml(&text);
-                    compared += 1;
-                }
+        for path in crate::test_support::spec_and_corpus_files() {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if parse(&text, true).is_some() {
+                same_as_yaml(&text);
+                compared += 1;
             }
         }
         assert!(compared > 0, "no JSON document found");

@@ -780,61 +780,46 @@ mod tests {
     /// parses quickly to syn's tree.
     #[test]
     fn every_generated_static_test_and_type_parses_quickly() {
-        let mut dirs = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs")];
-        match std::env::var_os("CHANX_CORPUS") {
-            Some(corpus) => dirs.push(corpus.into()),
-            None => assert!(
-                std::env::var_os("CI").is_none(),
-                "CHANX_CORPUS must be set under CI"
-            ),
-        }
         let settings = crate::render::Settings::new();
         let (mut statics, mut tests, mut types) = (0, 0, 0);
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).expect("list a folder") {
-                let path = entry.expect("list a folder").path();
-                if path.is_dir() {
-                    dirs.push(path);
-                    continue;
-                }
-                let Ok(generated) = crate::generate(&path, &settings) else {
-                    continue;
-                };
-                for file in &generated.files {
-                    // prettyplease's items start at column 0, after a blank line.
-                    for item in file.contents.split("\n\n") {
-                        let code = item.lines().find(|line| !line.starts_with("///"));
-                        let count = match code {
-                            Some(line)
-                                if line.starts_with("pub static ")
-                                    || line.starts_with("pub(crate) static ") =>
-                            {
-                                &mut statics
-                            }
-                            Some("#[test]") => &mut tests,
-                            Some(line)
-                                if line.starts_with("#[derive(")
-                                    || line.starts_with("pub struct ")
-                                    || line.starts_with("pub enum ") =>
-                            {
-                                &mut types
-                            }
-                            _ => continue,
-                        };
-                        let (quick, syn) = both(item);
-                        // Generic types (the dispatcher) are syn's.
-                        if quick.is_none() && item.contains("pub struct") && item.contains('<') {
-                            continue;
+        for path in crate::test_support::spec_and_corpus_files() {
+            let Ok(generated) = crate::generate(&path, &settings) else {
+                continue;
+            };
+            for file in &generated.files {
+                // prettyplease's items start at column 0, after a blank line.
+                for item in file.contents.split("\n\n") {
+                    let code = item.lines().find(|line| !line.starts_with("///"));
+                    let count = match code {
+                        Some(line)
+                            if line.starts_with("pub static ")
+                                || line.starts_with("pub(crate) static ") =>
+                        {
+                            &mut statics
                         }
-                        assert_eq!(
-                            quick.as_deref(),
-                            Some(syn.as_str()),
-                            "{}: {}",
-                            path.display(),
-                            file.path.display()
-                        );
-                        *count += 1;
+                        Some("#[test]") => &mut tests,
+                        Some(line)
+                            if line.starts_with("#[derive(")
+                                || line.starts_with("pub struct ")
+                                || line.starts_with("pub enum ") =>
+                        {
+                            &mut types
+                        }
+                        _ => continue,
+                    };
+                    let (quick, syn) = both(item);
+                    // Generic types (the dispatcher) are syn's.
+                    if quick.is_none() && item.contains("pub struct") && item.contains('<') {
+                        continue;
                     }
+                    assert_eq!(
+                        quick.as_deref(),
+                        Some(syn.as_str()),
+                        "{}: {}",
+                        path.display(),
+                        file.path.display()
+                    );
+                    *count += 1;
                 }
             }
         }
