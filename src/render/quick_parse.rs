@@ -244,12 +244,7 @@ impl<'a> Parser<'a> {
         let ident = self.ident()?;
         let (fields, semi_token) = if self.peek_punct("(") {
             self.punct("(")?;
-            let mut unnamed = Punctuated::new();
-            unnamed.push_value(self.field(false)?);
-            if self.punct(",").is_some() {
-                unnamed.push_punct(Default::default());
-            }
-            self.punct(")")?;
+            let unnamed = self.separated(")", |parser| parser.field(false))?;
             self.punct(";")?;
             (
                 syn::Fields::Unnamed(syn::FieldsUnnamed {
@@ -260,16 +255,7 @@ impl<'a> Parser<'a> {
             )
         } else {
             self.punct("{")?;
-            let mut named = Punctuated::new();
-            while self.punct("}").is_none() {
-                named.push_value(self.field(true)?);
-                if self.punct(",").is_some() {
-                    named.push_punct(Default::default());
-                } else {
-                    self.punct("}")?;
-                    break;
-                }
-            }
+            let named = self.separated("}", |parser| parser.field(true))?;
             (
                 syn::Fields::Named(syn::FieldsNamed {
                     brace_token: Default::default(),
@@ -316,46 +302,7 @@ impl<'a> Parser<'a> {
         self.word("enum")?;
         let ident = self.ident()?;
         self.punct("{")?;
-        let mut variants = Punctuated::new();
-        while self.punct("}").is_none() {
-            let attrs = self.outer_attributes()?;
-            let ident = self.ident()?;
-            let fields = if self.peek_punct("(") {
-                self.punct("(")?;
-                let mut unnamed = Punctuated::new();
-                unnamed.push_value(syn::Field {
-                    attrs: Vec::new(),
-                    vis: syn::Visibility::Inherited,
-                    modifiers: Default::default(),
-                    ident: None,
-                    colon_token: None,
-                    ty: self.ty()?,
-                    default: None,
-                });
-                if self.punct(",").is_some() {
-                    unnamed.push_punct(Default::default());
-                }
-                self.punct(")")?;
-                syn::Fields::Unnamed(syn::FieldsUnnamed {
-                    paren_token: Default::default(),
-                    unnamed,
-                })
-            } else {
-                syn::Fields::Unit
-            };
-            variants.push_value(syn::Variant {
-                attrs,
-                ident,
-                fields,
-                discriminant: None,
-            });
-            if self.punct(",").is_some() {
-                variants.push_punct(Default::default());
-            } else {
-                self.punct("}")?;
-                break;
-            }
-        }
+        let variants = self.separated("}", Self::variant)?;
         Some(syn::Item::Enum(syn::ItemEnum {
             attrs,
             vis: syn::Visibility::Public(Default::default()),
@@ -367,20 +314,41 @@ impl<'a> Parser<'a> {
         }))
     }
 
+    /// A unit variant, or one of unnamed fields; with attributes.
+    fn variant(&mut self) -> Option<syn::Variant> {
+        let attrs = self.outer_attributes()?;
+        let ident = self.ident()?;
+        let fields = if self.punct("(").is_some() {
+            let unnamed = self.separated(")", |parser| {
+                Some(syn::Field {
+                    attrs: Vec::new(),
+                    vis: syn::Visibility::Inherited,
+                    modifiers: Default::default(),
+                    ident: None,
+                    colon_token: None,
+                    ty: parser.ty()?,
+                    default: None,
+                })
+            })?;
+            syn::Fields::Unnamed(syn::FieldsUnnamed {
+                paren_token: Default::default(),
+                unnamed,
+            })
+        } else {
+            syn::Fields::Unit
+        };
+        Some(syn::Variant {
+            attrs,
+            ident,
+            fields,
+            discriminant: None,
+        })
+    }
+
     /// A type: a path, maybe with generic arguments, or a tuple of types.
     fn ty(&mut self) -> Option<syn::Type> {
-        if self.peek_punct("(") {
-            self.punct("(")?;
-            let mut elems = Punctuated::new();
-            while self.punct(")").is_none() {
-                elems.push_value(self.ty()?);
-                if self.punct(",").is_some() {
-                    elems.push_punct(Default::default());
-                } else {
-                    self.punct(")")?;
-                    break;
-                }
-            }
+        if self.punct("(").is_some() {
+            let elems = self.separated(")", Self::ty)?;
             // `(T)` is a parenthesized type, not a tuple.
             if elems.len() == 1 && !elems.trailing_punct() {
                 return None;
@@ -503,18 +471,10 @@ impl<'a> Parser<'a> {
                     Default::default()
                 });
                 self.punct("<")?;
-                let mut args = Punctuated::new();
-                loop {
-                    args.push_value(syn::GenericArgument::Type(self.ty()?));
-                    if self.punct(",").is_some() {
-                        args.push_punct(Default::default());
-                        if self.punct(">").is_some() {
-                            break;
-                        }
-                    } else {
-                        self.punct(">")?;
-                        break;
-                    }
+                let args =
+                    self.separated(">", |parser| Some(syn::GenericArgument::Type(parser.ty()?)))?;
+                if args.is_empty() {
+                    return None;
                 }
                 PathArguments::AngleBracketed(syn::AngleBracketedGenericArguments {
                     colon2_token,
@@ -675,12 +635,21 @@ impl<'a> Parser<'a> {
     /// Comma-separated expressions between `open` and `close`, a trailing comma allowed.
     fn list(&mut self, open: &str, close: &str) -> Option<Punctuated<Expr, syn::Token![,]>> {
         self.punct(open)?;
+        self.separated(close, Self::expr)
+    }
+
+    /// What `item` reads, separated by commas (a trailing one allowed), up to and with `close`.
+    fn separated<T>(
+        &mut self,
+        close: &str,
+        mut item: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Punctuated<T, syn::Token![,]>> {
         let mut items = Punctuated::new();
         loop {
             if self.punct(close).is_some() {
                 return Some(items);
             }
-            items.push_value(self.expr()?);
+            items.push_value(item(self)?);
             if self.punct(",").is_some() {
                 items.push_punct(Default::default());
             } else {
@@ -767,6 +736,7 @@ mod tests {
             "pub struct B(pub cg::indexmap::IndexMap<::std::string::String, B>);",
             "pub struct B(\n    pub u8,\n);\npub enum E {\n    V(\n        u8,\n    ),\n}",
             "pub struct C {}",
+            "pub struct A(pub u8, pub (u8, u16));\npub enum E { B(u8, u8,) }",
             "#[serde(tag = \"kind\")]\npub enum D {\n    #[serde(rename = \"x\")]\n    X(super::X),\n    Y,\n    #[serde(other)]\n    Z\n}",
         ];
         for item in items {
@@ -868,10 +838,8 @@ mod tests {
             "pub struct A<T> { pub a: T }",
             "pub struct A { a: u8 }",
             "pub struct A(u8);",
-            "pub struct A(pub u8, pub u8);",
             "pub enum A { B { c: u8 } }",
             "pub enum A { B = 1 }",
-            "pub enum A { B(u8, u8) }",
             "#[doc = 'x']\npub struct A;",
             "#[a(/* comment */)]\npub struct A {}",
             "#[a(b\npub struct A {}",
