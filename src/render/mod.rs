@@ -137,6 +137,12 @@ pub fn render(
     let formatted = render_and_format(
         files.len(),
         |submit| {
+            let globals = minijinja::context! {
+                cg => view::CODEGEN_ALIAS,
+                codegen => views.codegen(),
+                serde_crate => views.serde_crate(),
+                item_break => ITEM_BREAK,
+            };
             let mut channel_values = Vec::with_capacity(api.channels.len());
             for (i, channel) in api.channels.iter().enumerate() {
                 let view = views.channel_view(channel);
@@ -144,28 +150,15 @@ pub fn render(
                 let path = format!("{}.rs", view.module_bare);
                 files[i + 2].0.clone_from(&path);
                 channel_values.push(value.clone());
-                let (cg, codegen) = (view::CODEGEN_ALIAS, views.codegen().to_owned());
-                let serde_crate = views.serde_crate();
+                let globals = globals.clone();
                 submit(
                     i + 2,
                     FileJob::new(path, "channel.rs.j2", move || {
-                        minijinja::context! {
-                            channel => value,
-                            cg => cg,
-                            codegen => codegen,
-                            serde_crate => serde_crate,
-                            item_break => ITEM_BREAK,
-                        }
+                        minijinja::context! { channel => value, ..globals }
                     }),
                 );
             }
-            let module = views.module(Vec::new());
-            let globals = minijinja::context! {
-                cg => module.cg,
-                codegen => &module.codegen,
-                serde_crate => &module.serde_crate,
-                item_break => ITEM_BREAK,
-            };
+            let module = views.module();
             files[types_rs].0 = "types.rs".to_owned();
             let types_globals = globals.clone();
             let (types, patterns) = (module.types, module.patterns);

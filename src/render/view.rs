@@ -18,16 +18,10 @@ use crate::ir::{
     Tagging, Ty, TyKind, TypeDef, TypeId, TypeKind,
 };
 
-/// Everything the templates see for one spec.
-#[derive(Debug, Serialize)]
+/// Everything the templates see for one spec, but the paths every file uses
+/// ([`Builder::codegen`], [`Builder::serde_crate`], [`CODEGEN_ALIAS`]).
+#[derive(Debug)]
 pub(crate) struct ModuleView {
-    /// The runtime's code-generation module (`::chanx_runtime::__codegen`), which files that use it
-    /// import as [`CODEGEN_ALIAS`].
-    pub(crate) codegen: String,
-    /// [`CODEGEN_ALIAS`], the name generated code gives the code-generation module.
-    pub(crate) cg: &'static str,
-    /// The path serde derives use (`::chanx_runtime::__codegen::serde`), as a string literal.
-    pub(crate) serde_crate: String,
     /// Doc lines for the module.
     pub(crate) docs: Vec<String>,
     /// `info.title` and `info.version` as literals.
@@ -37,7 +31,6 @@ pub(crate) struct ModuleView {
     /// Named types.
     pub(crate) types: Vec<TypeView>,
     /// The schema of each named type, by [`TypeId`] (printed in its view as `schema`).
-    #[serde(skip)]
     pub(crate) schemas: Vec<SchemaNode>,
     /// Compiled-once patterns.
     pub(crate) patterns: Vec<PatternView>,
@@ -322,7 +315,10 @@ pub(crate) fn build(api: &Api, options: &ViewOptions<'_>) -> ModuleView {
         .iter()
         .map(|channel| builder.channel_view(channel))
         .collect();
-    builder.module(channels)
+    ModuleView {
+        channels,
+        ..builder.module()
+    }
 }
 
 /// Builds the view one piece at a time, for a caller that renders each as it comes: every
@@ -393,8 +389,9 @@ impl<'a> Builder<'a> {
         str_lit(&format!("{}::serde", self.cg))
     }
 
-    /// The module's view, with `channels` (the channels' views, in order) and the types.
-    pub(crate) fn module(mut self, channels: Vec<ChannelView>) -> ModuleView {
+    /// The module's view with the types, after every channel's; its `channels` are left empty
+    /// (the caller has their views).
+    pub(crate) fn module(mut self) -> ModuleView {
         let (types, schemas) = (0..self.api.types.len())
             .map(|i| self.type_view(TypeId(i)))
             .unzip();
@@ -404,16 +401,13 @@ impl<'a> Builder<'a> {
             docs.extend(doc_lines(description));
         }
         ModuleView {
-            serde_crate: self.serde_crate(),
-            cg: self.cg,
-            codegen: self.codegen,
             docs,
             title: str_lit(&self.api.title),
             version: str_lit(&self.api.version),
             types,
             schemas,
             patterns: self.patterns,
-            channels,
+            channels: Vec::new(),
         }
     }
 
