@@ -1,12 +1,13 @@
-//! A quick parse for the chunks that are one `static` item (the schema tables, a third of the
-//! generated text) or one test function of a single call (the contract tests), which syn would
-//! lex into a token stream and parse with its general expression parser, the costliest step of
-//! generation. This parser reads only what those items are made of (doc comments and path
-//! attributes, `pub static NAME: TYPE = EXPR;`, `fn NAME() { EXPR; }`, and expressions built of
-//! paths with generic arguments, calls, method calls, references, negation, arrays, tuples, struct
-//! literals and literals) and builds the same syn tree directly. On anything else it gives `None`
-//! and the caller parses the chunk with syn; the tests and the golden files hold both to the same
-//! output.
+//! A quick parse for the chunks made of simple items: schema statics (a third of the generated
+//! text), struct and enum definitions with their default functions, and contract tests (one call
+//! each). syn would lex each chunk into a token stream and run its general parser over it, the
+//! costliest step of generation. This parser reads only the grammar of those items (`///` docs and
+//! attributes, `pub static NAME: TYPE = EXPR;`, `pub struct`, `pub enum`, `fn NAME() -> TYPE { EXPR;
+//! }`, types that are paths with generic arguments or tuples, and expressions built of paths,
+//! calls, method calls, references, negation, arrays, tuples, struct literals and literals) and
+//! builds the same syn tree directly; an attribute's arguments are lexed by proc-macro2, as syn's
+//! parse does. On anything else it gives `None` and the caller parses the chunk with syn; the tests
+//! and the golden files hold both to the same output.
 
 use std::str::FromStr;
 
