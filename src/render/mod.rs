@@ -2,8 +2,10 @@
 //!
 //! The `view` module decides every name, type and attribute; the minijinja templates in `templates/` (embedded
 //! in the binary, overridable with [`Settings::templates_dir`]) only print the view; each file is then
-//! parsed with syn and printed with prettyplease, so output is well-formed and formatted the same way
-//! on every machine; [`write_files`] adds the `@generated` header and writes only what changed.
+//! cut at the templates' item breaks, each piece parsed (by `quick_parse` when it is made of simple
+//! items, else by syn, to the same tree) and printed with prettyplease, so output is well-formed and
+//! formatted the same way on every machine; [`write_files`] adds the `@generated` header and writes
+//! only what changed.
 
 mod quick_parse;
 mod rust;
