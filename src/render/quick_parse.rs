@@ -718,33 +718,54 @@ mod tests {
 
     #[test]
     fn same_tree_as_syn() {
-        let items = [
-            "/// The schema.\n///\n///  Indented `code` and \"quotes\".\npub static A_SCHEMA: cg::Schema = cg::Schema::Object(&cg::ObjectSchema::open(\"A\", &[cg::FieldSchema::required(\"text\", &cg::Schema::Str(cg::StrConstraints::NONE.min_length(1).max_length(2000))), cg::FieldSchema::optional(\"n\", &B_SCHEMA)]).with_additional(&cg::Schema::Any));",
-            "pub static B: cg::Schema = cg::Schema::Str(cg::StrConstraints { pattern: ::core::option::Option::Some(&PATTERN_0), ..cg::StrConstraints::NONE });",
-            "pub static C: cg::Schema = cg::Schema::IntEnum { name: \"C\", values: &[0, 1, -1, 9223372036854775807] };",
-            "pub static D: cg::Schema = cg::Schema::Number(cg::NumberConstraints::NONE.minimum(-0.5, \"-0.5\").maximum(1e-7, \"1e-07\").exclusive_maximum(2E5, \"2E5\").multiple_of(2.5e+20, \"x\"));",
-            "pub static E: cg::Schema = cg::Schema::TaggedUnion { property: \"kind\", arms: &[(\"a\\\"b\\\\\", &A), (\"caf\\u{e9}\", &B)], };",
-            "pub(crate) static PATTERN_0: cg::Pattern = cg::Pattern::new(\"^[a-z0-9_]{3,32}$\");",
-            "pub static F: ::x::Y = ::x::Y::Z(&[], (), f(a, b,), S {}, S { a: 1, });",
-            "pub static G: ::std::vec::Vec<::std::vec::Vec<super::X>> = ::std::vec::Vec::new();",
-            "pub static H: a::B<C, D,> = crate::x::y::<T>(self::Z);",
-            "/// Docs.\n#[test]\n#[ignore]\nfn chat_sample() {\n    cg::testing::valid_sample::<super::types::Chat>(\"{\\\"a\\\":1}\", \"chat\", &super::types::CHAT_SCHEMA, \"missing\", &[\"chat\", \"payload\"]);\n}",
-            "fn f() { a(); b::<::std::string::String>() }",
-            "fn f() {}",
-            "#[cfg(test)]\n#[allow(dead_code, clippy::all)]\nfn f() {}",
-            "fn default_x() -> ::std::vec::Vec<(u8, ::std::string::String,)> { ::std::vec::Vec::new() }",
-            "/// A type.\n#[derive(Debug, Clone, PartialEq, cg::serde::Serialize)]\n#[serde(crate = \"cg::serde\")]\n#[serde(deny_unknown_fields)]\npub struct A {\n    #[doc = \" A (field) [\\\")\"]\n    #[serde(rename = \"a)\", default, skip_serializing_if = \"Option::is_none\")]\n    pub a: ::core::option::Option<::std::boxed::Box<A>>,\n    pub r#type: (),\n}\nfn default_a() -> u8 { 1 }",
-            "pub struct B(pub cg::indexmap::IndexMap<::std::string::String, B>);",
-            "pub struct B(\n    pub u8,\n);\npub enum E {\n    V(\n        u8,\n    ),\n}",
-            "pub struct C {}",
-            "pub struct A(pub u8, pub (u8, u16));\npub enum E { B(u8, u8,) }",
-            "#[serde(tag = \"kind\")]\npub enum D {\n    #[serde(rename = \"x\")]\n    X(super::X),\n    Y,\n    #[serde(other)]\n    Z\n}",
-        ];
-        for item in items {
+        for item in TRICKY_ITEMS {
             let (quick, syn) = both(item);
             assert_eq!(quick.as_deref(), Some(syn.as_str()), "{item}");
         }
     }
+
+    /// Every prefix of the tricky items (cut at any character) is declined or parsed to syn's tree,
+    /// never a panic.
+    #[test]
+    fn cut_items_are_declined_or_parsed_as_syn_does() {
+        for item in TRICKY_ITEMS {
+            for (end, _) in item.char_indices() {
+                let cut = &item[..end];
+                if let Some(file) = parse_items(cut) {
+                    let syn = syn::parse_file(cut).expect("what parses quickly parses with syn");
+                    assert_eq!(
+                        prettyplease::unparse(&file),
+                        prettyplease::unparse(&syn),
+                        "{cut}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Items whose quick parse must give syn's tree.
+    const TRICKY_ITEMS: &[&str] = &[
+        "/// The schema.\n///\n///  Indented `code` and \"quotes\".\npub static A_SCHEMA: cg::Schema = cg::Schema::Object(&cg::ObjectSchema::open(\"A\", &[cg::FieldSchema::required(\"text\", &cg::Schema::Str(cg::StrConstraints::NONE.min_length(1).max_length(2000))), cg::FieldSchema::optional(\"n\", &B_SCHEMA)]).with_additional(&cg::Schema::Any));",
+        "pub static B: cg::Schema = cg::Schema::Str(cg::StrConstraints { pattern: ::core::option::Option::Some(&PATTERN_0), ..cg::StrConstraints::NONE });",
+        "pub static C: cg::Schema = cg::Schema::IntEnum { name: \"C\", values: &[0, 1, -1, 9223372036854775807] };",
+        "pub static D: cg::Schema = cg::Schema::Number(cg::NumberConstraints::NONE.minimum(-0.5, \"-0.5\").maximum(1e-7, \"1e-07\").exclusive_maximum(2E5, \"2E5\").multiple_of(2.5e+20, \"x\"));",
+        "pub static E: cg::Schema = cg::Schema::TaggedUnion { property: \"kind\", arms: &[(\"a\\\"b\\\\\", &A), (\"caf\\u{e9}\", &B)], };",
+        "pub(crate) static PATTERN_0: cg::Pattern = cg::Pattern::new(\"^[a-z0-9_]{3,32}$\");",
+        "pub static F: ::x::Y = ::x::Y::Z(&[], (), f(a, b,), S {}, S { a: 1, });",
+        "pub static G: ::std::vec::Vec<::std::vec::Vec<super::X>> = ::std::vec::Vec::new();",
+        "pub static H: a::B<C, D,> = crate::x::y::<T>(self::Z);",
+        "/// Docs.\n#[test]\n#[ignore]\nfn chat_sample() {\n    cg::testing::valid_sample::<super::types::Chat>(\"{\\\"a\\\":1}\", \"chat\", &super::types::CHAT_SCHEMA, \"missing\", &[\"chat\", \"payload\"]);\n}",
+        "fn f() { a(); b::<::std::string::String>() }",
+        "fn f() {}",
+        "#[cfg(test)]\n#[allow(dead_code, clippy::all)]\nfn f() {}",
+        "fn default_x() -> ::std::vec::Vec<(u8, ::std::string::String,)> { ::std::vec::Vec::new() }",
+        "/// A type.\n#[derive(Debug, Clone, PartialEq, cg::serde::Serialize)]\n#[serde(crate = \"cg::serde\")]\n#[serde(deny_unknown_fields)]\npub struct A {\n    #[doc = \" A (field) [\\\")\"]\n    #[serde(rename = \"a)\", default, skip_serializing_if = \"Option::is_none\")]\n    pub a: ::core::option::Option<::std::boxed::Box<A>>,\n    pub r#type: (),\n}\nfn default_a() -> u8 { 1 }",
+        "pub struct B(pub cg::indexmap::IndexMap<::std::string::String, B>);",
+        "pub struct B(\n    pub u8,\n);\npub enum E {\n    V(\n        u8,\n    ),\n}",
+        "pub struct C {}",
+        "pub struct A(pub u8, pub (u8, u16));\npub enum E { B(u8, u8,) }",
+        "#[serde(tag = \"kind\")]\npub enum D {\n    #[serde(rename = \"x\")]\n    X(super::X),\n    Y,\n    #[serde(other)]\n    Z\n}",
+    ];
 
     /// Every static item, contract test, struct and enum that generation writes for the specs of
     /// `specs/` and of the shared corpus (when `$CHANX_CORPUS` is set), as prettyplease printed it,
