@@ -541,10 +541,7 @@ impl<'a> Builder<'a> {
     }
 
     fn serde_attr(&self) -> String {
-        format!(
-            "#[serde(crate = {})]",
-            str_lit(&format!("{}::serde", self.cg))
-        )
+        format!("#[serde(crate = {})]", self.serde_crate())
     }
 
     /// The view of a named type, and its schema.
