@@ -54,7 +54,7 @@ fn finish(mut name: String, fallback: &str) -> String {
     }
     if NOT_RAW.contains(&name.as_str()) {
         name.push('_');
-    } else if KEYWORDS.contains(&name.as_str()) {
+    } else if is_keyword(&name) {
         name.insert_str(0, "r#");
     }
     name
