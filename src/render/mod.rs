@@ -2,8 +2,8 @@
 //!
 //! The `view` module decides every name, type and attribute; the minijinja templates in `templates/` (embedded
 //! in the binary, overridable with [`Settings::templates_dir`]) only print the view; each file is then
-//! cut at the templates' item breaks, each piece parsed (by `quick_parse` when it is made of simple
-//! items, else by syn, to the same tree) and printed with prettyplease, so output is well-formed and
+//! cut at the templates' item breaks, each piece parsed (by `quick_parse` when it keeps to the grammar
+//! the templates write, else by syn, to the same tree) and printed with prettyplease, so output is well-formed and
 //! formatted the same way on every machine; [`write_files`] adds the `@generated` header and writes
 //! only what changed.
 
@@ -482,7 +482,7 @@ fn cut(file: usize, text: &str) -> Vec<Chunk<'_>> {
         .collect()
 }
 
-/// Parses one chunk of `file` (quickly when it is a static item, else with syn) and prints it
+/// Parses one chunk of `file` (quickly when it keeps to the templates' grammar, else with syn) and prints it
 /// with prettyplease; on a syntax error, the whole unformatted file is written to a temporary
 /// file for inspection.
 fn format_chunk(file: &Rendered, chunk: &Chunk<'_>) -> Result<String, RenderError> {
