@@ -93,8 +93,12 @@ pub fn analyze_text(path: &Path, text: String) -> Analysis {
 
 fn analyze_sources(sources: Sources, mut diagnostics: Diagnostics) -> Analysis {
     let document = spec::read_document(&sources, &mut diagnostics);
-    validate::validate(&sources, &document, &mut diagnostics);
-    let api = (!diagnostics.has_errors()).then(|| ir::lower(&sources, &document, &mut diagnostics));
+    let api = if diagnostics.has_errors() {
+        validate::validate(&sources, &document, &mut diagnostics);
+        None
+    } else {
+        validate_and_lower(&sources, &document, &mut diagnostics)
+    };
     diagnostics.sort(&sources);
     Analysis {
         sources,
@@ -102,6 +106,47 @@ fn analyze_sources(sources: Sources, mut diagnostics: Diagnostics) -> Analysis {
         api,
         diagnostics,
     }
+}
+
+/// The stack of the thread that validates beside lowering: as large as a main thread's, since
+/// validation recurses as deep as the document nests.
+const VALIDATION_STACK: usize = 8 << 20;
+
+/// Validates `document` and, when validation finds no error, lowers it. Lowering runs on this thread
+/// while validation runs on another (both only read the model; lowering copes with an invalid
+/// document, and its result is dropped then), so that generation's front end uses two cores; the
+/// diagnostics are the same as doing one after the other.
+fn validate_and_lower(
+    sources: &Sources,
+    document: &spec::Document,
+    diagnostics: &mut Diagnostics,
+) -> Option<ir::Api> {
+    let validate = || {
+        let mut found = Diagnostics::new();
+        validate::validate(sources, document, &mut found);
+        found
+    };
+    let (validation, lowering, api) = std::thread::scope(|scope| {
+        let beside = std::thread::Builder::new()
+            .stack_size(VALIDATION_STACK)
+            .spawn_scoped(scope, validate);
+        let mut lowering = Diagnostics::new();
+        let api = ir::lower(sources, document, &mut lowering);
+        let validation = match beside {
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: validate here.
+            Err(_) => validate(),
+        };
+        (validation, lowering, api)
+    });
+    diagnostics.extend(validation);
+    if diagnostics.has_errors() {
+        return None;
+    }
+    diagnostics.extend(lowering);
+    Some(api)
 }
 
 /// Why [`generate`] produced nothing.
