@@ -53,13 +53,7 @@ impl Parser<'_> {
         }
         let block_like = matches!(self.peek_word(), "if" | "match" | "for") || self.peek_punct("{");
         let expr = if block_like {
-            // syn ends such a statement at its block, unless a method call or `?` follows.
-            let expr = self.primary()?;
-            let rest = self.rest_after_whitespace();
-            if rest.starts_with('?') || (rest.starts_with('.') && !rest.starts_with("..")) {
-                return None;
-            }
-            expr
+            self.ended_at_block()?
         } else {
             self.expr()?
         };
@@ -77,6 +71,17 @@ impl Parser<'_> {
             }
             _ => None,
         }
+    }
+
+    /// A block, `if`, `match` or `for` where a statement or a match arm starts: syn ends the
+    /// expression at its block, unless a method call or `?` follows (left to syn).
+    fn ended_at_block(&mut self) -> Option<Expr> {
+        let expr = self.primary()?;
+        let rest = self.rest_after_whitespace();
+        if rest.starts_with('?') || (rest.starts_with('.') && !rest.starts_with("..")) {
+            return None;
+        }
+        Some(expr)
     }
 
     /// A pattern: `_`, a literal, a tuple, `mut NAME`, a name, a path, or `PATH(PATTERNS)`.
@@ -562,12 +567,7 @@ impl Parser<'_> {
                 parser.punct("=>")?;
                 let block_body = parser.peek_punct("{");
                 let body = if block_body {
-                    let body = parser.primary()?;
-                    let rest = parser.rest_after_whitespace();
-                    if rest.starts_with('?') || (rest.starts_with('.') && !rest.starts_with("..")) {
-                        return None;
-                    }
-                    body
+                    parser.ended_at_block()?
                 } else {
                     parser.expr()?
                 };

@@ -12,8 +12,7 @@ impl Parser<'_> {
         let vis = self.visibility()?;
         match self.peek_word() {
             "use" => self.use_item(attrs, vis),
-            "const" => self.const_item(attrs, vis),
-            "static" => self.static_item(attrs, vis),
+            "const" | "static" => self.const_or_static(attrs, vis),
             "struct" => self.structure(attrs, vis),
             "enum" => self.enumeration(attrs, vis),
             "fn" | "async" => Some(Item::Fn(syn::ItemFn {
@@ -92,51 +91,46 @@ impl Parser<'_> {
         self.ident()
     }
 
-    /// `const NAME: TYPE = EXPR;`.
-    fn const_item(&mut self, attrs: Vec<syn::Attribute>, vis: Visibility) -> Option<Item> {
-        self.word("const")?;
+    /// `const NAME: TYPE = EXPR;` or `static NAME: TYPE = EXPR;`.
+    fn const_or_static(&mut self, attrs: Vec<syn::Attribute>, vis: Visibility) -> Option<Item> {
+        let is_static = self.word("static").is_some();
+        if !is_static {
+            self.word("const")?;
+        }
         let ident = self.ident()?;
         self.punct(":")?;
-        let ty = self.ty()?;
+        let ty = Box::new(self.ty()?);
         self.punct("=")?;
-        let expr = self.expr()?;
+        let expr = Box::new(self.expr()?);
         self.punct(";")?;
-        Some(Item::Const(syn::ItemConst {
-            attrs,
-            vis,
-            modifiers: Default::default(),
-            const_token: Default::default(),
-            ident,
-            generics: Default::default(),
-            colon_token: Default::default(),
-            ty: Box::new(ty),
-            eq_token: Default::default(),
-            expr: Box::new(expr),
-            semi_token: Default::default(),
-        }))
-    }
-
-    /// `static NAME: TYPE = EXPR;`.
-    fn static_item(&mut self, attrs: Vec<syn::Attribute>, vis: Visibility) -> Option<Item> {
-        self.word("static")?;
-        let ident = self.ident()?;
-        self.punct(":")?;
-        let ty = self.ty()?;
-        self.punct("=")?;
-        let expr = self.expr()?;
-        self.punct(";")?;
-        Some(Item::Static(syn::ItemStatic {
-            attrs,
-            vis,
-            static_token: Default::default(),
-            mutability: syn::StaticMutability::None,
-            ident,
-            colon_token: Default::default(),
-            ty: Box::new(ty),
-            eq_token: Default::default(),
-            expr: Box::new(expr),
-            semi_token: Default::default(),
-        }))
+        Some(if is_static {
+            Item::Static(syn::ItemStatic {
+                attrs,
+                vis,
+                static_token: Default::default(),
+                mutability: syn::StaticMutability::None,
+                ident,
+                colon_token: Default::default(),
+                ty,
+                eq_token: Default::default(),
+                expr,
+                semi_token: Default::default(),
+            })
+        } else {
+            Item::Const(syn::ItemConst {
+                attrs,
+                vis,
+                modifiers: Default::default(),
+                const_token: Default::default(),
+                ident,
+                generics: Default::default(),
+                colon_token: Default::default(),
+                ty,
+                eq_token: Default::default(),
+                expr,
+                semi_token: Default::default(),
+            })
+        })
     }
 
     /// `struct NAME<PARAMS> { FIELDS }`, `struct NAME(FIELDS);` or `struct NAME;`.
