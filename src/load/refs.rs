@@ -153,32 +153,44 @@ pub(crate) fn external_refs(
 ) -> Vec<(Loc, PathBuf)> {
     let source = sources.file(file);
     let mut found = Vec::new();
-    let mut stack = vec![(Loc::root(file), source.root())];
-    while let Some((loc, value)) = stack.pop() {
+    // Depth-first, with the path from the root kept as segments: a node's `Loc` is only built
+    // when it holds a `$ref` to report or follow (most nodes hold none, most `$ref`s are local).
+    let mut path: Vec<Segment<'_>> = Vec::new();
+    let mut stack = vec![(0, None, source.root())];
+    while let Some((depth, segment, value)) = stack.pop() {
+        path.truncate(depth);
+        path.extend(segment);
+        let loc_of_ref = |path: &[Segment<'_>]| {
+            path.iter()
+                .fold(Loc::root(file), |loc, segment| match segment {
+                    Segment::Key(key) => loc.child(key),
+                    Segment::Index(i) => loc.index(*i),
+                })
+                .child("$ref")
+        };
         match value {
             Value::Object(map) => {
                 if let Some(reference) = map.get("$ref") {
-                    let ref_loc = loc.child("$ref");
                     match reference.as_str().map(classify) {
                         None => diagnostics.push(
                             Diagnostic::new(
                                 Code::RefInvalid,
-                                Some(ref_loc),
+                                Some(loc_of_ref(&path)),
                                 "`$ref` must be a string",
                             )
                             .with_help("write the reference as `$ref: '#/components/...'`"),
                         ),
                         Some(Err(why)) => diagnostics.report(
                             Code::RefInvalid,
-                            ref_loc,
+                            loc_of_ref(&path),
                             format!("invalid `$ref`: {why}"),
                         ),
                         Some(Ok(RefKind::Remote)) => diagnostics.push(remote_diagnostic(
-                            ref_loc,
+                            loc_of_ref(&path),
                             reference.as_str().unwrap_or_default(),
                         )),
-                        Some(Ok(RefKind::File { path, .. })) => {
-                            found.push((ref_loc, relative_to(source.path(), path)))
+                        Some(Ok(RefKind::File { path: target, .. })) => {
+                            found.push((loc_of_ref(&path), relative_to(source.path(), target)))
                         }
                         Some(Ok(RefKind::Local(_))) => {}
                     }
@@ -186,14 +198,14 @@ pub(crate) fn external_refs(
                 // Reverse so that files are discovered in document order.
                 for (key, child) in map.iter().rev() {
                     if matches!(child, Value::Object(_) | Value::Array(_)) {
-                        stack.push((loc.child(key), child));
+                        stack.push((path.len(), Some(Segment::Key(key)), child));
                     }
                 }
             }
             Value::Array(items) => {
                 for (i, child) in items.iter().enumerate().rev() {
                     if matches!(child, Value::Object(_) | Value::Array(_)) {
-                        stack.push((loc.index(i), child));
+                        stack.push((path.len(), Some(Segment::Index(i)), child));
                     }
                 }
             }
@@ -201,6 +213,12 @@ pub(crate) fn external_refs(
         }
     }
     found
+}
+
+/// A step from a node to one of its children.
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
 fn remote_diagnostic(loc: Loc, reference: &str) -> Diagnostic {
@@ -428,6 +446,27 @@ mod tests {
         );
         let codes: Vec<Code> = diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, [Code::RefRemote]);
+    }
+
+    #[test]
+    fn refs_found_while_loading_are_placed_in_objects_and_arrays() {
+        let (_, diagnostics) = Sources::load_text(
+            Path::new("mem.yaml"),
+            "a:\n  - {x: 1}\n  - b: {$ref: 'https://example.com/x.yaml'}\nc/d: {$ref: 7}\ne: [[{$ref: '#/a'}], {$ref: 'missing.yaml'}]\n"
+                .to_owned(),
+        );
+        let found: Vec<(Code, &str)> = diagnostics
+            .iter()
+            .map(|d| (d.code, d.loc.as_ref().map_or("", |l| l.pointer.as_str())))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Code::RefRemote, "/a/1/b/$ref"),
+                (Code::RefInvalid, "/c~1d/$ref"),
+                (Code::RefFileUnreadable, "/e/1/$ref"),
+            ]
+        );
     }
 
     #[test]
