@@ -617,8 +617,8 @@ impl Parser<'_> {
         self.with_structs(true, |parser| parser.separated(close, Self::expr))
     }
 
-    /// A string literal without prefix, or a number (an integer, or a float with a fraction, an
-    /// exponent or both), maybe with a type suffix.
+    /// A string literal without prefix (verbatim), or a number (an integer, or a float with a
+    /// fraction, an exponent or both), maybe with a type suffix.
     pub(super) fn literal(&mut self) -> Option<Expr> {
         let rest = self.rest_after_whitespace();
         let len = if let Some(body) = rest.strip_prefix('"') {
@@ -660,9 +660,17 @@ impl Parser<'_> {
         };
         let literal = Literal::from_str(&rest[..len]).ok()?;
         self.pos += len;
+        // prettyplease prints a string literal by its token, as it does a verbatim one; taking it
+        // as verbatim spares syn's unescaping of its value (an attribute's value is made a typed
+        // literal again by `meta`: `doc` strings are printed by their value).
+        let lit = if rest.starts_with('"') {
+            syn::Lit::Verbatim(literal)
+        } else {
+            syn::Lit::new(literal)
+        };
         Some(Expr::Lit(syn::ExprLit {
             attrs: Vec::new(),
-            lit: syn::Lit::new(literal),
+            lit,
         }))
     }
 }

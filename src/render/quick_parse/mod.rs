@@ -138,10 +138,20 @@ impl<'a> Parser<'a> {
     fn meta(&mut self) -> Option<syn::Meta> {
         let path = self.path(PathStyle::Mod)?;
         let meta = if self.punct("=").is_some() {
+            let value = match self.expr()? {
+                Expr::Lit(syn::ExprLit {
+                    attrs,
+                    lit: syn::Lit::Verbatim(token),
+                }) => Expr::Lit(syn::ExprLit {
+                    attrs,
+                    lit: syn::Lit::new(token),
+                }),
+                value => value,
+            };
             syn::Meta::NameValue(syn::MetaNameValue {
                 path,
                 eq_token: Default::default(),
-                value: self.expr()?,
+                value,
             })
         } else if self.peek_punct("(") {
             syn::Meta::List(syn::MetaList {
@@ -199,8 +209,11 @@ impl<'a> Parser<'a> {
     }
 
     fn skip_whitespace(&mut self) {
-        let rest = self.rest();
-        self.pos += rest.len() - rest.trim_start_matches([' ', '\n', '\t']).len();
+        let spaces = self.text.as_bytes()[self.pos..]
+            .iter()
+            .take_while(|&&byte| matches!(byte, b' ' | b'\n' | b'\t'))
+            .count();
+        self.pos += spaces;
     }
 
     /// The text from the next token on.
@@ -262,14 +275,14 @@ impl<'a> Parser<'a> {
     /// The next word (identifier or keyword), not consumed.
     fn peek_word(&mut self) -> &'a str {
         let rest = self.rest_after_whitespace();
-        let end = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
         if rest.starts_with(|c: char| c.is_ascii_digit()) {
-            ""
-        } else {
-            &rest[..end]
+            return "";
         }
+        let end = rest
+            .bytes()
+            .position(|byte| !(byte.is_ascii_alphanumeric() || byte == b'_'))
+            .unwrap_or(rest.len());
+        &rest[..end]
     }
 
     /// Keyword `word`.
