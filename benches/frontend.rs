@@ -41,6 +41,10 @@ fn main() {
     if let Some(at) = args.iter().position(|arg| arg == "--write-huge") {
         let path = args.get(at + 1).expect("usage: --write-huge PATH");
         let (text, copies) = huge_document(&chat, HUGE_BYTES);
+        if let Some(parent) = Path::new(path).parent() {
+            std::fs::create_dir_all(parent)
+                .unwrap_or_else(|error| panic!("cannot create {}: {error}", parent.display()));
+        }
         std::fs::write(path, &text).unwrap_or_else(|error| panic!("cannot write {path}: {error}"));
         eprintln!(
             "wrote {path}: specs/chat.yaml x{copies}, {} bytes",
