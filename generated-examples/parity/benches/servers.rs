@@ -16,6 +16,11 @@
 //!    until every connection received every line (`said` through the channel layer's group), as
 //!    deliveries per second.
 //!
+//! 4. **The machine's floor**: the round trips of 1. against [`floor`], a WebSocket server on the
+//!    same tokio runtime that does nothing but answer each frame with a canned `pong` (no JSON, no
+//!    dispatch, no channel layer): what the kernel's loopback TCP and the runtime leave to any
+//!    server on this machine under this load.
+//!
 //! Without `$CHANX_PYTHON` only the Rust column is measured. Every phase has a time limit; servers
 //! are killed when the run ends. The figures depend on the machine, and the load generator (this
 //! process, on a multi-threaded tokio runtime: the lean client for round trips, chanx-runtime's
@@ -35,7 +40,7 @@ use chanx_runtime::client::Client;
 use tokio::task::JoinSet;
 
 use chanx_example_parity::api::parity::{ClientMessage, ServerMessage};
-use common::{Running, python, start_chanx, start_rust};
+use common::{Running, python, start_chanx, start_listening, start_rust};
 
 type ParityClient = Client<ClientMessage, ServerMessage>;
 
@@ -49,11 +54,7 @@ const PHASE_LIMIT: Duration = Duration::from_secs(120);
 /// What one server measured.
 #[derive(Debug, Default, Clone, Copy)]
 struct Figures {
-    round_trips_per_s: f64,
-    /// Round trips per second of CPU time the server process used (user + system).
-    round_trips_per_cpu_s: f64,
-    /// Round trips per second of CPU time the load generator (this process) used.
-    round_trips_per_client_cpu_s: f64,
+    round_trips: RoundTrips,
     rss_base_kib: u64,
     rss_per_connection_kib: f64,
     fan_out_s: f64,
@@ -70,9 +71,21 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// CPU time (user + system) process `pid` used so far, in seconds (`/proc/<pid>/stat`, at
+/// What the round trips of one server measured.
+#[derive(Debug, Default, Clone, Copy)]
+struct RoundTrips {
+    per_s: f64,
+    /// Round trips per second of CPU time the server process used (user + system).
+    per_server_cpu_s: f64,
+    /// Round trips per second of CPU time the load generator (this process) used.
+    per_client_cpu_s: f64,
+    /// The part of the server's CPU time spent in the kernel (system time), from 0 to 1.
+    server_kernel_share: f64,
+}
+
+/// CPU time process `pid` used so far, in seconds: user and system (`/proc/<pid>/stat`, at
 /// Linux's usual 100 clock ticks per second).
-fn cpu_seconds(pid: u32) -> f64 {
+fn cpu_seconds(pid: u32) -> (f64, f64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which is in parentheses and may hold spaces).
     let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
@@ -84,7 +97,13 @@ fn cpu_seconds(pid: u32) -> f64 {
             .unwrap_or(0.0)
     };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
+    (ticks(11) / 100.0, ticks(12) / 100.0)
+}
+
+/// User plus system CPU time of process `pid` so far, in seconds.
+fn total_cpu_seconds(pid: u32) -> f64 {
+    let (user, system) = cpu_seconds(pid);
+    user + system
 }
 
 /// An authenticated connection to room `room` that has received its `authentication` and
@@ -118,8 +137,8 @@ async fn connect_many(url: &str, room: &str, count: usize) -> Vec<ParityClient> 
     clients
 }
 
-/// Round trips per second, per CPU-second of process `pid` and per CPU-second of this process.
-async fn round_trips(url: &str, pid: u32) -> (f64, f64, f64) {
+/// The round trips against the server at `url`, process `pid`.
+async fn round_trips(url: &str, pid: u32) -> RoundTrips {
     let address = url.strip_prefix("ws://").expect("a ws:// URL").to_owned();
     let mut opening = JoinSet::new();
     for _ in 0..ROUND_TRIP_CLIENTS {
@@ -135,7 +154,7 @@ async fn round_trips(url: &str, pid: u32) -> (f64, f64, f64) {
     let stop = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
     let cpu_start = cpu_seconds(pid);
-    let own_cpu_start = cpu_seconds(std::process::id());
+    let own_cpu_start = total_cpu_seconds(std::process::id());
     let mut tasks = JoinSet::new();
     for mut connection in connections {
         let stop = Arc::clone(&stop);
@@ -161,13 +180,15 @@ async fn round_trips(url: &str, pid: u32) -> (f64, f64, f64) {
     while let Some(count) = tasks.join_next().await {
         total += count.expect("round-trip task");
     }
-    let cpu = cpu_seconds(pid) - cpu_start;
-    let own_cpu = cpu_seconds(std::process::id()) - own_cpu_start;
-    (
-        total as f64 / start.elapsed().as_secs_f64(),
-        total as f64 / cpu.max(0.01),
-        total as f64 / own_cpu.max(0.01),
-    )
+    let cpu_end = cpu_seconds(pid);
+    let (user, system) = (cpu_end.0 - cpu_start.0, cpu_end.1 - cpu_start.1);
+    let own_cpu = total_cpu_seconds(std::process::id()) - own_cpu_start;
+    RoundTrips {
+        per_s: total as f64 / start.elapsed().as_secs_f64(),
+        per_server_cpu_s: total as f64 / (user + system).max(0.01),
+        per_client_cpu_s: total as f64 / own_cpu.max(0.01),
+        server_kernel_share: system / (user + system).max(0.01),
+    }
 }
 
 /// The request of a round trip, and what its reply must contain.
@@ -355,6 +376,96 @@ mod lean {
     }
 }
 
+/// The floor of the round trips: a WebSocket server that answers every frame with the same
+/// `pong` frame, run as this executable with `--echo-floor` (see [`main`]) so that, like the real
+/// servers, it is a process of its own. It speaks only as much of RFC 6455 as the lean client
+/// needs: any upgrade request is accepted (no `Sec-WebSocket-Accept`), the two greeting frames
+/// are canned, client frames are not unmasked, and a close frame ends the connection.
+mod floor {
+    use std::io::{Result, Write};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// The upgrade's answer and the two greeting frames (`authentication`, `welcome`).
+    const OPENING: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\n\r\n\x81\x02{}\x81\x02{}";
+    /// The reply to every frame: the text Chanx sends for `ping`, unmasked.
+    const PONG: &[u8] = b"\x81\x23{\"action\": \"pong\", \"payload\": null}";
+    /// The opcode of a close frame.
+    const OP_CLOSE: u8 = 0x8;
+
+    /// Listens on 127.0.0.1 (a port the system picks), prints `listening on <address>` and
+    /// serves until killed, on a multi-threaded runtime like the parity server's.
+    pub(crate) fn serve() -> Result<()> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            let mut stdout = std::io::stdout();
+            writeln!(stdout, "listening on {}", listener.local_addr()?)?;
+            stdout.flush()?;
+            loop {
+                let (stream, _) = listener.accept().await?;
+                stream.set_nodelay(true)?;
+                tokio::spawn(async move {
+                    let _ = connection(stream).await;
+                });
+            }
+        })
+    }
+
+    /// One connection: the upgrade, then a `pong` for every whole frame read.
+    async fn connection(mut stream: TcpStream) -> Result<()> {
+        let mut buffer = vec![0u8; 8 * 1024];
+        let mut end = 0;
+        let head_end = loop {
+            let read = stream.read(&mut buffer[end..]).await?;
+            if read == 0 {
+                return Ok(());
+            }
+            end += read;
+            if let Some(at) = buffer[..end].windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            if end == buffer.len() {
+                return Ok(());
+            }
+        };
+        stream.write_all(OPENING).await?;
+        buffer.copy_within(head_end..end, 0);
+        end -= head_end;
+        let mut replies = Vec::new();
+        loop {
+            // Whole frames at the front of the buffer: short, masked (2 + 4 header bytes).
+            let mut start = 0;
+            while let [first, second, ..] = buffer[start..end] {
+                let frame = 6 + usize::from(second & 0x7f);
+                if second & 0x7f > 125 || end - start < frame {
+                    break;
+                }
+                if first & 0x0f == OP_CLOSE {
+                    return Ok(());
+                }
+                replies.extend_from_slice(PONG);
+                start += frame;
+            }
+            if !replies.is_empty() {
+                stream.write_all(&replies).await?;
+                replies.clear();
+            }
+            buffer.copy_within(start..end, 0);
+            end -= start;
+            let read = stream.read(&mut buffer[end..]).await?;
+            if read == 0 {
+                return Ok(());
+            }
+            end += read;
+        }
+    }
+}
+
 /// Sends `BROADCASTS` `say` frames from the first client; returns the seconds until every client
 /// received every `said`.
 async fn fan_out(clients: Vec<ParityClient>) -> f64 {
@@ -418,8 +529,7 @@ async fn measure(server: &Running) -> Figures {
     })
     .await;
 
-    let (round_trips_per_s, round_trips_per_cpu_s, round_trips_per_client_cpu_s) =
-        bounded("round trips", round_trips(url, pid)).await;
+    let round_trips = bounded("round trips", round_trips(url, pid)).await;
 
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_base_kib = rss_kib(pid);
@@ -435,9 +545,7 @@ async fn measure(server: &Running) -> Figures {
 
     let fan_out_s = bounded("fan-out", fan_out(clients)).await;
     Figures {
-        round_trips_per_s,
-        round_trips_per_cpu_s,
-        round_trips_per_client_cpu_s,
+        round_trips,
         rss_base_kib,
         rss_per_connection_kib,
         fan_out_s,
@@ -454,6 +562,10 @@ fn ratio(rust: f64, chanx: Option<f64>) -> String {
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this too, with nothing to do.
+    if std::env::args().any(|arg| arg == "--echo-floor") {
+        floor::serve().expect("the floor server");
+        return;
+    }
     if !std::env::args().any(|arg| arg == "--bench") {
         return;
     }
@@ -478,29 +590,66 @@ fn main() {
     eprintln!("measuring Rust at {}", rust.url);
     let ours = runtime.block_on(measure(&rust));
     drop(rust);
+    let mut command = std::process::Command::new(std::env::current_exe().expect("this executable"));
+    command.arg("--echo-floor");
+    let floor_server =
+        start_listening(command, "the floor server").expect("start the floor server");
+    eprintln!("measuring the floor at {}", floor_server.url);
+    let floor = runtime.block_on(bounded(
+        "floor round trips",
+        round_trips(&floor_server.url, floor_server.guard.child.id()),
+    ));
+    drop(floor_server);
 
     let column = |f: fn(&Figures) -> String| chanx.as_ref().map_or("-".to_owned(), f);
     println!("| measure | Chanx 2.13 (uvicorn) | chanx-runtime | Rust vs Chanx |");
     println!("| --- | ---: | ---: | ---: |");
+    let trips = |f: &Figures| f.round_trips;
+    let chanx_trips = chanx.as_ref().map(trips);
+    let ours_trips = trips(&ours);
     println!(
         "| round trips/s ({ROUND_TRIP_CLIENTS} clients, ping/pong) | {} | {:.0} | {} |",
-        column(|f| format!("{:.0}", f.round_trips_per_s)),
-        ours.round_trips_per_s,
-        ratio(ours.round_trips_per_s, chanx.map(|f| f.round_trips_per_s)),
+        column(|f| format!("{:.0}", f.round_trips.per_s)),
+        ours_trips.per_s,
+        ratio(ours_trips.per_s, chanx_trips.map(|t| t.per_s)),
     );
     println!(
         "| round trips per server CPU-second | {} | {:.0} | {} |",
-        column(|f| format!("{:.0}", f.round_trips_per_cpu_s)),
-        ours.round_trips_per_cpu_s,
+        column(|f| format!("{:.0}", f.round_trips.per_server_cpu_s)),
+        ours_trips.per_server_cpu_s,
         ratio(
-            ours.round_trips_per_cpu_s,
-            chanx.map(|f| f.round_trips_per_cpu_s)
+            ours_trips.per_server_cpu_s,
+            chanx_trips.map(|t| t.per_server_cpu_s)
         ),
     );
     println!(
+        "| server CPU spent in the kernel | {} | {:.0}% | |",
+        column(|f| format!("{:.0}%", 100.0 * f.round_trips.server_kernel_share)),
+        100.0 * ours_trips.server_kernel_share,
+    );
+    println!(
         "| round trips per load-generator CPU-second | {} | {:.0} | |",
-        column(|f| format!("{:.0}", f.round_trips_per_client_cpu_s)),
-        ours.round_trips_per_client_cpu_s,
+        column(|f| format!("{:.0}", f.round_trips.per_client_cpu_s)),
+        ours_trips.per_client_cpu_s,
+    );
+    println!(
+        "| floor (canned-pong server): round trips/s | {} | {:.0} | {} |",
+        column(|f| format!("{:.0}", f.round_trips.per_s)),
+        floor.per_s,
+        ratio(floor.per_s, chanx_trips.map(|t| t.per_s)),
+    );
+    println!(
+        "| floor: round trips per its server CPU-second | {} | {:.0} | {} |",
+        column(|f| format!("{:.0}", f.round_trips.per_server_cpu_s)),
+        floor.per_server_cpu_s,
+        ratio(
+            floor.per_server_cpu_s,
+            chanx_trips.map(|t| t.per_server_cpu_s)
+        ),
+    );
+    println!(
+        "| floor: its CPU spent in the kernel | | {:.0}% | |",
+        100.0 * floor.server_kernel_share,
     );
     println!(
         "| fan-out: {BROADCASTS} broadcasts to {IDLE_CONNECTIONS} connections | {} | {:.3} s | {} |",

@@ -185,18 +185,22 @@ pub fn start_chanx(python: &Path) -> Result<Running, String> {
 
 /// Starts this crate's server on a port it picks and waits for its `listening on` line (10 s).
 pub fn start_rust() -> Result<Running, String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chanx-example-parity"))
-        .args(["--port", "0"])
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chanx-example-parity"));
+    command.args(["--port", "0"]);
+    start_listening(command, "chanx-example-parity")
+}
+
+/// Starts `command`, a server that prints `listening on <host:port>` as its first line once it
+/// listens, and waits for that line (10 s). `name` names it in messages.
+pub fn start_listening(mut command: Command, name: &'static str) -> Result<Running, String> {
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|error| format!("cannot start chanx-example-parity: {error}"))?;
+        .map_err(|error| format!("cannot start {name}: {error}"))?;
     let stdout = child.stdout.take();
-    let guard = Guard {
-        child,
-        name: "chanx-example-parity",
-    };
+    let guard = Guard { child, name };
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         let mut line = String::new();
