@@ -6,7 +6,11 @@
 #   - large: the ~94 KB Deepgram document (corpus);
 #   - huge:  a ~1 MB document, specs/chat.yaml's API cloned under renamed keys (the one the frontend
 #            benchmark times; written by `cargo bench --bench frontend -- --write-huge PATH`).
-# Each output folder is removed before every run, so both tools write every file each time. One
+# Every run writes into a new, empty folder, so both tools create every file each time; the folders
+# are removed when the script ends, not between runs: on a file system that keeps freed inodes
+# aside for a while (ext4 without a journal, as on the benchmark machine), each file created after
+# a removal first steps over the inodes just freed, and removing Modelina's 1,452 files before the
+# next run cost chanx-gen 22-26 ms of its ~124 ms at 1 MB in creating its 38 (strace -T). One
 # warm-up run of each, then RUNS (default 5) timed runs of each, alternating (chanx-gen, Modelina,
 # chanx-gen, ...): this machine's speed drifts by a third within a minute, and a CPU-heavy Modelina
 # run slows whatever runs right after it, so neither tool gets the quieter moments. Prints a
@@ -70,23 +74,19 @@ else
   modelina=
 fi
 
-# warm_up OUT CMD...: `rm -rf OUT`, one run of CMD; prints "EXIT FILES BYTES" (its exit code, and
-# the file and byte count of its output).
+# warm_up OUT CMD...: one run of CMD, which writes into OUT (a new folder); prints "EXIT FILES
+# BYTES" (its exit code, and the file and byte count of its output).
 warm_up() {
   local out=$1
   shift
   local exit_code=0
-  rm -rf "$out"
   "$@" >"$scratch/warm-up.log" 2>&1 || exit_code=$?
   echo "$exit_code $(find "$out" -type f 2>/dev/null | wc -l) $(find "$out" -type f -exec cat {} + 2>/dev/null | wc -c)"
 }
 
-# timed OUT CMD...: `rm -rf OUT`, one run of CMD; prints its wall time in nanoseconds.
+# timed CMD...: one run of CMD; prints its wall time in nanoseconds.
 timed() {
-  local out=$1
-  shift
   local start end
-  rm -rf "$out"
   start=$(date +%s%N)
   "$@" >/dev/null 2>&1 || true
   end=$(date +%s%N)
@@ -110,7 +110,7 @@ kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1e3 }'; }
 
 echo
 echo "Whole-process wall time, $runs runs of each after 1 warm-up, alternating (bash loop, date +%s%N),"
-echo "output folder removed before each run; $(nproc) cores; Modelina: ${peer_version:-not installed}."
+echo "each run into a new output folder; $(nproc) cores; Modelina: ${peer_version:-not installed}."
 echo
 echo "| document | size | \`chanx-gen generate\` | exit | output | \`modelina generate rust\` | exit | output | chanx-gen faster by |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -118,18 +118,20 @@ for doc in "${docs[@]}"; do
   name=${doc#"$corpus/"}
   name=${name#"$root/"}
   size=$(kb "$(wc -c <"$doc")")
-  chanx_run=("$chanx" generate "$doc" -o "$scratch/chanx")
-  peer_run=(timeout "$peer_timeout" "$modelina" generate rust "$doc" -o "$scratch/peer")
-  read -r c_exit c_files c_bytes < <(warm_up "$scratch/chanx" "${chanx_run[@]}")
+  # The output folder of run $i of document $d: run 0 is the warm-up.
+  d=$((${d:-0} + 1))
+  chanx_run() { "$chanx" generate "$doc" -o "$scratch/chanx-$d-$1"; }
+  peer_run() { timeout "$peer_timeout" "$modelina" generate rust "$doc" -o "$scratch/peer-$d-$1"; }
+  read -r c_exit c_files c_bytes < <(warm_up "$scratch/chanx-$d-0" chanx_run 0)
   if [[ -n $modelina ]]; then
-    read -r p_exit p_files p_bytes < <(warm_up "$scratch/peer" "${peer_run[@]}")
+    read -r p_exit p_files p_bytes < <(warm_up "$scratch/peer-$d-0" peer_run 0)
   fi
   : >"$scratch/chanx.ns"
   : >"$scratch/peer.ns"
-  for ((i = 0; i < runs; i++)); do
-    timed "$scratch/chanx" "${chanx_run[@]}" >>"$scratch/chanx.ns"
+  for ((i = 1; i <= runs; i++)); do
+    timed chanx_run "$i" >>"$scratch/chanx.ns"
     if [[ -n $modelina ]]; then
-      timed "$scratch/peer" "${peer_run[@]}" >>"$scratch/peer.ns"
+      timed peer_run "$i" >>"$scratch/peer.ns"
     fi
   done
   read -r c_mean c_min c_max < <(summary <"$scratch/chanx.ns")
