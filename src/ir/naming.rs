@@ -32,7 +32,11 @@ const KEYWORDS: &[&str] = &[
 
 /// Whether `word` is a keyword of Rust 2024 (strict or reserved), so not a plain identifier.
 pub(crate) fn is_keyword(word: &str) -> bool {
-    KEYWORDS.contains(&word)
+    // Every keyword is 2 to 8 lowercase letters but `Self`, which rules out most names (the
+    // formatter asks for every identifier it reads) before any comparison.
+    (2..=8).contains(&word.len())
+        && (word.as_bytes()[0].is_ascii_lowercase() || word == "Self")
+        && KEYWORDS.contains(&word)
 }
 
 /// Keywords that `r#` cannot escape.
@@ -162,6 +166,26 @@ mod tests {
         assert_eq!(snake_name("2fa_code", "x"), "_2fa_code");
         assert_eq!(snake_name("gen", "x"), "r#gen");
         assert_eq!(snake_name("HTTPServer", "x"), "http_server");
+    }
+
+    #[test]
+    fn keywords_are_recognised_and_nothing_else() {
+        for keyword in KEYWORDS {
+            assert!(is_keyword(keyword), "{keyword}");
+            assert!(!is_keyword(&keyword.to_uppercase()), "{keyword}");
+        }
+        for name in [
+            "",
+            "x",
+            "Type",
+            "types",
+            "r#type",
+            "selfish",
+            "continues",
+            "SELF",
+        ] {
+            assert!(!is_keyword(name), "{name}");
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::{
     Tagging, Ty, TyKind, TypeDef, TypeId, TypeKind, UnionVariant,
 };
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, Loc};
-use crate::load::{Sources, parse_pointer};
+use crate::load::{Member, Sources, parse_pointer};
 
 /// Builds the type graph, one schema at a time, naming types as it meets them.
 pub(super) struct TypeBuilder<'s> {
@@ -130,15 +130,15 @@ impl<'s> TypeBuilder<'s> {
 
     fn lower_object(&mut self, loc: &Loc, schema: &'s Map<String, Value>, hint: &str) -> Ty {
         let nullable = is_nullable(schema);
-        let mut ty = if let Some(reference) = schema.get("$ref") {
+        let mut ty = if let Some(reference) = schema.member("$ref") {
             self.lower_ref(loc, reference)
-        } else if let Some(value) = schema.get("const") {
+        } else if let Some(value) = schema.member("const") {
             const_ty(value)
-        } else if let Some(Value::Array(values)) = schema.get("enum") {
+        } else if let Some(Value::Array(values)) = schema.member("enum") {
             self.lower_enum(loc, schema, values, hint)
         } else if let Some(arms) = union_arms(schema) {
             self.lower_union(loc, schema, arms, hint)
-        } else if let Some(Value::Array(parts)) = schema.get("allOf") {
+        } else if let Some(Value::Array(parts)) = schema.member("allOf") {
             self.lower_all_of(loc, schema, parts.len(), hint)
         } else {
             self.lower_typed(loc, schema, hint)
@@ -222,7 +222,7 @@ impl<'s> TypeBuilder<'s> {
             }
             None => {
                 let title = schema
-                    .and_then(|s| s.get("title"))
+                    .and_then(|s| s.member("title"))
                     .and_then(Value::as_str)
                     .map(|t| naming::type_name(t, ""))
                     .filter(|t| !t.is_empty() && !self.names.contains(t));
@@ -388,7 +388,7 @@ impl<'s> TypeBuilder<'s> {
         let title = self
             .sources
             .get(arm_loc)
-            .and_then(|s| s.get("title"))
+            .and_then(|s| s.member("title"))
             .and_then(Value::as_str);
         match (title, &ty.kind) {
             (Some(title), _) => naming::type_name(title, &fallback),
@@ -403,21 +403,21 @@ impl<'s> TypeBuilder<'s> {
     }
 
     fn is_null_schema(&self, loc: &Loc, arm: &Value) -> bool {
-        let arm = match arm.get("$ref") {
+        let arm = match arm.member("$ref") {
             Some(_) => match self.sources.resolve(loc) {
                 Ok(resolved) => resolved.value,
                 Err(_) => return false,
             },
             None => arm,
         };
-        arm.get("type").and_then(Value::as_str) == Some("null")
-            || arm.get("const") == Some(&Value::Null)
+        arm.member("type").and_then(Value::as_str) == Some("null")
+            || arm.member("const") == Some(&Value::Null)
     }
 
     /// How the arms of a union are told apart: an AsyncAPI `discriminator`, else the first property
     /// that every arm fixes to a distinct constant string.
     fn union_tagging(&self, schema: &Map<String, Value>, arms: &[Loc]) -> Tagging {
-        if let Some(Value::String(property)) = schema.get("discriminator") {
+        if let Some(Value::String(property)) = schema.member("discriminator") {
             return Tagging::Internal {
                 property: property.clone(),
             };
@@ -442,7 +442,7 @@ impl<'s> TypeBuilder<'s> {
 
     /// The `components.schemas` key a schema `$ref`s, if it is one.
     fn ref_component_name(&self, loc: &Loc) -> Option<String> {
-        let reference = self.sources.get(loc)?.get("$ref")?.as_str()?;
+        let reference = self.sources.get(loc)?.member("$ref")?.as_str()?;
         let target = self.sources.ref_target(loc, reference).ok()?;
         component_schema_key(&target)
     }
@@ -468,9 +468,9 @@ impl<'s> TypeBuilder<'s> {
 
     fn const_of(&self, loc: &Loc) -> Option<String> {
         let schema = self.sources.resolve(loc).ok()?.value;
-        match schema.get("const") {
+        match schema.member("const") {
             Some(Value::String(value)) => Some(value.clone()),
-            _ => match schema.get("enum") {
+            _ => match schema.member("enum") {
                 Some(Value::Array(values)) if values.len() == 1 => {
                     values[0].as_str().map(str::to_owned)
                 }
@@ -495,7 +495,7 @@ impl<'s> TypeBuilder<'s> {
             let Some(schema) = resolved.value.as_object() else {
                 continue;
             };
-            if let Some(Value::Object(properties)) = schema.get("properties") {
+            if let Some(Value::Object(properties)) = schema.member("properties") {
                 let at = resolved.loc.child("properties");
                 for name in properties.keys() {
                     if !parts.properties.iter().any(|(n, _)| n == name) {
@@ -503,7 +503,7 @@ impl<'s> TypeBuilder<'s> {
                     }
                 }
             }
-            if let Some(Value::Array(required)) = schema.get("required") {
+            if let Some(Value::Array(required)) = schema.member("required") {
                 parts
                     .required
                     .extend(required.iter().filter_map(Value::as_str).map(str::to_owned));
@@ -511,7 +511,7 @@ impl<'s> TypeBuilder<'s> {
             if schema.contains_key("additionalProperties") {
                 parts.additional = Some(resolved.loc.child("additionalProperties"));
             }
-            if let Some(Value::Array(all_of)) = schema.get("allOf") {
+            if let Some(Value::Array(all_of)) = schema.member("allOf") {
                 let at = resolved.loc.child("allOf");
                 for i in (0..all_of.len()).rev() {
                     stack.push(at.index(i));
@@ -625,7 +625,7 @@ impl<'s> TypeBuilder<'s> {
     ) -> Ty {
         let kind = match name {
             "string" => TyKind::String(string_format(schema)),
-            "integer" => TyKind::Integer(match schema.get("format").and_then(Value::as_str) {
+            "integer" => TyKind::Integer(match schema.member("format").and_then(Value::as_str) {
                 Some("int32") => IntegerFormat::Int32,
                 _ => IntegerFormat::Int64,
             }),
@@ -635,14 +635,14 @@ impl<'s> TypeBuilder<'s> {
             "array" => return self.lower_array(loc, schema, hint),
             "object" => {
                 let has_properties = schema
-                    .get("properties")
+                    .member("properties")
                     .and_then(Value::as_object)
                     .is_some_and(|p| !p.is_empty());
-                let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
+                let closed = schema.member("additionalProperties") == Some(&Value::Bool(false));
                 if has_properties || closed {
                     return self.lower_struct(loc, schema, hint);
                 }
-                let values = match schema.get("additionalProperties") {
+                let values = match schema.member("additionalProperties") {
                     Some(Value::Object(_)) => {
                         self.lower(&loc.child("additionalProperties"), &format!("{hint}Value"))
                     }
@@ -664,7 +664,7 @@ impl<'s> TypeBuilder<'s> {
 
     fn lower_array(&mut self, loc: &Loc, schema: &'s Map<String, Value>, hint: &str) -> Ty {
         // `prefixItems` (2020-12) or the draft-07 array form of `items`: a tuple.
-        let tuple_key = match (schema.get("prefixItems"), schema.get("items")) {
+        let tuple_key = match (schema.member("prefixItems"), schema.member("items")) {
             (Some(Value::Array(_)), _) => Some("prefixItems"),
             (_, Some(Value::Array(_))) => Some("items"),
             _ => None,
@@ -680,7 +680,7 @@ impl<'s> TypeBuilder<'s> {
                 .collect();
             return Ty::plain(TyKind::Tuple(items));
         }
-        let item = match schema.get("items") {
+        let item = match schema.member("items") {
             Some(Value::Object(_)) => self.lower(&loc.child("items"), &format!("{hint}Item")),
             _ => Ty::plain(TyKind::Any),
         };
@@ -710,12 +710,12 @@ impl<'s> TypeBuilder<'s> {
                 rust_name,
                 ty,
                 required: parts.required.contains(wire_name),
-                default: property.and_then(|p| p.get("default")).cloned(),
+                default: property.and_then(|p| p.member("default")).cloned(),
                 docs: Docs {
                     title: None,
                     summary: None,
                     description: property
-                        .and_then(|p| p.get("description"))
+                        .and_then(|p| p.member("description"))
                         .and_then(Value::as_str)
                         .map(str::to_owned),
                 },
@@ -751,7 +751,7 @@ fn needs_name(schema: &Map<String, Value>) -> bool {
     if schema.contains_key("$ref") || schema.contains_key("const") {
         return false;
     }
-    if let Some(Value::Array(values)) = schema.get("enum") {
+    if let Some(Value::Array(values)) = schema.member("enum") {
         let non_null: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
         return !non_null.is_empty()
             && (non_null.iter().all(|v| v.is_string()) || non_null.iter().all(|v| v.is_i64()));
@@ -759,7 +759,7 @@ fn needs_name(schema: &Map<String, Value>) -> bool {
     if let Some((_, arms)) = union_arms(schema) {
         return arms
             .iter()
-            .filter(|a| a.get("type") != Some(&"null".into()))
+            .filter(|a| a.member("type") != Some(&"null".into()))
             .count()
             > 1;
     }
@@ -774,10 +774,10 @@ fn needs_name(schema: &Map<String, Value>) -> bool {
         || (types.is_empty() && is_object_like(schema));
     is_object
         && (schema
-            .get("properties")
+            .member("properties")
             .and_then(Value::as_object)
             .is_some_and(|p| !p.is_empty())
-            || schema.get("additionalProperties") == Some(&Value::Bool(false)))
+            || schema.member("additionalProperties") == Some(&Value::Bool(false)))
 }
 
 /// Whether a schema only carries documentation (and so constrains nothing).
@@ -799,7 +799,7 @@ fn is_annotation_only(schema: &Map<String, Value>) -> bool {
 }
 
 fn is_object_like(schema: &Map<String, Value>) -> bool {
-    schema.get("type").and_then(Value::as_str) == Some("object")
+    schema.member("type").and_then(Value::as_str) == Some("object")
         || ["properties", "required", "additionalProperties", "allOf"]
             .iter()
             .any(|k| schema.contains_key(*k))
@@ -807,7 +807,7 @@ fn is_object_like(schema: &Map<String, Value>) -> bool {
 
 /// The non-null names in `type` (a string or an array).
 fn declared_types(schema: &Map<String, Value>) -> Vec<String> {
-    match schema.get("type") {
+    match schema.member("type") {
         Some(Value::String(t)) if t != "null" => vec![t.clone()],
         Some(Value::String(_)) => vec!["null".to_owned()],
         Some(Value::Array(types)) => {
@@ -828,8 +828,8 @@ fn declared_types(schema: &Map<String, Value>) -> Vec<String> {
 }
 
 fn is_nullable(schema: &Map<String, Value>) -> bool {
-    schema.get("nullable") == Some(&Value::Bool(true))
-        || matches!(schema.get("type"), Some(Value::Array(types))
+    schema.member("nullable") == Some(&Value::Bool(true))
+        || matches!(schema.member("type"), Some(Value::Array(types))
             if types.len() > 1 && types.iter().any(|t| t == "null"))
 }
 
@@ -841,7 +841,7 @@ fn const_ty(value: &Value) -> Ty {
 }
 
 fn string_format(schema: &Map<String, Value>) -> StringFormat {
-    match schema.get("format").and_then(Value::as_str) {
+    match schema.member("format").and_then(Value::as_str) {
         Some("date-time") => StringFormat::DateTime,
         Some("date") => StringFormat::Date,
         Some("time") => StringFormat::Time,
@@ -875,17 +875,17 @@ fn constraints(schema: &Map<String, Value>) -> Constraints {
         Some(Value::Bool(true)) => number(schema, bound),
         _ => number(schema, key),
     };
-    let draft4_min = schema.get("exclusiveMinimum") == Some(&Value::Bool(true));
-    let draft4_max = schema.get("exclusiveMaximum") == Some(&Value::Bool(true));
+    let draft4_min = schema.member("exclusiveMinimum") == Some(&Value::Bool(true));
+    let draft4_max = schema.member("exclusiveMaximum") == Some(&Value::Bool(true));
     Constraints {
         min_length: count(schema, "minLength"),
         max_length: count(schema, "maxLength"),
         pattern: schema
-            .get("pattern")
+            .member("pattern")
             .and_then(Value::as_str)
             .map(str::to_owned),
         format: schema
-            .get("format")
+            .member("format")
             .and_then(Value::as_str)
             .map(str::to_owned),
         minimum: number(schema, "minimum").filter(|_| !draft4_min),
@@ -895,7 +895,7 @@ fn constraints(schema: &Map<String, Value>) -> Constraints {
         multiple_of: number(schema, "multipleOf"),
         min_items: count(schema, "minItems"),
         max_items: count(schema, "maxItems"),
-        unique_items: schema.get("uniqueItems") == Some(&Value::Bool(true)),
+        unique_items: schema.member("uniqueItems") == Some(&Value::Bool(true)),
         min_properties: count(schema, "minProperties"),
         max_properties: count(schema, "maxProperties"),
         allowed: None,

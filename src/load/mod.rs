@@ -20,6 +20,34 @@ use crate::diagnostics::{Code, Diagnostic, Diagnostics, Loc};
 pub use refs::{RefTarget, Resolved, parse_pointer};
 pub use yaml::{MAX_ALIAS_NODES, MAX_DEPTH, MAX_NODES};
 
+/// Member lookup by key on a document's objects, faster than [`serde_json::Map::get`] on the
+/// small objects most of a spec is made of: serde_json hashes every key it looks up with SipHash,
+/// where comparing a few keys in order is cheaper. Larger objects are looked up by hash.
+pub(crate) trait Member {
+    /// The value of member `key`, when this is an object that has it.
+    fn member(&self, key: &str) -> Option<&Value>;
+}
+
+/// Objects of at most this many members are searched in order.
+const SCANNED_MEMBERS: usize = 8;
+
+impl Member for serde_json::Map<String, Value> {
+    fn member(&self, key: &str) -> Option<&Value> {
+        if self.len() <= SCANNED_MEMBERS {
+            self.iter()
+                .find_map(|(name, value)| (name == key).then_some(value))
+        } else {
+            self.get(key)
+        }
+    }
+}
+
+impl Member for Value {
+    fn member(&self, key: &str) -> Option<&Value> {
+        self.as_object()?.member(key)
+    }
+}
+
 /// The largest file chanx-gen reads (64 MiB).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -424,6 +452,23 @@ mod tests {
     use super::*;
 
     const DOCUMENT: &str = "asyncapi: 3.0.0\ninfo:\n  title: T\n  version: '1'\nchannels:\n  room:\n    address: /ws\n";
+
+    #[test]
+    fn members_are_found_as_by_hash_in_small_and_large_objects() {
+        for size in [0, 1, SCANNED_MEMBERS, SCANNED_MEMBERS + 1, 40] {
+            let object: serde_json::Map<String, Value> = (0..size)
+                .map(|i| (format!("key{i}"), Value::from(i)))
+                .collect();
+            let value = Value::Object(object.clone());
+            for i in 0..size + 2 {
+                let key = format!("key{i}");
+                assert_eq!(object.member(&key), object.get(&key), "{key} of {size}");
+                assert_eq!(value.member(&key), value.get(&key), "{key} of {size}");
+            }
+            assert_eq!(object.member("key"), None);
+        }
+        assert_eq!(Value::from("not an object").member("key0"), None);
+    }
 
     #[test]
     fn spans_are_found_only_when_asked_for_and_match_an_eager_parse() {

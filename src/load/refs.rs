@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{FileId, Sources};
+use super::{FileId, Member, Sources};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, Loc};
 
 /// How many `$ref` hops one resolution may take before it is called a loop.
@@ -29,7 +29,7 @@ pub struct Resolved<'a> {
 
 /// The `$ref` string of a reference object, if `value` is one.
 pub(crate) fn ref_string(value: &Value) -> Option<&Value> {
-    value.as_object()?.get("$ref")
+    value.member("$ref")
 }
 
 /// Splits a pointer (`/a/b~1c`) into its unescaped segments.
@@ -59,7 +59,7 @@ pub(crate) fn lookup<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
     let mut node = root;
     for segment in segments(pointer) {
         node = match node {
-            Value::Object(map) => map.get(segment.as_ref())?,
+            Value::Object(map) => map.member(segment.as_ref())?,
             Value::Array(items) => {
                 if segment.len() > 1 && segment.starts_with('0') {
                     return None;

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, Loc};
-use crate::load::Sources;
+use crate::load::{Member, Sources};
 
 /// Reads the entry file of `sources` as an AsyncAPI 3 document. Problems go to `diagnostics`; what
 /// could not be read is left out of the model.
@@ -30,7 +30,7 @@ struct Object<'s> {
 
 impl Object<'_> {
     fn get(&self, key: &str) -> Option<&Value> {
-        self.fields.get(key)
+        self.fields.member(key)
     }
 
     /// Where field `key` is (in a trait, when a trait gave it).
