@@ -74,7 +74,7 @@ pub(crate) fn lookup<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
 
 fn has_child(node: &Value, segment: &str) -> bool {
     match node {
-        Value::Object(map) => map.contains_key(segment),
+        Value::Object(map) => map.member(segment).is_some(),
         Value::Array(items) => segment.parse::<usize>().is_ok_and(|i| i < items.len()),
         _ => false,
     }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 use serde_json::{Map, Number, Value};
 
-use super::{NodeSpan, SpanTable, TextPos, TextSpan};
+use super::{Member, NodeSpan, SpanTable, TextPos, TextSpan};
 
 /// How deeply mappings and sequences may nest.
 pub const MAX_DEPTH: usize = 256;
@@ -332,7 +332,7 @@ impl Builder {
                 Value::Number(n) => n.to_string(),
                 Value::Array(_) | Value::Object(_) => return Err(ParseProblem::ComplexKey { at }),
             };
-            if map.contains_key(&key) {
+            if map.member(&key).is_some() {
                 let mut first = self.pointer.clone();
                 push_pointer_segment(&mut first, &key);
                 let first = self.spans.get(&first).and_then(|s| s.key).unwrap_or(at);

@@ -217,7 +217,7 @@ pub fn render(
                 header
             };
             Ok(GeneratedFile {
-                contents: format!("// {header}\n\n{}", contents?),
+                contents: contents?.join_after(&format!("// {header}\n\n")),
                 path: PathBuf::from(path),
                 once,
             })
@@ -339,7 +339,7 @@ fn render_and_format<S, R>(
     files: usize,
     submit_all: S,
     render: R,
-) -> Vec<Result<String, RenderError>>
+) -> Vec<Result<Printed, RenderError>>
 where
     S: FnOnce(&mut dyn FnMut(usize, FileJob)),
     R: Fn(&str, minijinja::Value) -> Result<String, RenderError> + Sync,
@@ -387,22 +387,39 @@ where
         pieces
     });
     pieces.sort_by_key(|piece| (piece.file, piece.index));
-    let mut out: Vec<Result<String, RenderError>> = (0..files).map(|_| Ok(String::new())).collect();
+    let mut out: Vec<Result<Printed, RenderError>> =
+        (0..files).map(|_| Ok(Printed::default())).collect();
     for piece in pieces {
         let slot = &mut out[piece.file];
         match (slot.as_mut(), piece.printed) {
-            // Chunks are whole items: a blank line goes between two, as within one.
-            (Ok(text), Ok(printed)) if !printed.is_empty() => {
-                if !text.is_empty() {
-                    text.push('\n');
-                }
-                text.push_str(&printed);
-            }
+            (Ok(printed), Ok(chunk)) if !chunk.is_empty() => printed.0.push(chunk),
             (Ok(_), Err(error)) => *slot = Err(error),
             _ => {}
         }
     }
     out
+}
+
+/// A file's formatted chunks, in order (the empty ones left out).
+#[derive(Debug, Default)]
+struct Printed(Vec<String>);
+
+impl Printed {
+    /// `prefix`, then the chunks with a blank line between two (chunks are whole items, and a
+    /// blank line goes between two items, as within a chunk); one allocation of the final size,
+    /// where appending chunk after chunk would copy a large file's text over and over as it grows.
+    fn join_after(&self, prefix: &str) -> String {
+        let length = prefix.len() + self.0.iter().map(|chunk| chunk.len() + 1).sum::<usize>();
+        let mut text = String::with_capacity(length);
+        text.push_str(prefix);
+        for (i, chunk) in self.0.iter().enumerate() {
+            if i > 0 {
+                text.push('\n');
+            }
+            text.push_str(chunk);
+        }
+        text
+    }
 }
 
 /// One worker of [`render_and_format`], on a thread of its own: renders the next file while there
@@ -663,7 +680,9 @@ mod tests {
         })
         .into_iter();
         assert_eq!(
-            results.next().map(|r| r.ok()),
+            results
+                .next()
+                .map(|r| r.ok().map(|printed| printed.join_after(""))),
             Some(Some(
                 "//! Docs.\n\nstruct A;\n\nstruct B;\n\nstruct C;\n".to_owned()
             ))
