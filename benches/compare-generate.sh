@@ -15,7 +15,7 @@
 # chanx-gen, ...): this machine's speed drifts by a third within a minute, and a CPU-heavy Modelina
 # run slows whatever runs right after it, so neither tool gets the quieter moments. Prints a
 # markdown table (mean and min…max wall time, the exit code of the warm-up run, output files and
-# bytes, how many times faster chanx-gen is, by the means).
+# bytes, how many times faster chanx-gen is, by the means and by the medians).
 #
 # Note what is compared: Modelina writes data models only (one file per schema); chanx-gen writes
 # the types plus per-channel message enums, consumer traits, dispatchers, layer clients, the
@@ -93,10 +93,13 @@ timed() {
   echo $((end - start))
 }
 
-# summary: nanoseconds on stdin, one per line; prints "MEAN MIN MAX" in seconds.
+# summary: nanoseconds on stdin, one per line; prints "MEAN MIN MAX MEDIAN" in seconds.
 summary() {
-  awk '{ s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
-    END { printf "%.6f %.6f %.6f\n", s / NR / 1e9, lo / 1e9, hi / 1e9 }'
+  sort -n | awk '{ s += $1; v[NR] = $1 }
+    END {
+      median = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%.6f %.6f %.6f %.6f\n", s / NR / 1e9, v[1] / 1e9, v[NR] / 1e9, median / 1e9
+    }'
 }
 
 # cell MEAN MIN MAX: "1.234 s (1.100…1.300)", or milliseconds under a second.
@@ -134,12 +137,13 @@ for doc in "${docs[@]}"; do
       timed peer_run "$i" >>"$scratch/peer.ns"
     fi
   done
-  read -r c_mean c_min c_max < <(summary <"$scratch/chanx.ns")
+  read -r c_mean c_min c_max c_median < <(summary <"$scratch/chanx.ns")
   if [[ -n $modelina ]]; then
-    read -r p_mean p_min p_max < <(summary <"$scratch/peer.ns")
+    read -r p_mean p_min p_max p_median < <(summary <"$scratch/peer.ns")
     peer=$(cell "$p_mean" "$p_min" "$p_max")
     peer_out="$p_files files, $(kb "$p_bytes")"
-    ratio=$(awk -v p="$p_mean" -v c="$c_mean" 'BEGIN { printf "%.0f×", p / c }')
+    ratio=$(awk -v p="$p_mean" -v c="$c_mean" -v pm="$p_median" -v cm="$c_median" \
+      'BEGIN { printf "%.0f× (medians: %.0f×)", p / c, pm / cm }')
   else
     peer="" p_exit="" peer_out="" ratio=""
   fi
