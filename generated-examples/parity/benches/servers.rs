@@ -553,6 +553,32 @@ async fn measure(server: &Running) -> Figures {
     }
 }
 
+/// The table's rows for the round trips of one server (`ours`, with `label` before each measure),
+/// beside Chanx's.
+fn print_round_trips(label: &str, ours: &RoundTrips, chanx: Option<&RoundTrips>) {
+    let cell = |value: Option<f64>| value.map_or("-".to_owned(), |v| format!("{v:.0}"));
+    println!(
+        "| {label}round trips/s ({ROUND_TRIP_CLIENTS} clients, ping/pong) | {} | {:.0} | {} |",
+        cell(chanx.map(|t| t.per_s)),
+        ours.per_s,
+        ratio(ours.per_s, chanx.map(|t| t.per_s)),
+    );
+    println!(
+        "| {label}round trips per server CPU-second | {} | {:.0} | {} |",
+        cell(chanx.map(|t| t.per_server_cpu_s)),
+        ours.per_server_cpu_s,
+        ratio(ours.per_server_cpu_s, chanx.map(|t| t.per_server_cpu_s)),
+    );
+    println!(
+        "| {label}server CPU spent in the kernel | {} | {:.0}% | |",
+        chanx.map_or("-".to_owned(), |t| format!(
+            "{:.0}%",
+            100.0 * t.server_kernel_share
+        )),
+        100.0 * ours.server_kernel_share,
+    );
+}
+
 fn ratio(rust: f64, chanx: Option<f64>) -> String {
     match chanx {
         Some(chanx) if chanx > 0.0 && rust > 0.0 => format!("{:.1}x", rust / chanx),
@@ -604,53 +630,14 @@ fn main() {
     let column = |f: fn(&Figures) -> String| chanx.as_ref().map_or("-".to_owned(), f);
     println!("| measure | Chanx 2.13 (uvicorn) | chanx-runtime | Rust vs Chanx |");
     println!("| --- | ---: | ---: | ---: |");
-    let trips = |f: &Figures| f.round_trips;
-    let chanx_trips = chanx.as_ref().map(trips);
-    let ours_trips = trips(&ours);
-    println!(
-        "| round trips/s ({ROUND_TRIP_CLIENTS} clients, ping/pong) | {} | {:.0} | {} |",
-        column(|f| format!("{:.0}", f.round_trips.per_s)),
-        ours_trips.per_s,
-        ratio(ours_trips.per_s, chanx_trips.map(|t| t.per_s)),
-    );
-    println!(
-        "| round trips per server CPU-second | {} | {:.0} | {} |",
-        column(|f| format!("{:.0}", f.round_trips.per_server_cpu_s)),
-        ours_trips.per_server_cpu_s,
-        ratio(
-            ours_trips.per_server_cpu_s,
-            chanx_trips.map(|t| t.per_server_cpu_s)
-        ),
-    );
-    println!(
-        "| server CPU spent in the kernel | {} | {:.0}% | |",
-        column(|f| format!("{:.0}%", 100.0 * f.round_trips.server_kernel_share)),
-        100.0 * ours_trips.server_kernel_share,
-    );
+    let chanx_trips = chanx.as_ref().map(|f| f.round_trips);
+    print_round_trips("", &ours.round_trips, chanx_trips.as_ref());
     println!(
         "| round trips per load-generator CPU-second | {} | {:.0} | |",
         column(|f| format!("{:.0}", f.round_trips.per_client_cpu_s)),
-        ours_trips.per_client_cpu_s,
+        ours.round_trips.per_client_cpu_s,
     );
-    println!(
-        "| floor (canned-pong server): round trips/s | {} | {:.0} | {} |",
-        column(|f| format!("{:.0}", f.round_trips.per_s)),
-        floor.per_s,
-        ratio(floor.per_s, chanx_trips.map(|t| t.per_s)),
-    );
-    println!(
-        "| floor: round trips per its server CPU-second | {} | {:.0} | {} |",
-        column(|f| format!("{:.0}", f.round_trips.per_server_cpu_s)),
-        floor.per_server_cpu_s,
-        ratio(
-            floor.per_server_cpu_s,
-            chanx_trips.map(|t| t.per_server_cpu_s)
-        ),
-    );
-    println!(
-        "| floor: its CPU spent in the kernel | | {:.0}% | |",
-        100.0 * floor.server_kernel_share,
-    );
+    print_round_trips("floor (canned-pong server): ", &floor, chanx_trips.as_ref());
     println!(
         "| fan-out: {BROADCASTS} broadcasts to {IDLE_CONNECTIONS} connections | {} | {:.3} s | {} |",
         column(|f| format!("{:.3} s", f.fan_out_s)),
