@@ -40,9 +40,9 @@ pub(super) struct TypeBuilder<'s> {
 
 /// Object keywords of one schema, gathered across `allOf` parts.
 #[derive(Default)]
-struct ObjectParts {
-    /// (wire name, where the property schema is).
-    properties: Vec<(String, Loc)>,
+struct ObjectParts<'s> {
+    /// (wire name, where the property schema is, the property schema).
+    properties: Vec<(String, Loc, &'s Value)>,
     required: HashSet<String>,
     additional: Option<Loc>,
 }
@@ -97,9 +97,22 @@ impl<'s> TypeBuilder<'s> {
     /// [`TypeBuilder::lower`] without looking up a type already named for `loc` (for the body of
     /// that very type).
     fn lower_uncached(&mut self, loc: &Loc, hint: &str) -> Ty {
-        let Some(value) = self.sources.get(loc) else {
-            return Ty::plain(TyKind::Any);
-        };
+        match self.sources.get(loc) {
+            Some(value) => self.lower_found(loc, value, hint),
+            None => Ty::plain(TyKind::Any),
+        }
+    }
+
+    /// [`TypeBuilder::lower`] of `value`, the schema at `loc`, when the caller holds it already.
+    fn lower_value(&mut self, loc: &Loc, value: &'s Value, hint: &str) -> Ty {
+        match self.named.get(loc) {
+            Some(id) => Ty::plain(TyKind::Named(*id)),
+            None => self.lower_found(loc, value, hint),
+        }
+    }
+
+    /// [`TypeBuilder::lower_uncached`] of `value`, the schema at `loc`.
+    fn lower_found(&mut self, loc: &Loc, value: &'s Value, hint: &str) -> Ty {
         match value {
             Value::Bool(true) => Ty::plain(TyKind::Any),
             Value::Bool(false) => {
@@ -450,7 +463,7 @@ impl<'s> TypeBuilder<'s> {
     /// The properties of the object schema at `loc` whose value is a constant string, in order.
     pub(super) fn const_properties(&self, loc: &Loc) -> Vec<String> {
         let mut out = Vec::new();
-        for (name, property_loc) in self.object_parts(loc).properties {
+        for (name, property_loc, _) in self.object_parts(loc).properties {
             if self.const_of(&property_loc).is_some() && !out.contains(&name) {
                 out.push(name);
             }
@@ -462,7 +475,10 @@ impl<'s> TypeBuilder<'s> {
     /// `enum`); for Chanx, `action` carries `const` and `default` and is not required.
     pub(super) fn const_property(&self, loc: &Loc, property: &str) -> Option<String> {
         let parts = self.object_parts(loc);
-        let (_, property_loc) = parts.properties.iter().find(|(name, _)| name == property)?;
+        let (_, property_loc, _) = parts
+            .properties
+            .iter()
+            .find(|(name, _, _)| name == property)?;
         self.const_of(property_loc)
     }
 
@@ -481,7 +497,7 @@ impl<'s> TypeBuilder<'s> {
 
     /// The properties, `required` and `additionalProperties` of the object schema at `loc`, following
     /// `$ref`s and merging `allOf` parts (depth-first, in order).
-    fn object_parts(&self, loc: &Loc) -> ObjectParts {
+    fn object_parts(&self, loc: &Loc) -> ObjectParts<'s> {
         let mut parts = ObjectParts::default();
         let mut stack = vec![loc.clone()];
         let mut seen = HashSet::new();
@@ -497,9 +513,11 @@ impl<'s> TypeBuilder<'s> {
             };
             if let Some(Value::Object(properties)) = schema.member("properties") {
                 let at = resolved.loc.child("properties");
-                for name in properties.keys() {
-                    if !parts.properties.iter().any(|(n, _)| n == name) {
-                        parts.properties.push((name.clone(), at.child(name)));
+                for (name, property) in properties {
+                    if !parts.properties.iter().any(|(n, _, _)| n == name) {
+                        parts
+                            .properties
+                            .push((name.clone(), at.child(name), property));
                     }
                 }
             }
@@ -696,15 +714,15 @@ impl<'s> TypeBuilder<'s> {
         let parts = self.object_parts(loc);
         let mut field_names = Namespace::new();
         let mut fields = Vec::new();
-        for (wire_name, property_loc) in &parts.properties {
+        for (wire_name, property_loc, property) in &parts.properties {
             let rust_name = naming::snake_name(wire_name, "field");
             if let Err(clash) = field_names.claim(&rust_name, wire_name, Some(property_loc)) {
                 self.report_clash(&rust_name, wire_name, property_loc, clash);
                 continue;
             }
             let property_hint = format!("{struct_name}{}", naming::type_name(wire_name, "Field"));
-            let ty = self.lower(property_loc, &property_hint);
-            let property = self.sources.get(property_loc).and_then(Value::as_object);
+            let ty = self.lower_value(property_loc, property, &property_hint);
+            let property = property.as_object();
             fields.push(Field {
                 wire_name: wire_name.clone(),
                 rust_name,
