@@ -14,7 +14,7 @@ pub(crate) mod view;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use minijinja::{Environment, UndefinedBehavior};
 
@@ -155,7 +155,7 @@ pub fn render(
                 let globals = globals.clone();
                 submit(
                     i + 2,
-                    FileJob::new(path, "channel.rs.j2", move || {
+                    FileJob::new("channel.rs.j2", move || {
                         minijinja::context! { channel => value, ..globals }
                     }),
                 );
@@ -167,7 +167,7 @@ pub fn render(
             // The largest file, rendered before any other still waiting.
             submit(
                 types_rs,
-                FileJob::new("types.rs", "types.rs.j2", move || {
+                FileJob::new("types.rs.j2", move || {
                     minijinja::context! {
                         types => minijinja::Value::from(minijinja::value::Serde(&types)),
                         patterns => minijinja::Value::from(minijinja::value::Serde(&patterns)),
@@ -194,18 +194,11 @@ pub fn render(
             ] {
                 files[number].0 = path.to_owned();
                 let root = root.clone();
-                submit(number, FileJob::new(path, template, move || root));
+                submit(number, FileJob::new(template, move || root));
             }
             files[behaviour_tests].1 = true;
         },
-        |template, context| {
-            env.get_template(template)
-                .and_then(|t| t.render(context))
-                .map_err(|e| RenderError::Template {
-                    name: template.to_owned(),
-                    message: format!("{e:#}"),
-                })
-        },
+        |template, context, writer| render_template(&env, template, context, writer),
     );
     files
         .into_iter()
@@ -216,8 +209,9 @@ pub fn render(
             } else {
                 header
             };
+            let contents = contents.map_err(|failure| failure.into_error(&path))?;
             Ok(GeneratedFile {
-                contents: contents?.join_after(&format!("// {header}\n\n")),
+                contents: contents.join_after(&format!("// {header}\n\n")),
                 path: PathBuf::from(path),
                 once,
             })
@@ -225,14 +219,15 @@ pub fn render(
         .collect()
 }
 
-/// A line templates print between top-level items where a file may be cut for formatting; never
-/// part of the output.
+/// What templates print, on a line of its own, between top-level items where a file may be cut
+/// for formatting; never part of the output. A template prints it with `{{ item_break }}`, which
+/// reaches [`ChunkWriter`] as one write of exactly this text: written any other way (as literal
+/// template text), it is not a cut but an ordinary comment, which formatting drops.
 const ITEM_BREAK: &str = "//~ chanx-gen item break";
 
-/// A file to render: where it goes, its template and what makes the template's context (on the
-/// worker that renders it).
+/// A file to render: its template and what makes the template's context (on the worker that
+/// renders it).
 struct FileJob {
-    path: String,
     template: &'static str,
     context: Box<dyn FnOnce() -> minijinja::Value + Send>,
     /// Rendered before the others waiting.
@@ -241,12 +236,10 @@ struct FileJob {
 
 impl FileJob {
     fn new(
-        path: impl Into<String>,
         template: &'static str,
         context: impl FnOnce() -> minijinja::Value + Send + 'static,
     ) -> Self {
         FileJob {
-            path: path.into(),
             template,
             context: Box::new(context),
             first: false,
@@ -262,58 +255,111 @@ impl FileJob {
     }
 }
 
-/// A file as its template printed it.
-struct Rendered {
-    path: String,
-    text: String,
-}
-
-/// One piece of a rendered file that parses on its own.
-struct Chunk<'a> {
+/// One piece of a rendered file that parses on its own: the text between two item breaks.
+struct Chunk {
     file: usize,
     /// Its place among the file's chunks.
     index: usize,
-    /// The 0-based line of the file where the chunk starts.
-    first_line: usize,
-    text: &'a str,
+    text: String,
 }
 
-/// What a worker made of one chunk (or of a file that failed to render, as its chunk 0).
+/// What a worker made of one chunk, or of a file whose template failed.
 struct Piece {
     file: usize,
     index: usize,
-    printed: Result<String, RenderError>,
+    /// The chunk's unformatted text (empty for a failed template), kept for error reports.
+    source: String,
+    printed: Result<String, Unformatted>,
+}
+
+/// Why a piece has no formatted text.
+enum Unformatted {
+    /// The template failed (the piece comes after every chunk of its file).
+    Template(RenderError),
+    /// The chunk is not valid Rust, at this 1-based line and column of the chunk.
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// Why [`render_and_format`] has no text for a file.
+enum FileFailure {
+    /// The template failed.
+    Template(RenderError),
+    /// The template printed invalid Rust.
+    Syntax {
+        /// 1-based line and column in `text`.
+        line: usize,
+        column: usize,
+        message: String,
+        /// The file's whole unformatted text.
+        text: String,
+    },
+}
+
+impl FileFailure {
+    /// The error for output file `path`; the unformatted text of a file that is not valid Rust is
+    /// written to a temporary file for inspection.
+    fn into_error(self, path: &str) -> RenderError {
+        match self {
+            FileFailure::Template(error) => error,
+            FileFailure::Syntax {
+                line,
+                column,
+                message,
+                text,
+            } => {
+                let dump = std::env::temp_dir().join(format!("chanx-gen-unformatted-{path}"));
+                let _ = std::fs::write(&dump, text);
+                RenderError::InvalidRust {
+                    file: path.to_owned(),
+                    line,
+                    column,
+                    message,
+                    dump: dump.display().to_string(),
+                }
+            }
+        }
+    }
 }
 
 /// The work the threads of [`render_and_format`] share.
-struct Work<'a> {
+struct Work {
     /// The files submitted and not yet rendered, by number, the next one first.
     to_render: VecDeque<(usize, FileJob)>,
     /// Whether files may still be submitted.
     submitting: bool,
-    /// How many files are being rendered (whose chunks are still to come).
+    /// How many files are being rendered (whose chunks may still come).
     rendering: usize,
     /// Chunks waiting to be formatted.
-    chunks: VecDeque<Chunk<'a>>,
+    chunks: VecDeque<Chunk>,
 }
 
 /// The work queue and the signal that it changed.
-struct Shared<'a> {
-    work: Mutex<Work<'a>>,
+struct Shared {
+    work: Mutex<Work>,
     changed: Condvar,
 }
 
-impl<'a> Shared<'a> {
-    fn lock(&self) -> MutexGuard<'_, Work<'a>> {
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Work> {
         self.work.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a chunk and wakes a worker for it.
+    fn push_chunk(&self, chunk: Chunk) {
+        self.lock().chunks.push_back(chunk);
+        self.changed.notify_one();
     }
 }
 
 /// Counts a file as rendered when dropped, even by a panicking worker, so that no other worker
 /// waits for its chunks forever.
-struct Rendering<'s, 'a>(&'s Shared<'a>);
+struct Rendering<'s>(&'s Shared);
 
-impl Drop for Rendering<'_, '_> {
+impl Drop for Rendering<'_> {
     fn drop(&mut self) {
         self.0.lock().rendering -= 1;
         self.0.changed.notify_all();
@@ -322,29 +368,89 @@ impl Drop for Rendering<'_, '_> {
 
 /// Counts submitting as over when dropped, even when the caller panics, so that no worker waits
 /// for more files forever.
-struct Submitting<'s, 'a>(&'s Shared<'a>);
+struct Submitting<'s>(&'s Shared);
 
-impl Drop for Submitting<'_, '_> {
+impl Drop for Submitting<'_> {
     fn drop(&mut self) {
         self.0.lock().submitting = false;
         self.0.changed.notify_all();
     }
 }
 
+/// Where a template writes a file: each chunk is queued for formatting as soon as the item break
+/// after it is written, so that a large file is formatted on every core while it is still being
+/// rendered; [`ChunkWriter::finish`] queues the last one.
+struct ChunkWriter<'s> {
+    file: usize,
+    shared: &'s Shared,
+    /// The text written since the last item break.
+    pending: Vec<u8>,
+    /// How many chunks were queued.
+    queued: usize,
+}
+
+impl<'s> ChunkWriter<'s> {
+    fn new(file: usize, shared: &'s Shared) -> Self {
+        ChunkWriter {
+            file,
+            shared,
+            pending: Vec::new(),
+            queued: 0,
+        }
+    }
+
+    /// Queues the text written since the last break as the next chunk (the next one is expected
+    /// to be about as long).
+    fn cut(&mut self) {
+        let next = Vec::with_capacity(self.pending.len());
+        let bytes = std::mem::replace(&mut self.pending, next);
+        // Templates write whole strings and a break is one of them, so a chunk is whole UTF-8
+        // and the lossy conversion never replaces anything.
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+        self.shared.push_chunk(Chunk {
+            file: self.file,
+            index: self.queued,
+            text,
+        });
+        self.queued += 1;
+    }
+
+    /// Queues the last chunk.
+    fn finish(mut self) {
+        self.cut();
+    }
+}
+
+impl std::io::Write for ChunkWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if bytes == ITEM_BREAK.as_bytes() {
+            self.cut();
+        } else {
+            self.pending.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Renders and formats `files` files on worker threads, one per core, while `submit_all` (on
 /// the caller's thread) submits their jobs by number: workers render files first (those marked
-/// `first` before the others; the chunks of each are queued as soon as it is rendered), then
-/// format chunks. Gives each file's text by number; a file never submitted is empty.
+/// `first` before the others; `render` writes each into a [`ChunkWriter`], which queues its
+/// chunks as they are written), and format chunks when there is no file to render. Gives each
+/// file's text by number; a file never submitted is empty.
 fn render_and_format<S, R>(
     files: usize,
     submit_all: S,
     render: R,
-) -> Vec<Result<Printed, RenderError>>
+) -> Vec<Result<Printed, FileFailure>>
 where
     S: FnOnce(&mut dyn FnMut(usize, FileJob)),
-    R: Fn(&str, minijinja::Value) -> Result<String, RenderError> + Sync,
+    R: Fn(&str, minijinja::Value, &mut ChunkWriter<'_>) -> Result<(), RenderError> + Sync,
 {
-    let texts: Vec<OnceLock<Rendered>> = (0..files).map(|_| OnceLock::new()).collect();
     let shared = Shared {
         work: Mutex::new(Work {
             to_render: VecDeque::new(),
@@ -360,7 +466,7 @@ where
     // Workers are threads of their own (the caller's thread submits, then waits): each forgets
     // the source text behind its spans after every chunk (see `work`), which would break spans
     // the caller's thread still holds.
-    let worker = || work(&texts, &shared, &render);
+    let worker = || work(&shared, &render);
     let mut pieces = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
         {
@@ -387,17 +493,54 @@ where
         pieces
     });
     pieces.sort_by_key(|piece| (piece.file, piece.index));
-    let mut out: Vec<Result<Printed, RenderError>> =
+    let mut out: Vec<Result<Printed, FileFailure>> =
         (0..files).map(|_| Ok(Printed::default())).collect();
-    for piece in pieces {
-        let slot = &mut out[piece.file];
-        match (slot.as_mut(), piece.printed) {
-            (Ok(printed), Ok(chunk)) if !chunk.is_empty() => printed.0.push(chunk),
-            (Ok(_), Err(error)) => *slot = Err(error),
-            _ => {}
-        }
+    for file_pieces in pieces.chunk_by_mut(|a, b| a.file == b.file) {
+        out[file_pieces[0].file] = assemble(file_pieces);
     }
     out
+}
+
+/// A file's formatted text from its pieces (in order), or why it has none: its template's
+/// failure first (a template that fails midway may leave a chunk cut short), else the first chunk
+/// that is not valid Rust.
+fn assemble(pieces: &mut [Piece]) -> Result<Printed, FileFailure> {
+    let failed_template = pieces
+        .iter()
+        .position(|piece| matches!(piece.printed, Err(Unformatted::Template(_))));
+    if let Some(at) = failed_template {
+        if let Err(Unformatted::Template(error)) =
+            std::mem::replace(&mut pieces[at].printed, Ok(String::new()))
+        {
+            return Err(FileFailure::Template(error));
+        }
+    }
+    let mut printed = Vec::with_capacity(pieces.len());
+    for at in 0..pieces.len() {
+        match std::mem::replace(&mut pieces[at].printed, Ok(String::new())) {
+            Ok(chunk) if chunk.is_empty() => {}
+            Ok(chunk) => printed.push(chunk),
+            Err(Unformatted::Syntax {
+                line,
+                column,
+                message,
+            }) => {
+                let lines_before: usize = pieces[..at]
+                    .iter()
+                    .map(|piece| piece.source.matches('\n').count())
+                    .sum();
+                let sources: Vec<&str> = pieces.iter().map(|piece| piece.source.as_str()).collect();
+                return Err(FileFailure::Syntax {
+                    line: lines_before + line,
+                    column,
+                    message,
+                    text: sources.join(ITEM_BREAK),
+                });
+            }
+            Err(Unformatted::Template(_)) => {}
+        }
+    }
+    Ok(Printed(printed))
 }
 
 /// A file's formatted chunks, in order (the empty ones left out).
@@ -424,9 +567,9 @@ impl Printed {
 
 /// One worker of [`render_and_format`], on a thread of its own: renders the next file while there
 /// is one, else formats the next chunk, until every file is submitted and both are done.
-fn work<'a, R>(texts: &'a [OnceLock<Rendered>], shared: &Shared<'a>, render: &R) -> Vec<Piece>
+fn work<R>(shared: &Shared, render: &R) -> Vec<Piece>
 where
-    R: Fn(&str, minijinja::Value) -> Result<String, RenderError>,
+    R: Fn(&str, minijinja::Value, &mut ChunkWriter<'_>) -> Result<(), RenderError>,
 {
     let mut done = Vec::new();
     let mut work = shared.lock();
@@ -436,29 +579,23 @@ where
             drop(work);
             let rendering = Rendering(shared);
             let FileJob {
-                path,
-                template,
-                context,
-                ..
+                template, context, ..
             } = job;
-            match render(template, context()) {
-                Ok(text) => {
-                    let rendered = texts[file].get_or_init(|| Rendered { path, text });
-                    let chunks = cut(file, &rendered.text);
-                    shared.lock().chunks.extend(chunks);
-                }
+            let mut writer = ChunkWriter::new(file, shared);
+            match render(template, context(), &mut writer) {
+                Ok(()) => writer.finish(),
                 Err(error) => done.push(Piece {
                     file,
-                    index: 0,
-                    printed: Err(error),
+                    index: usize::MAX,
+                    source: String::new(),
+                    printed: Err(Unformatted::Template(error)),
                 }),
             }
             drop(rendering);
             work = shared.lock();
         } else if let Some(chunk) = work.chunks.pop_front() {
             drop(work);
-            let rendered = texts[chunk.file].get().expect("a chunk's file is rendered");
-            let printed = format_chunk(rendered, &chunk);
+            let printed = format_chunk(&chunk.text);
             // proc-macro2 keeps the text of every parse for its spans' line and column (the
             // `span-locations` feature `check` needs): without this, each chunk's parse is slower
             // than the last, and the worker holds the whole output twice. The chunk's spans are
@@ -467,6 +604,7 @@ where
             done.push(Piece {
                 file: chunk.file,
                 index: chunk.index,
+                source: chunk.text,
                 printed,
             });
             work = shared.lock();
@@ -481,41 +619,33 @@ where
     }
 }
 
-/// Cuts file number `file` into chunks at the item breaks.
-fn cut(file: usize, text: &str) -> Vec<Chunk<'_>> {
-    let mut first_line = 0;
-    text.split(&format!("\n{ITEM_BREAK}\n"))
-        .enumerate()
-        .map(|(index, text)| {
-            let chunk = Chunk {
-                file,
-                index,
-                first_line,
-                text,
-            };
-            first_line += text.matches('\n').count() + 2;
-            chunk
+/// Renders `template` of `env` with `context` into `writer`.
+fn render_template(
+    env: &Environment<'_>,
+    template: &str,
+    context: minijinja::Value,
+    writer: &mut ChunkWriter<'_>,
+) -> Result<(), RenderError> {
+    env.get_template(template)
+        .and_then(|t| t.render_captured_to(context, writer))
+        .map(drop)
+        .map_err(|e| RenderError::Template {
+            name: template.to_owned(),
+            message: format!("{e:#}"),
         })
-        .collect()
 }
 
-/// Parses one chunk of `file` (quickly when it keeps to the templates' grammar, else with syn) and prints it
-/// with prettyplease; on a syntax error, the whole unformatted file is written to a temporary
-/// file for inspection.
-fn format_chunk(file: &Rendered, chunk: &Chunk<'_>) -> Result<String, RenderError> {
-    let path = &file.path;
-    match quick_parse::parse_items(chunk.text).map_or_else(|| syn::parse_file(chunk.text), Ok) {
+/// Parses one chunk (quickly when it keeps to the templates' grammar, else with syn) and prints it
+/// with prettyplease.
+fn format_chunk(text: &str) -> Result<String, Unformatted> {
+    match quick_parse::parse_items(text).map_or_else(|| syn::parse_file(text), Ok) {
         Ok(parsed) => Ok(space_out_items(&prettyplease::unparse(&parsed))),
         Err(error) => {
             let start = error.span().start();
-            let dump = std::env::temp_dir().join(format!("chanx-gen-unformatted-{path}"));
-            let _ = std::fs::write(&dump, &file.text);
-            Err(RenderError::InvalidRust {
-                file: path.to_owned(),
-                line: chunk.first_line + start.line,
+            Err(Unformatted::Syntax {
+                line: start.line,
                 column: start.column + 1,
                 message: error.to_string(),
-                dump: dump.display().to_string(),
             })
         }
     }
@@ -583,8 +713,10 @@ fn space_out_items(text: &str) -> String {
                 || ends_inner_attribute
                 || (!prev.starts_with("//") && (prev.ends_with(';') || prev.ends_with(" {}")));
             let after_inner_docs = prev.starts_with("//!") && !body.starts_with("//!");
-            let starts_item = ITEM_STARTS.iter().any(|start| body.starts_with(start));
-            if (after_inner_docs || (ends_item && indent == prev_indent)) && starts_item {
+            // Only then whether the line starts an item (most lines follow one that ends none).
+            if (after_inner_docs || (ends_item && indent == prev_indent))
+                && ITEM_STARTS.iter().any(|start| body.starts_with(start))
+            {
                 out.push('\n');
             }
         }
@@ -652,51 +784,117 @@ mod tests {
         analysis.api.expect("specs/chat.yaml has no errors")
     }
 
+    /// Writes `text` as a template would: item breaks (written `{ITEM_BREAK}` in `text`) as
+    /// writes of their own.
+    fn write_as_template(text: &str, writer: &mut ChunkWriter<'_>) -> Result<(), RenderError> {
+        use std::io::Write as _;
+        for (i, part) in text.split(ITEM_BREAK).enumerate() {
+            if i > 0 {
+                writer.write_all(ITEM_BREAK.as_bytes()).expect("in memory");
+            }
+            writer.write_all(part.as_bytes()).expect("in memory");
+        }
+        Ok(())
+    }
+
     #[test]
     fn chunks_are_formatted_in_order_and_errors_point_into_the_whole_file() {
         let good =
             format!("//! Docs.\nstruct A;\n{ITEM_BREAK}\nstruct B ;\n{ITEM_BREAK}\nstruct C;");
-        let bad = format!("struct A;\n{ITEM_BREAK}\nstruct B;\n\nstruct C {{ x: }}\n");
+        let bad = format!(
+            "struct A;\n{ITEM_BREAK}\nstruct B;\n\nstruct C {{ x: }}\n{ITEM_BREAK}\nstruct D;"
+        );
+        // Breaks written as part of a larger write are plain comments, which formatting drops.
+        let inline = format!("struct A;\n{ITEM_BREAK}\nstruct B;\n");
         // Submitted out of order, the last one first: the results keep the files' numbers.
         let submit_all = |submit: &mut dyn FnMut(usize, FileJob)| {
-            for (number, path, template) in [
-                (2, "broken.rs", "broken"),
-                (0, "good.rs", "good"),
-                (1, "bad.rs", "bad"),
-            ] {
+            for (number, template) in [(2, "broken"), (0, "good"), (3, "inline"), (1, "bad")] {
                 submit(
                     number,
-                    FileJob::new(path, template, || minijinja::Value::UNDEFINED),
+                    FileJob::new(template, || minijinja::Value::UNDEFINED),
                 );
             }
         };
-        let mut results = render_and_format(3, submit_all, |template, _| match template {
-            "good" => Ok(good.clone()),
-            "bad" => Ok(bad.clone()),
-            _ => Err(RenderError::Template {
-                name: template.to_owned(),
-                message: "no such template".to_owned(),
-            }),
-        })
-        .into_iter();
+        let results = render_and_format(4, submit_all, |template, _, writer| match template {
+            "good" => write_as_template(&good, writer),
+            "bad" => write_as_template(&bad, writer),
+            "inline" => {
+                use std::io::Write as _;
+                writer.write_all(inline.as_bytes()).expect("in memory");
+                Ok(())
+            }
+            _ => {
+                write_as_template(&format!("struct A;\n{ITEM_BREAK}\nstruct B {{"), writer)?;
+                Err(RenderError::Template {
+                    name: template.to_owned(),
+                    message: "no such template".to_owned(),
+                })
+            }
+        });
+        let mut results = results.into_iter().map(|r| match r {
+            Ok(printed) => Ok(printed.join_after("")),
+            Err(failure) => Err(failure.into_error("out.rs")),
+        });
         assert_eq!(
-            results
-                .next()
-                .map(|r| r.ok().map(|printed| printed.join_after(""))),
+            results.next().map(Result::ok),
             Some(Some(
                 "//! Docs.\n\nstruct A;\n\nstruct B;\n\nstruct C;\n".to_owned()
             ))
         );
         match results.next() {
-            Some(Err(RenderError::InvalidRust { file, line, .. })) => {
-                assert_eq!((file.as_str(), line), ("bad.rs", 5));
+            Some(Err(RenderError::InvalidRust {
+                file, line, dump, ..
+            })) => {
+                assert_eq!((file.as_str(), line), ("out.rs", 5));
+                let dumped = std::fs::read_to_string(&dump).expect("the dump is written");
+                assert_eq!(dumped, bad, "the dump holds the whole unformatted file");
+                let _ = std::fs::remove_file(dump);
             }
             other => panic!("expected a parse error, got {other:?}"),
         }
         match results.next() {
             Some(Err(RenderError::Template { name, .. })) => assert_eq!(name, "broken"),
-            other => panic!("expected a template error, got {other:?}"),
+            other => panic!("expected the template's error, got {other:?}"),
         }
+        assert_eq!(
+            results.next().map(Result::ok),
+            Some(Some("struct A;\n\nstruct B;\n".to_owned()))
+        );
+    }
+
+    #[test]
+    fn templates_are_cut_where_they_print_item_breaks() {
+        let mut env = Environment::new();
+        env.add_template("t", "{% for x in [1, 2] %}const A{{ x }}: u8 = 0;\n{{ item_break }}\n{% endfor %}const Z: u8 = 0;\n")
+            .expect("a valid template");
+        let shared = Shared {
+            work: Mutex::new(Work {
+                to_render: VecDeque::new(),
+                submitting: false,
+                rendering: 0,
+                chunks: VecDeque::new(),
+            }),
+            changed: Condvar::new(),
+        };
+        let mut writer = ChunkWriter::new(7, &shared);
+        let context = minijinja::context! { item_break => ITEM_BREAK };
+        render_template(&env, "t", context, &mut writer).expect("renders");
+        writer.finish();
+        let chunks: Vec<(usize, usize, String)> = shared
+            .lock()
+            .chunks
+            .drain(..)
+            .map(|chunk| (chunk.file, chunk.index, chunk.text))
+            .collect();
+        assert_eq!(
+            chunks,
+            [
+                (7, 0, "const A1: u8 = 0;\n".to_owned()),
+                (7, 1, "\nconst A2: u8 = 0;\n".to_owned()),
+                // minijinja drops a template's last newline.
+                (7, 2, "\nconst Z: u8 = 0;".to_owned()),
+            ]
+        );
     }
 
     fn scratch_dir(name: &str) -> PathBuf {
