@@ -7,12 +7,21 @@
 //! same. Anything it does not read, it leaves to the YAML parser: text that is not strict JSON
 //! (comments, a lone `\r`, a raw tab in a string, unpaired surrogates, ...) and every error, whose
 //! diagnostic saphyr's path writes.
+//!
+//! A large document read without spans (generation's path) is read in two parts at once, which
+//! meet at a separator past the middle ([`parse_in_two`]); the tree is the one a single pass builds.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
 use super::TextPos;
 use super::TextSpan;
-use super::yaml::{Builder, Parsed, number};
+use super::yaml::{Builder, MAX_DEPTH, MAX_NODES, Parsed, number};
+
+/// Documents this long or longer are read in two halves at once when no spans are asked for
+/// (generation's path): see [`parse_in_two`].
+const TWO_PARTS_BYTES: usize = 256 << 10;
 
 /// The tree of `text`, with its spans when `with_spans`, when it is a valid strict-JSON object or
 /// array; `None` when the YAML parser should read it instead.
@@ -21,85 +30,299 @@ pub(crate) fn parse(text: &str, with_spans: bool) -> Option<Parsed> {
     if first != b'{' && first != b'[' {
         return None;
     }
-    let mut scanner = Scanner {
-        text,
-        at: 0,
-        line: 1,
-        mark: 0,
-        mark_column: 0,
-    };
-    // Every node but the root follows a `:` or a `,` (or opens a collection), about.
-    let nodes = with_spans.then(|| text.bytes().filter(|b| matches!(b, b':' | b',')).count() + 1);
-    let mut builder = Builder::new(nodes);
-    let mut open: Vec<Collection> = Vec::new();
-    // Whether the next token starts a value (else a key, a separator or an end).
-    let mut want_value = true;
-    loop {
-        scanner.skip_whitespace()?;
-        if want_value {
-            let start = scanner.at;
-            match scanner.peek()? {
-                b'{' | b'[' => {
-                    let mapping = scanner.peek()? == b'{';
-                    scanner.at += 1;
-                    let at = scanner.blank_span(start);
-                    builder.open(at, 0, mapping).ok()?;
-                    open.push(if mapping {
-                        Collection::Mapping
-                    } else {
-                        Collection::Sequence
-                    });
-                    scanner.skip_whitespace()?;
-                    match (mapping, scanner.peek()?) {
-                        (true, b'}') | (false, b']') => {
-                            let end = scanner.at;
-                            scanner.at += 1;
-                            builder.close(scanner.blank_span(end)).ok()?;
-                            open.pop();
-                            want_value = false;
-                        }
-                        (true, _) => {
-                            scanner.key(&mut builder)?;
-                        }
-                        (false, _) => {}
-                    }
-                    continue;
-                }
-                b'"' => {
-                    let value = scanner.string()?;
-                    builder
-                        .value(Value::String(value), scanner.blank_span(start), 0)
-                        .ok()?;
-                }
-                _ => {
-                    let value = scanner.literal()?;
-                    builder.value(value, scanner.span(start), 0).ok()?;
-                }
-            }
-            want_value = false;
-            continue;
-        }
-        let Some(collection) = open.last() else {
-            // The root is complete: only whitespace may follow.
-            return (scanner.at == text.len()).then(|| builder.finish());
+    if !with_spans && text.len() >= TWO_PARTS_BYTES {
+        return parse_in_two(text);
+    }
+    let mut run = Run::new(text, with_spans);
+    run.run(Stop::Never)?;
+    Some(run.builder.finish())
+}
+
+/// Reads `text` in two parts on two threads: this one reads from the start while a helper finds
+/// the first separator (a `,` outside strings) past the middle, publishes its position, and reads
+/// the rest, the tails of the collections open there; this thread stops at that separator and
+/// appends the tails. The tree is the one a single pass builds; when the helper finds no
+/// separator, fails, or publishes too late, this thread reads on alone.
+fn parse_in_two(text: &str) -> Option<Parsed> {
+    let split = AtomicUsize::new(NO_SPLIT);
+    std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new().spawn_scoped(scope, || {
+            let (comma, mappings) = separator_after(text.as_bytes(), text.len() / 2)?;
+            split
+                .compare_exchange(NO_SPLIT, comma, Ordering::AcqRel, Ordering::Acquire)
+                .ok()?;
+            parse_rest(text, comma, mappings, &split)
+        });
+        let mut run = Run::new(text, false);
+        let Ok(helper) = helper else {
+            // No thread to be had: read alone.
+            run.run(Stop::Never)?;
+            return Some(run.builder.finish());
         };
-        let start = scanner.at;
-        match (collection, scanner.peek()?) {
-            (_, b',') => {
-                scanner.at += 1;
-                if let Collection::Mapping = collection {
-                    scanner.skip_whitespace()?;
-                    scanner.key(&mut builder)?;
-                }
-                want_value = true;
-            }
-            (Collection::Mapping, b'}') | (Collection::Sequence, b']') => {
-                scanner.at += 1;
-                builder.close(scanner.blank_span(start)).ok()?;
-                open.pop();
-            }
-            _ => return None,
+        let ended = run.run(Stop::AtSplit(&split));
+        if !matches!(ended, Some(Ended::AtSplit)) {
+            // Read to the end (or declined) before meeting the helper: it need not go on.
+            split.store(ABANDONED, Ordering::Release);
         }
+        match ended? {
+            Ended::Done => Some(run.builder.finish()),
+            Ended::AtSplit => {
+                let rest = helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                run.join(rest)
+            }
+        }
+    })
+}
+
+/// No separator chosen (yet): no byte offset is this large.
+const NO_SPLIT: usize = usize::MAX;
+
+/// The helper's part is not wanted (any more).
+const ABANDONED: usize = usize::MAX - 1;
+
+/// Where a [`Run`] stops before the end of the text.
+#[derive(Clone, Copy)]
+enum Stop<'a> {
+    /// Nowhere.
+    Never,
+    /// At the separator whose byte offset is set here (read when each separator comes: another
+    /// thread may set it meanwhile).
+    AtSplit(&'a AtomicUsize),
+    /// At the first separator after [`ABANDONED`] is set here, declining.
+    IfAbandoned(&'a AtomicUsize),
+}
+
+/// What the helper of [`parse_in_two`] read after the separator.
+struct Rest {
+    /// The kinds of the collections open at the separator, outermost first (`true` for a mapping).
+    mappings: Vec<bool>,
+    /// What it read of each, innermost first.
+    tails: Vec<Value>,
+    /// How many nodes it read.
+    nodes: usize,
+}
+
+/// The first `,` at or after byte `from` that is outside strings, and the kinds of the
+/// collections open there, outermost first (`true` for a mapping); `None` when there is none or
+/// the text nests deeper than a document may. Reads only brackets, quotes and escapes: the parse
+/// checks the rest.
+fn separator_after(bytes: &[u8], from: usize) -> Option<(usize, Vec<bool>)> {
+    let mut open = Vec::new();
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'"' => loop {
+                at += 1;
+                match bytes.get(at)? {
+                    b'\\' => at += 1,
+                    b'"' => break,
+                    _ => {}
+                }
+            },
+            b'{' | b'[' if open.len() < MAX_DEPTH => open.push(byte == b'{'),
+            b'{' | b'[' => return None,
+            b'}' | b']' => {
+                open.pop()?;
+            }
+            b',' if at >= from => return Some((at, open)),
+            _ => {}
+        }
+        at += 1;
+    }
+    None
+}
+
+/// Reads `text` after the separator at byte `comma`, inside collections of these kinds
+/// (outermost first; `true` for a mapping), to the end of the text, unless `split` is
+/// [`ABANDONED`] meanwhile.
+fn parse_rest(text: &str, comma: usize, mappings: Vec<bool>, split: &AtomicUsize) -> Option<Rest> {
+    let after = comma + 1;
+    let mut run = Run {
+        // Lines and columns only place spans, which this part records none of.
+        scanner: Scanner {
+            text,
+            at: after,
+            line: 1,
+            mark: after,
+            mark_column: 0,
+        },
+        builder: Builder::continued(&mappings),
+        open: mappings
+            .iter()
+            .map(|&mapping| {
+                if mapping {
+                    Collection::Mapping
+                } else {
+                    Collection::Sequence
+                }
+            })
+            .collect(),
+        want_value: true,
+    };
+    if mappings.last() == Some(&true) {
+        // A member follows the separator: its key first.
+        run.scanner.skip_whitespace()?;
+        run.scanner.key(&mut run.builder)?;
+    }
+    run.run(Stop::IfAbandoned(split))?;
+    let (tails, nodes) = run.builder.into_tails();
+    Some(Rest {
+        mappings,
+        tails,
+        nodes,
+    })
+}
+
+/// Where a [`Run`] stopped.
+enum Ended {
+    /// The root is complete and only whitespace follows.
+    Done,
+    /// At the separator it was asked to stop at (not yet read).
+    AtSplit,
+}
+
+/// A parse under way: the scanner, the tree so far and the collections open.
+struct Run<'t> {
+    scanner: Scanner<'t>,
+    builder: Builder,
+    open: Vec<Collection>,
+    /// Whether the next token starts a value (else a key, a separator or an end).
+    want_value: bool,
+}
+
+impl<'t> Run<'t> {
+    /// A parse of `text` from its start.
+    fn new(text: &'t str, with_spans: bool) -> Self {
+        // Every node but the root follows a `:` or a `,` (or opens a collection), about.
+        let nodes =
+            with_spans.then(|| text.bytes().filter(|b| matches!(b, b':' | b',')).count() + 1);
+        Run {
+            scanner: Scanner {
+                text,
+                at: 0,
+                line: 1,
+                mark: 0,
+                mark_column: 0,
+            },
+            builder: Builder::new(nodes),
+            open: Vec::new(),
+            want_value: true,
+        }
+    }
+
+    /// Reads on to the end of the text or to where `stop` says; `None` when the text is not
+    /// strict JSON.
+    fn run(&mut self, stop: Stop<'_>) -> Option<Ended> {
+        let Run {
+            scanner,
+            builder,
+            open,
+            want_value,
+        } = self;
+        loop {
+            scanner.skip_whitespace()?;
+            if *want_value {
+                let start = scanner.at;
+                match scanner.peek()? {
+                    b'{' | b'[' => {
+                        let mapping = scanner.peek()? == b'{';
+                        scanner.at += 1;
+                        let at = scanner.blank_span(start);
+                        builder.open(at, 0, mapping).ok()?;
+                        open.push(if mapping {
+                            Collection::Mapping
+                        } else {
+                            Collection::Sequence
+                        });
+                        scanner.skip_whitespace()?;
+                        match (mapping, scanner.peek()?) {
+                            (true, b'}') | (false, b']') => {
+                                let end = scanner.at;
+                                scanner.at += 1;
+                                builder.close(scanner.blank_span(end)).ok()?;
+                                open.pop();
+                                *want_value = false;
+                            }
+                            (true, _) => {
+                                scanner.key(builder)?;
+                            }
+                            (false, _) => {}
+                        }
+                        continue;
+                    }
+                    b'"' => {
+                        let value = scanner.string()?;
+                        builder
+                            .value(Value::String(value), scanner.blank_span(start), 0)
+                            .ok()?;
+                    }
+                    _ => {
+                        let value = scanner.literal()?;
+                        builder.value(value, scanner.span(start), 0).ok()?;
+                    }
+                }
+                *want_value = false;
+                continue;
+            }
+            let Some(collection) = open.last() else {
+                // The root is complete: only whitespace may follow.
+                return (scanner.at == scanner.text.len()).then_some(Ended::Done);
+            };
+            let start = scanner.at;
+            match (collection, scanner.peek()?) {
+                (_, b',') => {
+                    match stop {
+                        Stop::AtSplit(split) if split.load(Ordering::Acquire) == start => {
+                            return Some(Ended::AtSplit);
+                        }
+                        Stop::IfAbandoned(split) if split.load(Ordering::Acquire) == ABANDONED => {
+                            return None;
+                        }
+                        _ => {}
+                    }
+                    scanner.at += 1;
+                    if let Collection::Mapping = collection {
+                        scanner.skip_whitespace()?;
+                        scanner.key(builder)?;
+                    }
+                    *want_value = true;
+                }
+                (Collection::Mapping, b'}') | (Collection::Sequence, b']') => {
+                    scanner.at += 1;
+                    builder.close(scanner.blank_span(start)).ok()?;
+                    open.pop();
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Completes a run stopped at the separator with what was read after it (`None` when that
+    /// part failed: this run then reads on alone); `None` when the document is not strict JSON.
+    fn join(mut self, rest: Option<Rest>) -> Option<Parsed> {
+        let rest = rest.filter(|rest| {
+            self.open.len() == rest.mappings.len()
+                && self
+                    .open
+                    .iter()
+                    .zip(&rest.mappings)
+                    .all(|(open, &mapping)| matches!(open, Collection::Mapping) == mapping)
+        });
+        let Some(rest) = rest else {
+            self.run(Stop::Never)?;
+            return Some(self.builder.finish());
+        };
+        if self.builder.nodes() + rest.nodes > MAX_NODES {
+            return None;
+        }
+        let at = self.scanner.span(self.scanner.at);
+        for tail in rest.tails {
+            self.builder.close_with(tail, at).ok()?;
+            self.open.pop();
+        }
+        Some(self.builder.finish())
     }
 }
 
@@ -383,6 +606,132 @@ mod tests {
             assert!(parse(text, true).is_none(), "{text:?}");
             assert!(parse(text, false).is_none(), "{text:?}");
         }
+    }
+
+    /// The two-part read with the separator at or after byte `from`, on this thread (the steps
+    /// of [`parse_in_two`]), and whether the parts met at a separator.
+    fn parse_split_at(text: &str, from: usize) -> (Option<Parsed>, bool) {
+        let mut run = Run::new(text, false);
+        let Some((comma, mappings)) = separator_after(text.as_bytes(), from) else {
+            let whole = run.run(Stop::Never).map(|_| run.builder.finish());
+            return (whole, false);
+        };
+        let split = AtomicUsize::new(comma);
+        match run.run(Stop::AtSplit(&split)) {
+            None => (None, false),
+            Some(Ended::Done) => (Some(run.builder.finish()), false),
+            Some(Ended::AtSplit) => {
+                let rest = parse_rest(text, comma, mappings, &split);
+                (run.join(rest), true)
+            }
+        }
+    }
+
+    /// Texts whose separators sit at every depth, in mappings and sequences.
+    const NESTED: &[&str] = &[
+        r#"{"a": {"b": [1, {"c": [true, null, "x,y"], "d": {}}, [2, [3, 4]]], "e": "\",\""}, "f": [[], {}], "g": 1}"#,
+        "[{\"k\": [1, 2], \"l\": {\"m\": \"]\", \"n\": [\"}\", 3]}}, [[[5, 6], 7], 8], 9]",
+        "{\n  \"x\" : [ 1 ,\n 2 ] ,\r\n  \"y\" :{ \"z\" : \"é,ü\" } \n}\n",
+    ];
+
+    #[test]
+    fn two_parts_read_as_one_does_wherever_they_meet() {
+        for text in NESTED.iter().copied().chain([
+            r#"{"a": "xé", "b" : [1, -2.5e3, true, null, {}], "c":{"d":"\u00e9\n"}}"#,
+            "[[[[]]], [[], {}], {\"\": \"\"}]",
+            "{\"a\"   : \"x\"  , \"b\":[1 , true  ,\"s\"  ] , \"c\": {}  }",
+        ]) {
+            let whole = parse(text, false).expect("valid JSON").value;
+            for from in 0..=text.len() {
+                let (parts, met) = parse_split_at(text, from);
+                let parts = parts.map(|parsed| parsed.value);
+                assert_eq!(parts.as_ref(), Some(&whole), "{text:?} split from {from}");
+                // Wherever a separator follows, the parts meet there.
+                let separator = separator_after(text.as_bytes(), from).is_some();
+                assert_eq!(met, separator, "{text:?} split from {from}");
+            }
+        }
+    }
+
+    #[test]
+    fn two_parts_decline_what_one_declines() {
+        for text in [
+            "{\"a\": 1, \"b\": 2, \"a\": 3}",
+            "{\"a\": {\"x\": 1, \"y\": 2}, \"b\": 2, \"b\": 3}",
+            "[1, 2]]",
+            "[1, 2], [3]",
+            "{\"a\": [1, 2}, \"b\": 3}",
+            "{\"a\": 1, \"b\" 2}",
+            "{\"a\": 1, }",
+            "[1, 2,]",
+            "[1, 2",
+            "{\"a\": [1, 2], \"b\": \"unterminated, \"c\": 3}",
+        ] {
+            assert!(parse(text, false).is_none(), "{text:?}");
+            for from in 0..=text.len() {
+                assert!(
+                    parse_split_at(text, from).0.is_none(),
+                    "{text:?} split from {from}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_abandoned_helper_stops_at_its_next_separator() {
+        let text = NESTED[1];
+        let (comma, mappings) = separator_after(text.as_bytes(), 0).expect("a separator");
+        let split = AtomicUsize::new(comma);
+        assert!(parse_rest(text, comma, mappings.clone(), &split).is_some());
+        split.store(ABANDONED, Ordering::Release);
+        assert!(parse_rest(text, comma, mappings, &split).is_none());
+    }
+
+    #[test]
+    fn large_documents_read_in_two_parts_as_in_one() {
+        let mut text = String::from("{\"items\": [");
+        let mut i = 0;
+        while text.len() < 2 * TWO_PARTS_BYTES {
+            if i > 0 {
+                text.push_str(",\n");
+            }
+            text.push_str(&format!(
+                "{{\"k{i}\": \"v,\\\"{i}\", \"n\": [1, 2.5, null, {{\"d\": [[{i}]]}}], \"é\": {{}}}}"
+            ));
+            i += 1;
+        }
+        text.push_str("], \"tail\": {\"a\": [1, 2, 3], \"b\": \"x\"}}");
+        let parts = parse(&text, false).expect("read in two parts").value;
+        let one = parse(&text, true).expect("read in one").value;
+        assert_eq!(parts, one);
+        // A duplicate key past the middle is found across the parts too.
+        let duplicated = text.replacen("\"tail\"", "\"items\"", 1);
+        assert!(parse(&duplicated, false).is_none());
+    }
+
+    #[test]
+    fn corpus_json_reads_in_two_parts_as_in_one() {
+        let mut compared = 0;
+        for path in crate::test_support::spec_and_corpus_files() {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Some(whole) = parse(&text, true) else {
+                continue;
+            };
+            for step in 1..20 {
+                let from = text.len() * step / 20;
+                let parts = parse_split_at(&text, from).0.map(|parsed| parsed.value);
+                assert_eq!(
+                    parts.as_ref(),
+                    Some(&whole.value),
+                    "{} from {from}",
+                    path.display()
+                );
+            }
+            compared += 1;
+        }
+        assert!(compared > 0, "no JSON document found");
     }
 
     #[test]

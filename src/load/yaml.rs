@@ -181,6 +181,11 @@ pub(super) struct Builder {
     nodes: usize,
     alias_nodes: usize,
     root: Option<Value>,
+    /// How many of the bottom frames are collections another builder opened (see
+    /// [`Builder::continued`]).
+    continued: usize,
+    /// What was read of those collections once each closed, innermost first.
+    tails: Vec<Value>,
 }
 
 impl Builder {
@@ -196,7 +201,77 @@ impl Builder {
             nodes: 0,
             alias_nodes: 0,
             root: None,
+            continued: 0,
+            tails: Vec::new(),
         }
+    }
+
+    /// A builder for the text after a separator in the middle of a document, inside collections
+    /// of these kinds (outermost first; `true` for a mapping) that another builder opened and
+    /// read up to the separator: closing one of them keeps what was read of it (for the other
+    /// builder's [`Builder::close_with`]) instead of adding it to its parent. Records no spans.
+    pub(super) fn continued(mappings: &[bool]) -> Self {
+        let mut builder = Builder::new(None);
+        let nowhere = TextPos { line: 0, column: 0 };
+        builder.stack = mappings
+            .iter()
+            .map(|&mapping| {
+                if mapping {
+                    Frame::Mapping {
+                        map: Map::new(),
+                        pending_key: None,
+                        start: nowhere,
+                        parent_len: 0,
+                        key_span: None,
+                        anchor: 0,
+                    }
+                } else {
+                    Frame::Sequence {
+                        items: Vec::new(),
+                        start: nowhere,
+                        parent_len: 0,
+                        key_span: None,
+                        anchor: 0,
+                    }
+                }
+            })
+            .collect();
+        builder.continued = mappings.len();
+        builder
+    }
+
+    /// What a [`Builder::continued`] read of the collections it started inside, innermost first
+    /// (of a mapping, its members; of a sequence, its items), and how many nodes it read.
+    pub(super) fn into_tails(self) -> (Vec<Value>, usize) {
+        (self.tails, self.nodes)
+    }
+
+    /// How many nodes were read.
+    pub(super) fn nodes(&self) -> usize {
+        self.nodes
+    }
+
+    /// Ends the innermost collection after appending `tail`, what a [`Builder::continued`] read
+    /// of it (a key already in the mapping is a duplicate).
+    pub(super) fn close_with(&mut self, tail: Value, at: TextSpan) -> Result<(), ParseProblem> {
+        match (self.stack.last_mut(), tail) {
+            (Some(Frame::Mapping { map, .. }), Value::Object(members)) => {
+                for (key, value) in members {
+                    if map.member(&key).is_some() {
+                        return Err(ParseProblem::DuplicateKey { at, first: at, key });
+                    }
+                    map.insert(key, value);
+                }
+            }
+            (Some(Frame::Sequence { items, .. }), Value::Array(more)) => items.extend(more),
+            _ => {
+                return Err(ParseProblem::Syntax {
+                    at,
+                    message: "the two parts of the document do not meet".to_owned(),
+                });
+            }
+        }
+        self.close(at)
     }
 
     /// The tree and its spans, once every event was given.
@@ -305,6 +380,12 @@ impl Builder {
                 anchor,
             } => (Value::Array(items), start, parent_len, key_span, anchor),
         };
+        if self.stack.len() < self.continued {
+            // Opened by another builder, which adds what was read of it (`close_with`).
+            self.continued -= 1;
+            self.tails.push(value);
+            return Ok(());
+        }
         let whole = TextSpan { start, end: at.end };
         self.record(key_span, whole);
         self.pointer.truncate(parent_len);
