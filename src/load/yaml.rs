@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 use serde_json::{Map, Number, Value};
 
-use super::{Member, NodeSpan, SpanTable, TextPos, TextSpan};
+use super::{Member, NodeSpan, SCANNED_MEMBERS, SpanTable, TextPos, TextSpan};
 
 /// How deeply mappings and sequences may nest.
 pub const MAX_DEPTH: usize = 256;
@@ -47,9 +47,56 @@ pub(crate) struct Parsed {
     pub(crate) spans: SpanTable,
 }
 
+/// The members of a mapping being built: while few, on the builder's stack of few members (from
+/// `from` on), then in a map of their own. Most mappings of a document are small, and a map grown
+/// member by member holds room for several times as many members as it has (and is copied as it
+/// grows): a small mapping's map is made once, of its size, when it closes.
+enum Members {
+    Few { from: usize },
+    Many(Map<String, Value>),
+}
+
+impl Members {
+    /// Whether `key` is a member (`few` is the builder's stack of few members).
+    fn contains(&self, key: &str, few: &[(String, Value)]) -> bool {
+        match self {
+            Members::Few { from } => few[*from..].iter().any(|(member, _)| member == key),
+            Members::Many(map) => map.member(key).is_some(),
+        }
+    }
+
+    /// Adds a member whose key is new.
+    fn insert(&mut self, key: String, value: Value, few: &mut Vec<(String, Value)>) {
+        match self {
+            Members::Many(map) => {
+                map.insert(key, value);
+            }
+            Members::Few { from } if few.len() - *from < SCANNED_MEMBERS => few.push((key, value)),
+            Members::Few { from } => {
+                let mut map = Map::with_capacity(2 * SCANNED_MEMBERS);
+                map.extend(few.drain(*from..));
+                map.insert(key, value);
+                *self = Members::Many(map);
+            }
+        }
+    }
+
+    /// The mapping's map.
+    fn into_map(self, few: &mut Vec<(String, Value)>) -> Map<String, Value> {
+        match self {
+            Members::Many(map) => map,
+            Members::Few { from } => {
+                let mut map = Map::with_capacity(few.len() - from);
+                map.extend(few.drain(from..));
+                map
+            }
+        }
+    }
+}
+
 enum Frame {
     Mapping {
-        map: Map<String, Value>,
+        members: Members,
         pending_key: Option<(String, TextSpan)>,
         start: TextPos,
         /// The length of the parent's pointer, to restore on close.
@@ -58,7 +105,8 @@ enum Frame {
         anchor: usize,
     },
     Sequence {
-        items: Vec<Value>,
+        /// Where its items start on the builder's stack of items (see `Builder::items`).
+        items_from: usize,
         start: TextPos,
         parent_len: usize,
         key_span: Option<TextSpan>,
@@ -174,6 +222,11 @@ fn count_nodes(value: &Value) -> usize {
 /// `pointer` is always the pointer of the innermost open collection (else it stays empty).
 pub(super) struct Builder {
     stack: Vec<Frame>,
+    /// The members of the open mappings that have few, innermost last (see [`Members`]).
+    few_members: Vec<(String, Value)>,
+    /// The items of the open sequences, innermost last: a sequence's vector is made once, of
+    /// its length, when it closes.
+    items: Vec<Value>,
     pointer: String,
     record_spans: bool,
     spans: SpanTable,
@@ -194,6 +247,8 @@ impl Builder {
     pub(super) fn new(nodes: Option<usize>) -> Self {
         Builder {
             stack: Vec::new(),
+            few_members: Vec::new(),
+            items: Vec::new(),
             pointer: String::new(),
             record_spans: nodes.is_some(),
             spans: SpanTable::with_capacity_and_hasher(nodes.unwrap_or(0), Default::default()),
@@ -218,7 +273,7 @@ impl Builder {
             .map(|&mapping| {
                 if mapping {
                     Frame::Mapping {
-                        map: Map::new(),
+                        members: Members::Few { from: 0 },
                         pending_key: None,
                         start: nowhere,
                         parent_len: 0,
@@ -227,7 +282,7 @@ impl Builder {
                     }
                 } else {
                     Frame::Sequence {
-                        items: Vec::new(),
+                        items_from: 0,
                         start: nowhere,
                         parent_len: 0,
                         key_span: None,
@@ -255,15 +310,15 @@ impl Builder {
     /// of it (a key already in the mapping is a duplicate).
     pub(super) fn close_with(&mut self, tail: Value, at: TextSpan) -> Result<(), ParseProblem> {
         match (self.stack.last_mut(), tail) {
-            (Some(Frame::Mapping { map, .. }), Value::Object(members)) => {
-                for (key, value) in members {
-                    if map.member(&key).is_some() {
+            (Some(Frame::Mapping { members, .. }), Value::Object(tail)) => {
+                for (key, value) in tail {
+                    if members.contains(&key, &self.few_members) {
                         return Err(ParseProblem::DuplicateKey { at, first: at, key });
                     }
-                    map.insert(key, value);
+                    members.insert(key, value, &mut self.few_members);
                 }
             }
-            (Some(Frame::Sequence { items, .. }), Value::Array(more)) => items.extend(more),
+            (Some(Frame::Sequence { .. }), Value::Array(more)) => self.items.extend(more),
             _ => {
                 return Err(ParseProblem::Syntax {
                     at,
@@ -296,14 +351,15 @@ impl Builder {
             stack,
             pointer,
             record_spans,
+            items,
             ..
         } = self;
         match stack.last() {
             None => Ok(None),
-            Some(Frame::Sequence { items, .. }) => {
+            Some(Frame::Sequence { items_from, .. }) => {
                 if *record_spans {
                     pointer.push('/');
-                    pointer.push_str(&items.len().to_string());
+                    pointer.push_str(&(items.len() - items_from).to_string());
                 }
                 Ok(None)
             }
@@ -339,7 +395,9 @@ impl Builder {
         let key_span = self.enter_slot(at)?;
         self.stack.push(if mapping {
             Frame::Mapping {
-                map: Map::new(),
+                members: Members::Few {
+                    from: self.few_members.len(),
+                },
                 pending_key: None,
                 start: at.start,
                 parent_len,
@@ -348,7 +406,7 @@ impl Builder {
             }
         } else {
             Frame::Sequence {
-                items: Vec::new(),
+                items_from: self.items.len(),
                 start: at.start,
                 parent_len,
                 key_span,
@@ -365,20 +423,32 @@ impl Builder {
         };
         let (value, start, parent_len, key_span, anchor) = match frame {
             Frame::Mapping {
-                map,
+                members,
                 start,
                 parent_len,
                 key_span,
                 anchor,
                 ..
-            } => (Value::Object(map), start, parent_len, key_span, anchor),
-            Frame::Sequence {
-                items,
+            } => (
+                Value::Object(members.into_map(&mut self.few_members)),
                 start,
                 parent_len,
                 key_span,
                 anchor,
-            } => (Value::Array(items), start, parent_len, key_span, anchor),
+            ),
+            Frame::Sequence {
+                items_from,
+                start,
+                parent_len,
+                key_span,
+                anchor,
+            } => (
+                Value::Array(self.items.drain(items_from..).collect()),
+                start,
+                parent_len,
+                key_span,
+                anchor,
+            ),
         };
         if self.stack.len() < self.continued {
             // Opened by another builder, which adds what was read of it (`close_with`).
@@ -402,7 +472,7 @@ impl Builder {
         // A scalar in key position becomes the pending key of its mapping.
         if let Some(Frame::Mapping {
             pending_key: pending_key @ None,
-            map,
+            members,
             ..
         }) = self.stack.last_mut()
         {
@@ -413,7 +483,7 @@ impl Builder {
                 Value::Number(n) => n.to_string(),
                 Value::Array(_) | Value::Object(_) => return Err(ParseProblem::ComplexKey { at }),
             };
-            if map.member(&key).is_some() {
+            if members.contains(&key, &self.few_members) {
                 let mut first = self.pointer.clone();
                 push_pointer_segment(&mut first, &key);
                 let first = self.spans.get(&first).and_then(|s| s.key).unwrap_or(at);
@@ -457,12 +527,14 @@ impl Builder {
         }
         match self.stack.last_mut() {
             None => self.root = Some(value),
-            Some(Frame::Sequence { items, .. }) => items.push(value),
+            Some(Frame::Sequence { .. }) => self.items.push(value),
             Some(Frame::Mapping {
-                map, pending_key, ..
+                members,
+                pending_key,
+                ..
             }) => {
                 if let Some((key, _)) = pending_key.take() {
-                    map.insert(key, value);
+                    members.insert(key, value, &mut self.few_members);
                 }
             }
         }
