@@ -1,8 +1,9 @@
 //! Stage 5: the IR rendered into Rust files.
 //!
 //! The `view` module decides every name, type and attribute; the minijinja templates in `templates/` (embedded
-//! in the binary, overridable with [`Settings::templates_dir`]) only print the view; each file is then
-//! cut at the templates' item breaks, each piece parsed (by `quick_parse` when it keeps to the grammar
+//! in the binary, overridable with [`Settings::templates_dir`]) only print the view; each file is
+//! cut at the templates' item breaks as it is printed (into pieces of at least [`MIN_CHUNK_BYTES`]),
+//! each piece parsed (by `quick_parse` when it keeps to the grammar
 //! the templates write, else by syn, to the same tree) and printed with prettyplease, so output is well-formed and
 //! formatted the same way on every machine; [`write_files`] adds the `@generated` header and writes
 //! only what changed.
@@ -138,6 +139,7 @@ pub fn render(
     let mut files: Vec<(String, bool)> = vec![(String::new(), false); api.channels.len() + 4];
     let formatted = render_and_format(
         files.len(),
+        MIN_CHUNK_BYTES,
         |submit| {
             let globals = minijinja::context! {
                 cg => view::CODEGEN_ALIAS,
@@ -377,24 +379,34 @@ impl Drop for Submitting<'_> {
     }
 }
 
+/// Chunks are cut at the first item break after at least this much text: a chunk per item (a
+/// few hundred bytes each, in a types file) would cost more in hand-offs between threads and in
+/// formatter set-ups than it gains in balance; a 1 MB spec's run is about 5% faster so
+/// (docs/decisions.md).
+const MIN_CHUNK_BYTES: usize = 16 << 10;
+
 /// Where a template writes a file: each chunk is queued for formatting as soon as the item break
 /// after it is written, so that a large file is formatted on every core while it is still being
 /// rendered; [`ChunkWriter::finish`] queues the last one.
 struct ChunkWriter<'s> {
     file: usize,
     shared: &'s Shared,
-    /// The text written since the last item break.
+    /// The text written since the last cut.
     pending: Vec<u8>,
+    /// How long a chunk is at least (the last one excepted).
+    min_bytes: usize,
     /// How many chunks were queued.
     queued: usize,
 }
 
 impl<'s> ChunkWriter<'s> {
-    fn new(file: usize, shared: &'s Shared) -> Self {
+    /// A writer for file number `file` that cuts chunks of at least `min_bytes`.
+    fn new(file: usize, shared: &'s Shared, min_bytes: usize) -> Self {
         ChunkWriter {
             file,
             shared,
             pending: Vec::new(),
+            min_bytes,
             queued: 0,
         }
     }
@@ -425,7 +437,10 @@ impl<'s> ChunkWriter<'s> {
 impl std::io::Write for ChunkWriter<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         if bytes == ITEM_BREAK.as_bytes() {
-            self.cut();
+            // A break not cut at leaves its line empty, so that lines keep their numbers.
+            if self.pending.len() >= self.min_bytes {
+                self.cut();
+            }
         } else {
             self.pending.extend_from_slice(bytes);
         }
@@ -444,6 +459,7 @@ impl std::io::Write for ChunkWriter<'_> {
 /// file's text by number; a file never submitted is empty.
 fn render_and_format<S, R>(
     files: usize,
+    min_chunk_bytes: usize,
     submit_all: S,
     render: R,
 ) -> Vec<Result<Printed, FileFailure>>
@@ -466,7 +482,7 @@ where
     // Workers are threads of their own (the caller's thread submits, then waits): each forgets
     // the source text behind its spans after every chunk (see `work`), which would break spans
     // the caller's thread still holds.
-    let worker = || work(&shared, &render);
+    let worker = || work(&shared, min_chunk_bytes, &render);
     let mut pieces = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
         {
@@ -567,7 +583,7 @@ impl Printed {
 
 /// One worker of [`render_and_format`], on a thread of its own: renders the next file while there
 /// is one, else formats the next chunk, until every file is submitted and both are done.
-fn work<R>(shared: &Shared, render: &R) -> Vec<Piece>
+fn work<R>(shared: &Shared, min_chunk_bytes: usize, render: &R) -> Vec<Piece>
 where
     R: Fn(&str, minijinja::Value, &mut ChunkWriter<'_>) -> Result<(), RenderError>,
 {
@@ -581,7 +597,7 @@ where
             let FileJob {
                 template, context, ..
             } = job;
-            let mut writer = ChunkWriter::new(file, shared);
+            let mut writer = ChunkWriter::new(file, shared, min_chunk_bytes);
             match render(template, context(), &mut writer) {
                 Ok(()) => writer.finish(),
                 Err(error) => done.push(Piece {
@@ -815,7 +831,8 @@ mod tests {
                 );
             }
         };
-        let results = render_and_format(4, submit_all, |template, _, writer| match template {
+        // Every break cut at (no minimum size), to see chunks meet.
+        let results = render_and_format(4, 0, submit_all, |template, _, writer| match template {
             "good" => write_as_template(&good, writer),
             "bad" => write_as_template(&bad, writer),
             "inline" => {
@@ -876,23 +893,34 @@ mod tests {
             }),
             changed: Condvar::new(),
         };
-        let mut writer = ChunkWriter::new(7, &shared);
-        let context = minijinja::context! { item_break => ITEM_BREAK };
-        render_template(&env, "t", context, &mut writer).expect("renders");
-        writer.finish();
-        let chunks: Vec<(usize, usize, String)> = shared
-            .lock()
-            .chunks
-            .drain(..)
-            .map(|chunk| (chunk.file, chunk.index, chunk.text))
-            .collect();
+        let chunks = |min_bytes| {
+            let mut writer = ChunkWriter::new(7, &shared, min_bytes);
+            let context = minijinja::context! { item_break => ITEM_BREAK };
+            render_template(&env, "t", context, &mut writer).expect("renders");
+            writer.finish();
+            let chunks: Vec<(usize, usize, String)> = shared
+                .lock()
+                .chunks
+                .drain(..)
+                .map(|chunk| (chunk.file, chunk.index, chunk.text))
+                .collect();
+            chunks
+        };
         assert_eq!(
-            chunks,
+            chunks(0),
             [
                 (7, 0, "const A1: u8 = 0;\n".to_owned()),
                 (7, 1, "\nconst A2: u8 = 0;\n".to_owned()),
                 // minijinja drops a template's last newline.
                 (7, 2, "\nconst Z: u8 = 0;".to_owned()),
+            ]
+        );
+        // A break before the chunk is long enough is not cut at, and leaves its line empty.
+        assert_eq!(
+            chunks(20),
+            [
+                (7, 0, "const A1: u8 = 0;\n\nconst A2: u8 = 0;\n".to_owned()),
+                (7, 1, "\nconst Z: u8 = 0;".to_owned()),
             ]
         );
     }
