@@ -2,7 +2,7 @@
 //!
 //! The `view` module decides every name, type and attribute; the minijinja templates in `templates/` (embedded
 //! in the binary, overridable with [`Settings::templates_dir`]) only print the view; each file is
-//! cut at the templates' item breaks as it is printed (into pieces of at least [`MIN_CHUNK_BYTES`]),
+//! cut at the templates' item breaks as it is printed (into pieces of at least 16 KiB),
 //! each piece parsed (by `quick_parse` when it keeps to the grammar
 //! the templates write, else by syn, to the same tree) and printed with prettyplease, so output is well-formed and
 //! formatted the same way on every machine; [`write_files`] adds the `@generated` header and writes
