@@ -181,24 +181,35 @@ pub struct Generated {
     pub files: Vec<render::GeneratedFile>,
 }
 
+/// Specs this large or larger are hashed for the `@generated` header on a thread of their own
+/// (below, starting a thread costs more than hashing).
+const HASHED_BESIDE_BYTES: usize = 256 << 10;
+
 /// Analyzes the spec at `path` and renders its Rust module.
 pub fn generate(path: &Path, settings: &render::Settings) -> Result<Generated, GenerateError> {
     let (sources, mut diagnostics) = Sources::load(path)?;
-    // The header's hash of the spec's text takes a millisecond a megabyte: it is computed on a
-    // thread of its own while the document is read (which uses one core).
+    // The header's hash of the spec's text takes a millisecond a megabyte: for a large spec it is
+    // computed on a thread of its own while the document is read (which uses one core).
     let spec_hash = || {
         let texts: Vec<&str> = sources.files().map(|(_, f)| f.text()).collect();
         render::fnv1a(&texts)
     };
+    let spec_bytes: usize = sources.files().map(|(_, f)| f.text().len()).sum();
     let (hash, (document, api)) = std::thread::scope(|scope| {
-        let beside = std::thread::Builder::new().spawn_scoped(scope, spec_hash);
+        let beside = (spec_bytes >= HASHED_BESIDE_BYTES)
+            .then(|| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, spec_hash)
+                    .ok()
+            })
+            .flatten();
         let parts = analyze_loaded(&sources, &mut diagnostics);
         let hash = match beside {
-            Ok(thread) => thread
+            Some(thread) => thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            // No thread to be had: hash here.
-            Err(_) => spec_hash(),
+            // Small, or no thread to be had: hash here.
+            None => spec_hash(),
         };
         (hash, parts)
     });

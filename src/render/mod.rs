@@ -437,8 +437,10 @@ impl<'s> ChunkWriter<'s> {
 impl std::io::Write for ChunkWriter<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         if bytes == ITEM_BREAK.as_bytes() {
-            // A break not cut at leaves its line empty, so that lines keep their numbers.
-            if self.pending.len() >= self.min_bytes {
+            // The first break always cuts, so that a file's head (its inner docs, which only syn
+            // reads) is a small chunk of its own. A break not cut at leaves its line empty, so
+            // that lines keep their numbers.
+            if self.queued == 0 || self.pending.len() >= self.min_bytes {
                 self.cut();
             }
         } else {
@@ -915,12 +917,13 @@ mod tests {
                 (7, 2, "\nconst Z: u8 = 0;".to_owned()),
             ]
         );
-        // A break before the chunk is long enough is not cut at, and leaves its line empty.
+        // After the first, a break before the chunk is long enough is not cut at, and leaves its
+        // line empty.
         assert_eq!(
-            chunks(20),
+            chunks(40),
             [
-                (7, 0, "const A1: u8 = 0;\n\nconst A2: u8 = 0;\n".to_owned()),
-                (7, 1, "\nconst Z: u8 = 0;".to_owned()),
+                (7, 0, "const A1: u8 = 0;\n".to_owned()),
+                (7, 1, "\nconst A2: u8 = 0;\n\nconst Z: u8 = 0;".to_owned()),
             ]
         );
     }
