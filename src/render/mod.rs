@@ -162,28 +162,15 @@ pub fn render(
                     }),
                 );
             }
-            let module = views.module();
-            files[types_rs].0 = "types.rs".to_owned();
-            let types_globals = globals.clone();
-            let (types, patterns) = (module.types, module.patterns);
-            // The largest file, rendered before any other still waiting.
-            submit(
-                types_rs,
-                FileJob::new("types.rs.j2", move || {
-                    minijinja::context! {
-                        types => minijinja::Value::from(minijinja::value::Serde(&types)),
-                        patterns => minijinja::Value::from(minijinja::value::Serde(&patterns)),
-                        ..types_globals
-                    }
-                })
-                .first(),
-            );
+            // The files of the whole module next (the contract tests are the second largest), so
+            // that the workers have them while this thread builds the types' views.
+            let (docs, title, version) = views.module_header();
             let root = minijinja::context! {
-                docs => module.docs,
-                title => module.title,
-                version => module.version,
+                docs => docs,
+                title => title,
+                version => version,
                 channels => channel_values,
-                ..globals
+                ..globals.clone()
             };
             for (number, path, template) in [
                 (mod_rs, "mod.rs", "mod.rs.j2"),
@@ -198,6 +185,21 @@ pub fn render(
                 let root = root.clone();
                 submit(number, FileJob::new(template, move || root));
             }
+            let module = views.module();
+            files[types_rs].0 = "types.rs".to_owned();
+            let (types, patterns) = (module.types, module.patterns);
+            // The largest file, rendered before any other still waiting.
+            submit(
+                types_rs,
+                FileJob::new("types.rs.j2", move || {
+                    minijinja::context! {
+                        types => minijinja::Value::from(minijinja::value::Serde(&types)),
+                        patterns => minijinja::Value::from(minijinja::value::Serde(&patterns)),
+                        ..globals
+                    }
+                })
+                .first(),
+            );
             files[behaviour_tests].1 = true;
         },
         |template, context, writer| render_template(&env, template, context, writer),

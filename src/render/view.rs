@@ -19,15 +19,10 @@ use crate::ir::{
 };
 
 /// Everything the templates see for one spec, but the paths every file uses
-/// ([`Builder::codegen`], [`Builder::serde_crate`], [`CODEGEN_ALIAS`]).
+/// ([`Builder::codegen`], [`Builder::serde_crate`], [`CODEGEN_ALIAS`]) and the module's docs, title
+/// and version ([`Builder::module_header`]).
 #[derive(Debug)]
 pub(crate) struct ModuleView {
-    /// Doc lines for the module.
-    pub(crate) docs: Vec<String>,
-    /// `info.title` and `info.version` as literals.
-    pub(crate) title: String,
-    /// `info.version` as a literal.
-    pub(crate) version: String,
     /// Named types.
     pub(crate) types: Vec<TypeView>,
     /// The schema of each named type, by [`TypeId`] (printed in its view as `schema`).
@@ -395,20 +390,23 @@ impl<'a> Builder<'a> {
         let (types, schemas) = (0..self.api.types.len())
             .map(|i| self.type_view(TypeId(i)))
             .unzip();
-        let mut docs = doc_lines(&format!("{} {}", self.api.title, self.api.version));
-        if let Some(description) = &self.api.description {
-            docs.push(str_lit(""));
-            docs.extend(doc_lines(description));
-        }
         ModuleView {
-            docs,
-            title: str_lit(&self.api.title),
-            version: str_lit(&self.api.version),
             types,
             schemas,
             patterns: self.patterns,
             channels: Vec::new(),
         }
+    }
+
+    /// The module's doc lines, and `info.title` and `info.version` as literals (those of
+    /// [`ModuleView`], which need no type's view).
+    pub(crate) fn module_header(&self) -> (Vec<String>, String, String) {
+        let mut docs = doc_lines(&format!("{} {}", self.api.title, self.api.version));
+        if let Some(description) = &self.api.description {
+            docs.push(str_lit(""));
+            docs.extend(doc_lines(description));
+        }
+        (docs, str_lit(&self.api.title), str_lit(&self.api.version))
     }
 
     /// Struct fields that a tagged enum carries as its tag: the tag property of message payloads in
