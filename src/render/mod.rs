@@ -348,6 +348,19 @@ struct Shared {
 }
 
 impl Shared {
+    /// An empty queue; `submitting` says whether files may still come.
+    fn new(submitting: bool) -> Self {
+        Shared {
+            work: Mutex::new(Work {
+                to_render: VecDeque::new(),
+                submitting,
+                rendering: 0,
+                chunks: VecDeque::new(),
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Work> {
         self.work.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -471,15 +484,7 @@ where
     S: FnOnce(&mut dyn FnMut(usize, FileJob)),
     R: Fn(&str, minijinja::Value, &mut ChunkWriter<'_>) -> Result<(), RenderError> + Sync,
 {
-    let shared = Shared {
-        work: Mutex::new(Work {
-            to_render: VecDeque::new(),
-            submitting: true,
-            rendering: 0,
-            chunks: VecDeque::new(),
-        }),
-        changed: Condvar::new(),
-    };
+    let shared = Shared::new(true);
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, 8);
@@ -888,15 +893,7 @@ mod tests {
         let mut env = Environment::new();
         env.add_template("t", "{% for x in [1, 2] %}const A{{ x }}: u8 = 0;\n{{ item_break }}\n{% endfor %}const Z: u8 = 0;\n")
             .expect("a valid template");
-        let shared = Shared {
-            work: Mutex::new(Work {
-                to_render: VecDeque::new(),
-                submitting: false,
-                rendering: 0,
-                chunks: VecDeque::new(),
-            }),
-            changed: Condvar::new(),
-        };
+        let shared = Shared::new(false);
         let chunks = |min_bytes| {
             let mut writer = ChunkWriter::new(7, &shared, min_bytes);
             let context = minijinja::context! { item_break => ITEM_BREAK };
