@@ -141,13 +141,7 @@ fn parse_rest(text: &str, comma: usize, mappings: Vec<bool>, split: &AtomicUsize
     let after = comma + 1;
     let mut run = Run {
         // Lines and columns only place spans, which this part records none of.
-        scanner: Scanner {
-            text,
-            at: after,
-            line: 1,
-            mark: after,
-            mark_column: 0,
-        },
+        scanner: Scanner::new(text, after),
         builder: Builder::continued(&mappings),
         open: mappings
             .iter()
@@ -199,13 +193,7 @@ impl<'t> Run<'t> {
         let nodes =
             with_spans.then(|| text.bytes().filter(|b| matches!(b, b':' | b',')).count() + 1);
         Run {
-            scanner: Scanner {
-                text,
-                at: 0,
-                line: 1,
-                mark: 0,
-                mark_column: 0,
-            },
+            scanner: Scanner::new(text, 0),
             builder: Builder::new(nodes),
             open: Vec::new(),
             want_value: true,
@@ -346,7 +334,18 @@ struct Scanner<'t> {
     mark_column: usize,
 }
 
-impl Scanner<'_> {
+impl<'t> Scanner<'t> {
+    /// A scanner at byte `at` of `text` (a character boundary), counted as line 1, column 1.
+    fn new(text: &'t str, at: usize) -> Self {
+        Scanner {
+            text,
+            at,
+            line: 1,
+            mark: at,
+            mark_column: 0,
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.at).copied()
     }

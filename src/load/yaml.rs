@@ -270,26 +270,7 @@ impl Builder {
         let nowhere = TextPos { line: 0, column: 0 };
         builder.stack = mappings
             .iter()
-            .map(|&mapping| {
-                if mapping {
-                    Frame::Mapping {
-                        members: Members::Few { from: 0 },
-                        pending_key: None,
-                        start: nowhere,
-                        parent_len: 0,
-                        key_span: None,
-                        anchor: 0,
-                    }
-                } else {
-                    Frame::Sequence {
-                        items_from: 0,
-                        start: nowhere,
-                        parent_len: 0,
-                        key_span: None,
-                        anchor: 0,
-                    }
-                }
-            })
+            .map(|&mapping| builder.empty_frame(mapping, nowhere, 0, None, 0))
             .collect();
         builder.continued = mappings.len();
         builder
@@ -393,13 +374,27 @@ impl Builder {
         }
         let parent_len = self.pointer.len();
         let key_span = self.enter_slot(at)?;
-        self.stack.push(if mapping {
+        let frame = self.empty_frame(mapping, at.start, parent_len, key_span, anchor);
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    /// The frame of a collection opened at `start`, with nothing read into it yet.
+    fn empty_frame(
+        &self,
+        mapping: bool,
+        start: TextPos,
+        parent_len: usize,
+        key_span: Option<TextSpan>,
+        anchor: usize,
+    ) -> Frame {
+        if mapping {
             Frame::Mapping {
                 members: Members::Few {
                     from: self.few_members.len(),
                 },
                 pending_key: None,
-                start: at.start,
+                start,
                 parent_len,
                 key_span,
                 anchor,
@@ -407,13 +402,12 @@ impl Builder {
         } else {
             Frame::Sequence {
                 items_from: self.items.len(),
-                start: at.start,
+                start,
                 parent_len,
                 key_span,
                 anchor,
             }
-        });
-        Ok(())
+        }
     }
 
     /// The innermost collection ends at `at`.
