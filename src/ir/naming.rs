@@ -15,8 +15,6 @@
 //! (`ChatPayload`) are *suggested*: on a clash they get the smallest free numeric suffix, in
 //! document order, so output is deterministic.
 
-use std::collections::HashMap;
-
 use heck::{ToPascalCase, ToSnakeCase};
 
 use crate::diagnostics::Loc;
@@ -91,7 +89,7 @@ pub struct Clash {
 /// The names of one scope (a module's types, a struct's fields, an enum's variants...).
 #[derive(Debug, Default, Clone)]
 pub struct Namespace {
-    taken: HashMap<String, (String, Option<Loc>)>,
+    taken: super::FastMap<String, (String, Option<Loc>)>,
 }
 
 impl Namespace {

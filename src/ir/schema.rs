@@ -13,8 +13,6 @@
 //! Nullability comes from `type: [T, "null"]`, `nullable: true` (OpenAPI), `anyOf`/`oneOf` null arms
 //! and null in `enum`. Constraints are kept on the [`Ty`] for decode-time validation.
 
-use std::collections::{HashMap, HashSet};
-
 use serde_json::{Map, Value};
 
 use super::naming::{self, Namespace};
@@ -31,9 +29,9 @@ pub(super) struct TypeBuilder<'s> {
     pub(super) diagnostics: Diagnostics,
     pub(super) types: Vec<TypeDef>,
     /// Named types by the place of their schema.
-    named: HashMap<Loc, TypeId>,
+    named: super::FastMap<Loc, TypeId>,
     /// Unnamed `$ref` targets being lowered (a loop through them cannot be expressed).
-    in_progress: HashSet<Loc>,
+    in_progress: super::FastSet<Loc>,
     /// Type names.
     names: Namespace,
 }
@@ -43,7 +41,7 @@ pub(super) struct TypeBuilder<'s> {
 struct ObjectParts<'s> {
     /// (wire name, where the property schema is, the property schema).
     properties: Vec<(String, Loc, &'s Value)>,
-    required: HashSet<String>,
+    required: super::FastSet<String>,
     additional: Option<Loc>,
 }
 
@@ -53,8 +51,8 @@ impl<'s> TypeBuilder<'s> {
             sources,
             diagnostics: Diagnostics::new(),
             types: Vec::new(),
-            named: HashMap::new(),
-            in_progress: HashSet::new(),
+            named: super::FastMap::default(),
+            in_progress: super::FastSet::default(),
             names: Namespace::new(),
         }
     }
@@ -444,7 +442,7 @@ impl<'s> TypeBuilder<'s> {
                 .map(|arm| self.const_property(arm, &property))
                 .collect();
             if let Some(values) = values {
-                let distinct: HashSet<&String> = values.iter().collect();
+                let distinct: super::FastSet<&String> = values.iter().collect();
                 if distinct.len() == values.len() {
                     return Tagging::Internal { property };
                 }
@@ -500,7 +498,7 @@ impl<'s> TypeBuilder<'s> {
     fn object_parts(&self, loc: &Loc) -> ObjectParts<'s> {
         let mut parts = ObjectParts::default();
         let mut stack = vec![loc.clone()];
-        let mut seen = HashSet::new();
+        let mut seen = super::FastSet::default();
         while let Some(loc) = stack.pop() {
             let Ok(resolved) = self.sources.resolve(&loc) else {
                 continue;

@@ -129,7 +129,8 @@ pub struct SourceFile {
     path: PathBuf,
     display_name: String,
     text: String,
-    line_starts: Vec<usize>,
+    /// Where each line starts; built on first use, as only diagnostics need it.
+    line_starts: OnceLock<Vec<usize>>,
     root: Value,
     /// Built on first use: only diagnostics need it, and most runs have none.
     spans: OnceLock<SpanTable>,
@@ -170,12 +171,13 @@ impl SourceFile {
 
     /// The text of 1-based line `line`, without its line break.
     pub fn line_text(&self, line: usize) -> Option<&str> {
-        let start = *self.line_starts.get(line.checked_sub(1)?)?;
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
+        let line_starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let start = *line_starts.get(line.checked_sub(1)?)?;
+        let end = line_starts.get(line).copied().unwrap_or(self.text.len());
         Some(self.text[start..end].trim_end_matches(['\n', '\r']))
     }
 }
@@ -311,9 +313,6 @@ impl Sources {
             .strip_prefix('\u{feff}')
             .map(str::to_owned)
             .unwrap_or(text);
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
         // Plain JSON takes the fast path; everything else (and every error) YAML's parser. Spans
         // wait until a diagnostic needs them, except for a file that does not parse: its problem
         // is found again with spans, which place a duplicate key's first occurrence.
@@ -334,7 +333,7 @@ impl Sources {
             path: path.to_owned(),
             display_name,
             text,
-            line_starts,
+            line_starts: OnceLock::new(),
             root,
             spans,
         });

@@ -185,21 +185,34 @@ pub fn render(
                 let root = root.clone();
                 submit(number, FileJob::new(template, move || root));
             }
-            let module = views.module();
+            // The largest file, in parts of a few types each, submitted as their views are
+            // built, so that every worker renders some; its head, with the patterns the types
+            // and the channels use, last.
             files[types_rs].0 = "types.rs".to_owned();
-            let (types, patterns) = (module.types, module.patterns);
-            // The largest file, rendered before any other still waiting.
-            submit(
-                types_rs,
-                FileJob::new("types.rs.j2", move || {
+            let type_count = api.types.len();
+            for (part, start) in (0..type_count).step_by(TYPES_PER_PART).enumerate() {
+                let types = views.type_views(start..type_count.min(start + TYPES_PER_PART));
+                let globals = globals.clone();
+                let job = FileJob::new("types.rs.j2", move || {
                     minijinja::context! {
+                        head => false,
                         types => minijinja::Value::from(minijinja::value::Serde(&types)),
-                        patterns => minijinja::Value::from(minijinja::value::Serde(&patterns)),
+                        patterns => minijinja::Value::from(Vec::<minijinja::Value>::new()),
                         ..globals
                     }
-                })
-                .first(),
-            );
+                });
+                submit(types_rs, job.part(part + 1));
+            }
+            let patterns = views.into_patterns();
+            let head = FileJob::new("types.rs.j2", move || {
+                minijinja::context! {
+                    head => true,
+                    types => minijinja::Value::from(Vec::<minijinja::Value>::new()),
+                    patterns => minijinja::Value::from(minijinja::value::Serde(&patterns)),
+                    ..globals
+                }
+            });
+            submit(types_rs, head);
             files[behaviour_tests].1 = true;
         },
         |template, context, writer| render_template(&env, template, context, writer),
@@ -229,13 +242,16 @@ pub fn render(
 /// template text), it is not a cut but an ordinary comment, which formatting drops.
 const ITEM_BREAK: &str = "//~ chanx-gen item break";
 
-/// A file to render: its template and what makes the template's context (on the worker that
-/// renders it).
+/// How many types a part of `types.rs` has (see [`FileJob::part`]).
+const TYPES_PER_PART: usize = 64;
+
+/// A file to render, or a part of one: its template and what makes the template's context (on
+/// the worker that renders it).
 struct FileJob {
     template: &'static str,
     context: Box<dyn FnOnce() -> minijinja::Value + Send>,
-    /// Rendered before the others waiting.
-    first: bool,
+    /// Where its text goes among the file's parts.
+    part: usize,
 }
 
 impl FileJob {
@@ -246,23 +262,24 @@ impl FileJob {
         FileJob {
             template,
             context: Box::new(context),
-            first: false,
+            part: 0,
         }
     }
 
-    /// The same job, rendered before the others waiting.
-    fn first(self) -> Self {
-        FileJob {
-            first: true,
-            ..self
-        }
+    /// The same job as part `part` of its file: a file may be rendered in parts, by several jobs
+    /// of the same file number, whose texts follow each other by part (part 0, the default,
+    /// first).
+    fn part(self, part: usize) -> Self {
+        FileJob { part, ..self }
     }
 }
 
 /// One piece of a rendered file that parses on its own: the text between two item breaks.
 struct Chunk {
     file: usize,
-    /// Its place among the file's chunks.
+    /// The file's part it belongs to.
+    part: usize,
+    /// Its place among the part's chunks.
     index: usize,
     text: String,
 }
@@ -270,6 +287,7 @@ struct Chunk {
 /// What a worker made of one chunk, or of a file whose template failed.
 struct Piece {
     file: usize,
+    part: usize,
     index: usize,
     /// The chunk's unformatted text (empty for a failed template), kept for error reports.
     source: String,
@@ -405,6 +423,7 @@ const MIN_CHUNK_BYTES: usize = 16 << 10;
 /// rendered; [`ChunkWriter::finish`] queues the last one.
 struct ChunkWriter<'s> {
     file: usize,
+    part: usize,
     shared: &'s Shared,
     /// The text written since the last cut.
     pending: Vec<u8>,
@@ -415,10 +434,11 @@ struct ChunkWriter<'s> {
 }
 
 impl<'s> ChunkWriter<'s> {
-    /// A writer for file number `file` that cuts chunks of at least `min_bytes`.
-    fn new(file: usize, shared: &'s Shared, min_bytes: usize) -> Self {
+    /// A writer for part `part` of file number `file` that cuts chunks of at least `min_bytes`.
+    fn new(file: usize, part: usize, shared: &'s Shared, min_bytes: usize) -> Self {
         ChunkWriter {
             file,
+            part,
             shared,
             pending: Vec::new(),
             min_bytes,
@@ -437,6 +457,7 @@ impl<'s> ChunkWriter<'s> {
             .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
         self.shared.push_chunk(Chunk {
             file: self.file,
+            part: self.part,
             index: self.queued,
             text,
         });
@@ -497,13 +518,7 @@ where
         {
             let _submitting = Submitting(&shared);
             submit_all(&mut |number, job| {
-                let mut work = shared.lock();
-                if job.first {
-                    work.to_render.push_front((number, job));
-                } else {
-                    work.to_render.push_back((number, job));
-                }
-                drop(work);
+                shared.lock().to_render.push_back((number, job));
                 shared.changed.notify_one();
             });
         }
@@ -517,7 +532,7 @@ where
         }
         pieces
     });
-    pieces.sort_by_key(|piece| (piece.file, piece.index));
+    pieces.sort_by_key(|piece| (piece.file, piece.part, piece.index));
     let mut out: Vec<Result<Printed, FileFailure>> =
         (0..files).map(|_| Ok(Printed::default())).collect();
     for file_pieces in pieces.chunk_by_mut(|a, b| a.file == b.file) {
@@ -604,13 +619,16 @@ where
             drop(work);
             let rendering = Rendering(shared);
             let FileJob {
-                template, context, ..
+                template,
+                context,
+                part,
             } = job;
-            let mut writer = ChunkWriter::new(file, shared, min_chunk_bytes);
+            let mut writer = ChunkWriter::new(file, part, shared, min_chunk_bytes);
             match render(template, context(), &mut writer) {
                 Ok(()) => writer.finish(),
                 Err(error) => done.push(Piece {
                     file,
+                    part,
                     index: usize::MAX,
                     source: String::new(),
                     printed: Err(Unformatted::Template(error)),
@@ -628,6 +646,7 @@ where
             proc_macro2::extra::invalidate_current_thread_spans();
             done.push(Piece {
                 file: chunk.file,
+                part: chunk.part,
                 index: chunk.index,
                 source: chunk.text,
                 printed,
@@ -889,13 +908,67 @@ mod tests {
     }
 
     #[test]
+    fn parts_of_a_file_follow_each_other_by_part_and_errors_count_lines_over_them() {
+        let parts = [
+            "//! Head.\nconst H: u8 = 0;\n".to_owned(),
+            format!("{ITEM_BREAK}\nstruct A;\n{ITEM_BREAK}\nstruct B;\n"),
+            format!("{ITEM_BREAK}\nstruct C;\n"),
+        ];
+        let broken = [
+            "struct A;\n".to_owned(),
+            format!("{ITEM_BREAK}\nstruct B;\nstruct C {{ x: }}\n"),
+        ];
+        // Each file's parts submitted last one first, the two files interleaved.
+        let submit_all = |submit: &mut dyn FnMut(usize, FileJob)| {
+            for (number, template, part) in [(0, "2", 2), (1, "1", 1), (0, "1", 1), (0, "0", 0)] {
+                submit(
+                    number,
+                    FileJob::new(template, || minijinja::Value::UNDEFINED).part(part),
+                );
+            }
+            submit(1, FileJob::new("0", || minijinja::Value::UNDEFINED));
+        };
+        let mut results = render_and_format(2, 0, submit_all, |template, context, writer| {
+            let part: usize = template.parse().expect("a part number");
+            // Only the second file's writer sees its parts; the first file's are known by part.
+            let text = if writer.file == 0 {
+                &parts[part]
+            } else {
+                &broken[part]
+            };
+            drop(context);
+            write_as_template(text, writer)
+        })
+        .into_iter();
+        assert_eq!(
+            results.next().map(|r| r.ok().map(|p| p.join_after(""))),
+            Some(Some(
+                "//! Head.\n\nconst H: u8 = 0;\n\nstruct A;\n\nstruct B;\n\nstruct C;\n".to_owned()
+            ))
+        );
+        match results
+            .next()
+            .map(|r| r.map_err(|f| f.into_error("parts.rs")))
+        {
+            Some(Err(RenderError::InvalidRust { line, dump, .. })) => {
+                assert_eq!(
+                    line, 4,
+                    "line 3 of the second part, after one line of the first"
+                );
+                let _ = std::fs::remove_file(dump);
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn templates_are_cut_where_they_print_item_breaks() {
         let mut env = Environment::new();
         env.add_template("t", "{% for x in [1, 2] %}const A{{ x }}: u8 = 0;\n{{ item_break }}\n{% endfor %}const Z: u8 = 0;\n")
             .expect("a valid template");
         let shared = Shared::new(false);
         let chunks = |min_bytes| {
-            let mut writer = ChunkWriter::new(7, &shared, min_bytes);
+            let mut writer = ChunkWriter::new(7, 0, &shared, min_bytes);
             let context = minijinja::context! { item_break => ITEM_BREAK };
             render_template(&env, "t", context, &mut writer).expect("renders");
             writer.finish();

@@ -4,7 +4,7 @@
 //! tag fields belong to an enum, validation statements and the static schemas. Templates only loop and
 //! print these strings.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -14,21 +14,15 @@ use super::schema::{ObjectNode, SchemaNode};
 use crate::ir::naming::{self, Namespace};
 use crate::ir::tags::{self, client_indexes};
 use crate::ir::{
-    Additional, Api, Channel, Constraints, Credential, Dispatch, Docs, IntegerFormat, StringFormat,
-    Tagging, Ty, TyKind, TypeDef, TypeId, TypeKind,
+    Additional, Api, Channel, Constraints, Credential, Dispatch, Docs, FastMap, FastSet,
+    IntegerFormat, StringFormat, Tagging, Ty, TyKind, TypeDef, TypeId, TypeKind,
 };
 
-/// Everything the templates see for one spec, but the paths every file uses
-/// ([`Builder::codegen`], [`Builder::serde_crate`], [`CODEGEN_ALIAS`]) and the module's docs, title
-/// and version ([`Builder::module_header`]).
+/// What the mock server needs of the views: the schemas of the types and the channels' views.
 #[derive(Debug)]
 pub(crate) struct ModuleView {
-    /// Named types.
-    pub(crate) types: Vec<TypeView>,
     /// The schema of each named type, by [`TypeId`] (printed in its view as `schema`).
     pub(crate) schemas: Vec<SchemaNode>,
-    /// Compiled-once patterns.
-    pub(crate) patterns: Vec<PatternView>,
     /// Channels.
     pub(crate) channels: Vec<ChannelView>,
 }
@@ -302,7 +296,7 @@ pub(crate) struct ViewOptions<'a> {
     pub(crate) runtime: &'a str,
 }
 
-/// The whole view of `api`.
+/// The views of `api` that the mock server needs.
 pub(crate) fn build(api: &Api, options: &ViewOptions<'_>) -> ModuleView {
     let mut builder = Builder::new(api, options);
     let channels = api
@@ -310,15 +304,15 @@ pub(crate) fn build(api: &Api, options: &ViewOptions<'_>) -> ModuleView {
         .iter()
         .map(|channel| builder.channel_view(channel))
         .collect();
-    ModuleView {
-        channels,
-        ..builder.module()
-    }
+    let schemas = (0..api.types.len())
+        .map(|i| builder.type_view(TypeId(i)).1)
+        .collect();
+    ModuleView { schemas, channels }
 }
 
-/// Builds the view one piece at a time, for a caller that renders each as it comes: every
-/// channel's ([`Builder::channel_view`]), then the module's with the types ([`Builder::module`]),
-/// whose patterns include those the channels use.
+/// Builds the views one piece at a time, for a caller that renders each as it comes: every
+/// channel's ([`Builder::channel_view`]), then the types' a few at a time
+/// ([`Builder::type_views`]), then the patterns that all of them use ([`Builder::into_patterns`]).
 pub(crate) struct Builder<'a> {
     api: &'a Api,
     /// [`CODEGEN_ALIAS`].
@@ -328,13 +322,13 @@ pub(crate) struct Builder<'a> {
     /// Struct fields dropped because an enum carries them as its tag: (type, wire name).
     tag_owned: HashSet<(TypeId, String)>,
     /// Fields that must be boxed to break a cycle: (type, wire name).
-    boxed: HashSet<(TypeId, String)>,
+    boxed: FastSet<(TypeId, String)>,
     /// Types whose validation does something.
-    validating: HashMap<TypeId, bool>,
+    validating: FastMap<TypeId, bool>,
     /// Types used as message payloads (never `deny_unknown_fields`: frames carry envelope keys).
-    message_types: HashSet<TypeId>,
+    message_types: FastSet<TypeId>,
     patterns: Vec<PatternView>,
-    pattern_names: HashMap<String, String>,
+    pattern_names: FastMap<String, String>,
     /// Where the code being built lives (for paths to schema and pattern statics).
     scope: Scope,
     /// The name of each type's schema static, by type id.
@@ -351,11 +345,11 @@ impl<'a> Builder<'a> {
             cg: CODEGEN_ALIAS,
             codegen: format!("{}::__codegen", options.runtime),
             tag_owned: HashSet::new(),
-            boxed: HashSet::new(),
-            validating: HashMap::new(),
-            message_types: HashSet::new(),
+            boxed: FastSet::default(),
+            validating: FastMap::default(),
+            message_types: FastSet::default(),
             patterns: Vec::new(),
-            pattern_names: HashMap::new(),
+            pattern_names: FastMap::default(),
             scope: Scope::Types,
             schema_names: Vec::new(),
             default_fns: Namespace::new(),
@@ -384,22 +378,19 @@ impl<'a> Builder<'a> {
         str_lit(&format!("{}::serde", self.cg))
     }
 
-    /// The module's view with the types, after every channel's; its `channels` are left empty
-    /// (the caller has their views).
-    pub(crate) fn module(mut self) -> ModuleView {
-        let (types, schemas) = (0..self.api.types.len())
-            .map(|i| self.type_view(TypeId(i)))
-            .unzip();
-        ModuleView {
-            types,
-            schemas,
-            patterns: self.patterns,
-            channels: Vec::new(),
-        }
+    /// The views of the named types `ids` (see [`TypeId`]), in order: for a caller that renders
+    /// the types a few at a time as their views come, then [`Builder::into_patterns`].
+    pub(crate) fn type_views(&mut self, ids: std::ops::Range<usize>) -> Vec<TypeView> {
+        ids.map(|i| self.type_view(TypeId(i)).0).collect()
     }
 
-    /// The module's doc lines, and `info.title` and `info.version` as literals (those of
-    /// [`ModuleView`], which need no type's view).
+    /// The patterns of every view built, to be compiled once each.
+    pub(crate) fn into_patterns(self) -> Vec<PatternView> {
+        self.patterns
+    }
+
+    /// The module's doc lines, and `info.title` and `info.version` as literals (which need no
+    /// type's view).
     pub(crate) fn module_header(&self) -> (Vec<String>, String, String) {
         let mut docs = doc_lines(&format!("{} {}", self.api.title, self.api.version));
         if let Some(description) = &self.api.description {
@@ -443,7 +434,7 @@ impl<'a> Builder<'a> {
             };
             let id = TypeId(index);
             for field in fields {
-                let mut seen = HashSet::new();
+                let mut seen = FastSet::default();
                 if self.contains_inline(&field.ty, id, &mut seen) {
                     self.boxed.insert((id, field.wire_name.clone()));
                 }
@@ -452,7 +443,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Whether a value of `ty` holds a `target` inline (so `target` holding `ty` has infinite size).
-    fn contains_inline(&self, ty: &Ty, target: TypeId, seen: &mut HashSet<TypeId>) -> bool {
+    fn contains_inline(&self, ty: &Ty, target: TypeId, seen: &mut FastSet<TypeId>) -> bool {
         match &ty.kind {
             TyKind::Named(id) if *id == target => true,
             TyKind::Named(id) => {
@@ -702,7 +693,7 @@ impl<'a> Builder<'a> {
     /// The type of a union arm, boxed when the arm contains the union itself.
     fn boxed_if_recursive(&self, owner: TypeId, ty: &Ty, scope: Scope) -> String {
         let rust = self.rust_type(ty, scope);
-        if self.contains_inline(ty, owner, &mut HashSet::new()) {
+        if self.contains_inline(ty, owner, &mut FastSet::default()) {
             format!("::std::boxed::Box<{rust}>")
         } else {
             rust
