@@ -8,5 +8,12 @@ use std::process::ExitCode;
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
+    // A thread's exit makes jemalloc return its arena's free pages to the system at once when no
+    // other thread uses the arena, unless background threads do that later: at the end of a
+    // generation that is every render worker, one after the other, each with a TLB shootdown, while
+    // the command waits (1.5 ms of a 1 MB spec's ~68 ms). The process ends before a background
+    // thread would get to it. Without the setting (an allocator built without it), nothing changes
+    // but the time.
+    let _ = tikv_jemalloc_ctl::background_thread::write(true);
     chanx_gen::cli::main()
 }
