@@ -155,7 +155,7 @@ impl<'s> TypeBuilder<'s> {
             self.lower_typed(loc, schema, hint)
         };
         ty.nullable |= nullable;
-        if !matches!(ty.kind, TyKind::Named(_)) || schema.contains_key("$ref") {
+        if !matches!(ty.kind, TyKind::Named(_)) || schema.member("$ref").is_some() {
             merge_constraints(&mut ty.constraints, constraints(schema));
         }
         ty
@@ -524,7 +524,7 @@ impl<'s> TypeBuilder<'s> {
                     .required
                     .extend(required.iter().filter_map(Value::as_str).map(str::to_owned));
             }
-            if schema.contains_key("additionalProperties") {
+            if schema.member("additionalProperties").is_some() {
                 parts.additional = Some(resolved.loc.child("additionalProperties"));
             }
             if let Some(Value::Array(all_of)) = schema.member("allOf") {
@@ -558,7 +558,7 @@ impl<'s> TypeBuilder<'s> {
             .collect();
         let own_shape = ["properties", "required", "additionalProperties"]
             .iter()
-            .any(|k| schema.contains_key(*k));
+            .any(|k| schema.member(*k).is_some());
         if let ([only], false) = (shaping.as_slice(), own_shape) {
             return self.lower(only, hint);
         }
@@ -606,7 +606,7 @@ impl<'s> TypeBuilder<'s> {
     }
 
     fn lower_inferred(&mut self, loc: &Loc, schema: &'s Map<String, Value>, hint: &str) -> Ty {
-        let has = |keys: &[&str]| keys.iter().any(|k| schema.contains_key(*k));
+        let has = |keys: &[&str]| keys.iter().any(|k| schema.member(*k).is_some());
         let inferred = if has(&[
             "properties",
             "additionalProperties",
@@ -687,7 +687,7 @@ impl<'s> TypeBuilder<'s> {
         };
         if let Some(key) = tuple_key {
             let count = schema
-                .get(key)
+                .member(key)
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len);
             let at = loc.child(key);
@@ -755,7 +755,7 @@ impl<'s> TypeBuilder<'s> {
 /// The keyword and arms of a `oneOf` or `anyOf`, if the schema has one.
 fn union_arms(schema: &Map<String, Value>) -> Option<(&'static str, &[Value])> {
     for keyword in ["oneOf", "anyOf"] {
-        if let Some(Value::Array(arms)) = schema.get(keyword) {
+        if let Some(Value::Array(arms)) = schema.member(keyword) {
             return Some((keyword, arms));
         }
     }
@@ -764,7 +764,7 @@ fn union_arms(schema: &Map<String, Value>) -> Option<(&'static str, &[Value])> {
 
 /// Whether lowering this schema creates a named type by itself (so a component must not add an alias).
 fn needs_name(schema: &Map<String, Value>) -> bool {
-    if schema.contains_key("$ref") || schema.contains_key("const") {
+    if schema.member("$ref").is_some() || schema.member("const").is_some() {
         return false;
     }
     if let Some(Value::Array(values)) = schema.member("enum") {
@@ -779,7 +779,7 @@ fn needs_name(schema: &Map<String, Value>) -> bool {
             .count()
             > 1;
     }
-    if schema.contains_key("allOf") {
+    if schema.member("allOf").is_some() {
         return true;
     }
     let types = declared_types(schema);
@@ -818,7 +818,7 @@ fn is_object_like(schema: &Map<String, Value>) -> bool {
     schema.member("type").and_then(Value::as_str) == Some("object")
         || ["properties", "required", "additionalProperties", "allOf"]
             .iter()
-            .any(|k| schema.contains_key(*k))
+            .any(|k| schema.member(*k).is_some())
 }
 
 /// The non-null names in `type` (a string or an array).
@@ -868,7 +868,7 @@ fn string_format(schema: &Map<String, Value>) -> StringFormat {
 }
 
 fn docs(schema: &Map<String, Value>) -> Docs {
-    let text = |key: &str| schema.get(key).and_then(Value::as_str).map(str::to_owned);
+    let text = |key: &str| schema.member(key).and_then(Value::as_str).map(str::to_owned);
     Docs {
         title: text("title"),
         summary: None,
@@ -877,17 +877,17 @@ fn docs(schema: &Map<String, Value>) -> Docs {
 }
 
 fn number(schema: &Map<String, Value>, key: &str) -> Option<f64> {
-    schema.get(key).and_then(Value::as_f64)
+    schema.member(key).and_then(Value::as_f64)
 }
 
 fn count(schema: &Map<String, Value>, key: &str) -> Option<u64> {
-    schema.get(key).and_then(Value::as_u64)
+    schema.member(key).and_then(Value::as_u64)
 }
 
 /// The validation keywords of one schema.
 fn constraints(schema: &Map<String, Value>) -> Constraints {
     // Draft 4 wrote `exclusiveMinimum: true` beside `minimum`.
-    let exclusive = |key: &str, bound: &str| match schema.get(key) {
+    let exclusive = |key: &str, bound: &str| match schema.member(key) {
         Some(Value::Bool(true)) => number(schema, bound),
         _ => number(schema, key),
     };
