@@ -102,61 +102,53 @@ fn analyze_sources(sources: Sources, mut diagnostics: Diagnostics) -> Analysis {
 }
 
 /// Reads, validates and lowers loaded `sources`, adding to `diagnostics` (sorted at the end).
+///
+/// Generation's front end on two cores: a second thread reads the spec model and validates it
+/// while this one lowers the component schemas, which need only the loaded files
+/// ([`ir::Components`]); the rest of lowering needs the model, and runs when it is read and valid.
+/// Component lowering copes with any document, and its result is dropped when the document has
+/// errors; the diagnostics are those of doing one step after the other.
 fn analyze_loaded(
     sources: &Sources,
     diagnostics: &mut Diagnostics,
 ) -> (spec::Document, Option<ir::Api>) {
-    let document = spec::read_document(sources, diagnostics);
-    let api = if diagnostics.has_errors() {
-        validate::validate(sources, &document, diagnostics);
-        None
-    } else {
-        validate_and_lower(sources, &document, diagnostics)
+    // Reading and validating add to what loading found: reading says less about a document that
+    // did not load, and validation does not report again a `$ref` that an error is about.
+    let read_and_validate = |mut found: Diagnostics| {
+        let document = spec::read_document(sources, &mut found);
+        let readable = !found.has_errors();
+        validate::validate(sources, &document, &mut found);
+        (document, found, readable)
     };
+    let loaded = diagnostics.clone();
+    let ((document, found, readable), components) = std::thread::scope(|scope| {
+        let beside = std::thread::Builder::new()
+            .stack_size(BESIDE_STACK)
+            .spawn_scoped(scope, move || read_and_validate(loaded));
+        match beside {
+            Ok(thread) => {
+                let components = ir::Components::lower(sources);
+                let model = thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (model, Some(components))
+            }
+            // No thread to be had: one step after the other.
+            Err(_) => (read_and_validate(diagnostics.clone()), None),
+        }
+    });
+    *diagnostics = found;
+    let api = (readable && !diagnostics.has_errors()).then(|| {
+        let components = components.unwrap_or_else(|| ir::Components::lower(sources));
+        components.finish(&document, diagnostics)
+    });
     diagnostics.sort(sources);
     (document, api)
 }
 
-/// The stack of the thread that validates beside lowering: as large as a main thread's, since
+/// The stack of the thread that reads and validates the model: as large as a main thread's, since
 /// validation recurses as deep as the document nests.
-const VALIDATION_STACK: usize = 8 << 20;
-
-/// Validates `document` and, when validation finds no error, lowers it. Lowering runs on this thread
-/// while validation runs on another (both only read the model; lowering copes with an invalid
-/// document, and its result is dropped then), so that generation's front end uses two cores; the
-/// diagnostics are the same as doing one after the other.
-fn validate_and_lower(
-    sources: &Sources,
-    document: &spec::Document,
-    diagnostics: &mut Diagnostics,
-) -> Option<ir::Api> {
-    let validate = || {
-        let mut found = Diagnostics::new();
-        validate::validate(sources, document, &mut found);
-        found
-    };
-    let (validation, lowering, api) = std::thread::scope(|scope| {
-        let beside = std::thread::Builder::new()
-            .stack_size(VALIDATION_STACK)
-            .spawn_scoped(scope, validate);
-        let mut lowering = Diagnostics::new();
-        let api = ir::lower(sources, document, &mut lowering);
-        let validation = match beside {
-            Ok(thread) => thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            // No thread to be had: validate here.
-            Err(_) => validate(),
-        };
-        (validation, lowering, api)
-    });
-    diagnostics.extend(validation);
-    if diagnostics.has_errors() {
-        return None;
-    }
-    diagnostics.extend(lowering);
-    Some(api)
-}
+const BESIDE_STACK: usize = 8 << 20;
 
 /// Why [`generate`] produced nothing.
 #[derive(Debug, thiserror::Error)]
@@ -232,4 +224,52 @@ pub fn generate(path: &Path, settings: &render::Settings) -> Result<Generated, G
     );
     let files = render::render(api, &header, settings)?;
     Ok(Generated { analysis, files })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What [`analyze_loaded`] does on two threads, one step after the other.
+    fn one_step_after_the_other(
+        sources: &Sources,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<ir::Api> {
+        let document = spec::read_document(sources, diagnostics);
+        let readable = !diagnostics.has_errors();
+        validate::validate(sources, &document, diagnostics);
+        let api = (readable && !diagnostics.has_errors())
+            .then(|| ir::lower(sources, &document, diagnostics));
+        diagnostics.sort(sources);
+        api
+    }
+
+    #[test]
+    fn the_front_end_on_two_threads_finds_what_one_step_after_the_other_finds() {
+        let (mut lowered, mut refused) = (0, 0);
+        for path in test_support::spec_and_corpus_files() {
+            let Ok((sources, loaded)) = Sources::load(&path) else {
+                continue;
+            };
+            let mut threaded = loaded.clone();
+            let (_, api) = analyze_loaded(&sources, &mut threaded);
+            let mut serial = loaded;
+            let reference = one_step_after_the_other(&sources, &mut serial);
+            let rendered = |found: &Diagnostics| -> Vec<String> {
+                found.iter().map(|d| d.render(&sources)).collect()
+            };
+            let name = path.display();
+            assert_eq!(rendered(&threaded), rendered(&serial), "{name}");
+            assert_eq!(format!("{api:?}"), format!("{reference:?}"), "{name}");
+            match reference {
+                Some(_) => lowered += 1,
+                None => refused += 1,
+            }
+        }
+        // Both ways through: documents that lower, and documents whose errors stop lowering.
+        assert!(
+            lowered > 5 && refused > 5,
+            "{lowered} lowered, {refused} refused"
+        );
+    }
 }

@@ -21,32 +21,66 @@ const CHANNEL_ITEMS: &[&str] = &["ClientMessage", "ServerMessage"];
 /// Builds the IR of a document that passed validation. Problems found on the way (name collisions,
 /// duplicate tags, unsupported schemas) go to `diagnostics`.
 pub fn lower(sources: &Sources, document: &Document, diagnostics: &mut Diagnostics) -> Api {
-    let mut lowering = Lowering {
-        sources,
-        document,
-        types: TypeBuilder::new(sources),
-        diagnostics: Diagnostics::new(),
-    };
-    let api = lowering.api();
-    diagnostics.extend(lowering.types.diagnostics);
-    diagnostics.extend(lowering.diagnostics);
-    api
+    Components::lower(sources).finish(document, diagnostics)
+}
+
+/// The first part of [`lower`], which needs only the loaded files (not the spec model): the types
+/// of the entry file's `components.schemas`, named and numbered in document order, so that it can
+/// run while the model is read and validated. It copes with any document; [`Components::finish`]
+/// lowers the rest of one that passed validation.
+pub struct Components<'s> {
+    types: TypeBuilder<'s>,
+}
+
+impl<'s> Components<'s> {
+    /// Lowers the component schemas of `sources`.
+    pub fn lower(sources: &'s Sources) -> Self {
+        let mut types = TypeBuilder::new(sources);
+        let components = component_schemas(sources);
+        types.claim_component_names(&components);
+        for (_, loc) in &components {
+            types.lower_component(loc);
+        }
+        Components { types }
+    }
+
+    /// Lowers the rest of `document` (the model of the same files): what [`lower`] returns.
+    pub fn finish(self, document: &'s Document, diagnostics: &mut Diagnostics) -> Api {
+        let mut lowering = Lowering {
+            document,
+            types: self.types,
+            diagnostics: Diagnostics::new(),
+        };
+        let api = lowering.api();
+        diagnostics.extend(lowering.types.diagnostics);
+        diagnostics.extend(lowering.diagnostics);
+        api
+    }
+}
+
+/// `components.schemas` of the entry file, in document order.
+fn component_schemas(sources: &Sources) -> Vec<(String, Loc)> {
+    let at = Loc::root(Sources::ENTRY)
+        .child("components")
+        .child("schemas");
+    match sources.get(&at) {
+        Some(Value::Object(schemas)) => schemas
+            .keys()
+            .map(|key| (key.clone(), at.child(key)))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 struct Lowering<'s> {
-    sources: &'s Sources,
     document: &'s Document,
     types: TypeBuilder<'s>,
     diagnostics: Diagnostics,
 }
 
 impl<'s> Lowering<'s> {
+    /// The API, once [`Components::lower`] has lowered the component schemas.
     fn api(&mut self) -> Api {
-        let components = self.component_schemas();
-        self.types.claim_component_names(&components);
-        for (_, loc) in &components {
-            self.types.lower_component(loc);
-        }
         let mut channel_names = Namespace::with_reserved(MODULE_ITEMS);
         let channels = self
             .document
@@ -63,20 +97,6 @@ impl<'s> Lowering<'s> {
             security_schemes: self.security_schemes(),
             channels,
             types: std::mem::take(&mut self.types.types),
-        }
-    }
-
-    /// `components.schemas` of the entry file, in document order.
-    fn component_schemas(&self) -> Vec<(String, Loc)> {
-        let at = Loc::root(Sources::ENTRY)
-            .child("components")
-            .child("schemas");
-        match self.sources.get(&at) {
-            Some(Value::Object(schemas)) => schemas
-                .keys()
-                .map(|key| (key.clone(), at.child(key)))
-                .collect(),
-            _ => Vec::new(),
         }
     }
 

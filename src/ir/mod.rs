@@ -15,7 +15,7 @@ pub mod tags;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use lower::lower;
+pub use lower::{Components, lower};
 
 /// A hash map for the generator's own keys (places, names, type ids), hashed with foldhash:
 /// SipHash, the standard library's default, was a fifth of lowering's time on large specs.

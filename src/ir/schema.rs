@@ -558,7 +558,7 @@ impl<'s> TypeBuilder<'s> {
             .collect();
         let own_shape = ["properties", "required", "additionalProperties"]
             .iter()
-            .any(|k| schema.member(*k).is_some());
+            .any(|k| schema.member(k).is_some());
         if let ([only], false) = (shaping.as_slice(), own_shape) {
             return self.lower(only, hint);
         }
@@ -606,7 +606,7 @@ impl<'s> TypeBuilder<'s> {
     }
 
     fn lower_inferred(&mut self, loc: &Loc, schema: &'s Map<String, Value>, hint: &str) -> Ty {
-        let has = |keys: &[&str]| keys.iter().any(|k| schema.member(*k).is_some());
+        let has = |keys: &[&str]| keys.iter().any(|k| schema.member(k).is_some());
         let inferred = if has(&[
             "properties",
             "additionalProperties",
@@ -818,7 +818,7 @@ fn is_object_like(schema: &Map<String, Value>) -> bool {
     schema.member("type").and_then(Value::as_str) == Some("object")
         || ["properties", "required", "additionalProperties", "allOf"]
             .iter()
-            .any(|k| schema.member(*k).is_some())
+            .any(|k| schema.member(k).is_some())
 }
 
 /// The non-null names in `type` (a string or an array).
@@ -868,7 +868,12 @@ fn string_format(schema: &Map<String, Value>) -> StringFormat {
 }
 
 fn docs(schema: &Map<String, Value>) -> Docs {
-    let text = |key: &str| schema.member(key).and_then(Value::as_str).map(str::to_owned);
+    let text = |key: &str| {
+        schema
+            .member(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     Docs {
         title: text("title"),
         summary: None,
