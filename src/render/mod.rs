@@ -192,27 +192,13 @@ pub fn render(
             let type_count = api.types.len();
             for (part, start) in (0..type_count).step_by(TYPES_PER_PART).enumerate() {
                 let types = views.type_views(start..type_count.min(start + TYPES_PER_PART));
-                let globals = globals.clone();
-                let job = FileJob::new("types.rs.j2", move || {
-                    minijinja::context! {
-                        head => false,
-                        types => minijinja::Value::from(minijinja::value::Serde(&types)),
-                        patterns => minijinja::Value::from(Vec::<minijinja::Value>::new()),
-                        ..globals
-                    }
-                });
-                submit(types_rs, job.part(part + 1));
+                submit(
+                    types_rs,
+                    types_job(part + 1, types, Vec::new(), globals.clone()),
+                );
             }
             let patterns = views.into_patterns();
-            let head = FileJob::new("types.rs.j2", move || {
-                minijinja::context! {
-                    head => true,
-                    types => minijinja::Value::from(Vec::<minijinja::Value>::new()),
-                    patterns => minijinja::Value::from(minijinja::value::Serde(&patterns)),
-                    ..globals
-                }
-            });
-            submit(types_rs, head);
+            submit(types_rs, types_job(0, Vec::new(), patterns, globals));
             files[behaviour_tests].1 = true;
         },
         |template, context, writer| render_template(&env, template, context, writer),
@@ -244,6 +230,25 @@ const ITEM_BREAK: &str = "//~ chanx-gen item break";
 
 /// How many types a part of `types.rs` has (see [`FileJob::part`]).
 const TYPES_PER_PART: usize = 64;
+
+/// Part `part` of `types.rs`: its head (part 0: the file's docs and `use`, and `patterns`) or some
+/// of its `types`. The context is made on the worker that renders it.
+fn types_job(
+    part: usize,
+    types: Vec<view::TypeView>,
+    patterns: Vec<view::PatternView>,
+    globals: minijinja::Value,
+) -> FileJob {
+    FileJob::new("types.rs.j2", move || {
+        minijinja::context! {
+            head => part == 0,
+            types => minijinja::Value::from(minijinja::value::Serde(&types)),
+            patterns => minijinja::Value::from(minijinja::value::Serde(&patterns)),
+            ..globals
+        }
+    })
+    .part(part)
+}
 
 /// A file to render, or a part of one: its template and what makes the template's context (on
 /// the worker that renders it).
