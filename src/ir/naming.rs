@@ -17,6 +17,7 @@
 
 use heck::{ToPascalCase, ToSnakeCase};
 
+use super::FastMap;
 use crate::diagnostics::Loc;
 
 /// Whether `word` is a strict or reserved keyword of Rust 2024 (or `gen`), so not a plain
@@ -132,7 +133,7 @@ pub struct Clash {
 /// The names of one scope (a module's types, a struct's fields, an enum's variants...).
 #[derive(Debug, Default, Clone)]
 pub struct Namespace {
-    taken: super::FastMap<String, (String, Option<Loc>)>,
+    taken: FastMap<String, (String, Option<Loc>)>,
 }
 
 impl Namespace {

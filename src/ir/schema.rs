@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 
 use super::naming::{self, Namespace};
 use super::{
-    Additional, Constraints, Docs, EnumVariant, Field, IntegerFormat, IntegerVariant, StringFormat,
-    Tagging, Ty, TyKind, TypeDef, TypeId, TypeKind, UnionVariant,
+    Additional, Constraints, Docs, EnumVariant, FastMap, FastSet, Field, IntegerFormat,
+    IntegerVariant, StringFormat, Tagging, Ty, TyKind, TypeDef, TypeId, TypeKind, UnionVariant,
 };
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, Loc};
 use crate::load::{Member, Sources, parse_pointer};
@@ -29,9 +29,9 @@ pub(super) struct TypeBuilder<'s> {
     pub(super) diagnostics: Diagnostics,
     pub(super) types: Vec<TypeDef>,
     /// Named types by the place of their schema.
-    named: super::FastMap<Loc, TypeId>,
+    named: FastMap<Loc, TypeId>,
     /// Unnamed `$ref` targets being lowered (a loop through them cannot be expressed).
-    in_progress: super::FastSet<Loc>,
+    in_progress: FastSet<Loc>,
     /// Type names.
     names: Namespace,
 }
@@ -41,7 +41,7 @@ pub(super) struct TypeBuilder<'s> {
 struct ObjectParts<'s> {
     /// (wire name, where the property schema is, the property schema).
     properties: Vec<(String, Loc, &'s Value)>,
-    required: super::FastSet<String>,
+    required: FastSet<String>,
     additional: Option<Loc>,
 }
 
@@ -51,8 +51,8 @@ impl<'s> TypeBuilder<'s> {
             sources,
             diagnostics: Diagnostics::new(),
             types: Vec::new(),
-            named: super::FastMap::default(),
-            in_progress: super::FastSet::default(),
+            named: FastMap::default(),
+            in_progress: FastSet::default(),
             names: Namespace::new(),
         }
     }
@@ -442,7 +442,7 @@ impl<'s> TypeBuilder<'s> {
                 .map(|arm| self.const_property(arm, &property))
                 .collect();
             if let Some(values) = values {
-                let distinct: super::FastSet<&String> = values.iter().collect();
+                let distinct: FastSet<&String> = values.iter().collect();
                 if distinct.len() == values.len() {
                     return Tagging::Internal { property };
                 }
@@ -498,7 +498,7 @@ impl<'s> TypeBuilder<'s> {
     fn object_parts(&self, loc: &Loc) -> ObjectParts<'s> {
         let mut parts = ObjectParts::default();
         let mut stack = vec![loc.clone()];
-        let mut seen = super::FastSet::default();
+        let mut seen = FastSet::default();
         while let Some(loc) = stack.pop() {
             let Ok(resolved) = self.sources.resolve(&loc) else {
                 continue;
